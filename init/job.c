@@ -1,0 +1,173 @@
+/* job.c - the notebook job: EULA page until accepted, then Jupyter in the notebook dir. */
+#include "job.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+
+#include "log.h"
+
+int split_command(const char *line, char *buf, size_t buflen, char **argv, size_t max)
+{
+    size_t used = 0, argc = 0;
+    const char *p = line;
+    while (*p) {
+        while (isspace((unsigned char)*p))
+            p++;
+        if (!*p)
+            break;
+        const char *start = p;
+        while (*p && !isspace((unsigned char)*p))
+            p++;
+        size_t n = (size_t)(p - start);
+        if (argc + 1 >= max || used + n + 1 > buflen)
+            return -1;
+        memcpy(buf + used, start, n);
+        buf[used + n] = '\0';
+        argv[argc++] = buf + used;
+        used += n + 1;
+    }
+    if (max == 0)
+        return -1;
+    argv[argc] = NULL;
+    return (int)argc;
+}
+
+int random_token(char *hex, size_t nbytes)
+{
+    unsigned char raw[64];
+    if (nbytes > sizeof(raw))
+        return -1;
+    size_t got = 0;
+    while (got < nbytes) {
+        ssize_t n = getrandom(raw + got, nbytes - got, 0);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return -1;
+        got += (size_t)n;
+    }
+    for (size_t i = 0; i < nbytes; i++)
+        snprintf(hex + 2 * i, 3, "%02x", raw[i]);
+    return 0;
+}
+
+/* Appends the argument prefix+value; returns -1 when argv or buf is full. */
+static int add_arg(char *buf, size_t buflen, size_t *used, char **argv, size_t max, size_t *argc,
+                   const char *prefix, const char *value)
+{
+    if (*argc + 1 >= max || *used >= buflen)
+        return -1;
+    int n = snprintf(buf + *used, buflen - *used, "%s%s", prefix, value);
+    if (n < 0 || (size_t)n >= buflen - *used)
+        return -1;
+    argv[(*argc)++] = buf + *used;
+    *used += (size_t)n + 1;
+    argv[*argc] = NULL;
+    return 0;
+}
+
+int jupyter_argv(const struct mml_settings *s, int allow_root, char *buf, size_t buflen,
+                 char **argv, size_t max)
+{
+    int n = split_command(s->jupyter_command, buf, buflen, argv, max);
+    if (n <= 0)
+        return -1;
+    size_t argc = (size_t)n;
+    size_t used = 0;
+    for (size_t i = 0; i < argc; i++)
+        used += strlen(argv[i]) + 1;
+    char port[8];
+    snprintf(port, sizeof(port), "%u", s->port);
+    if (add_arg(buf, buflen, &used, argv, max, &argc, "--no-browser", "") ||
+        add_arg(buf, buflen, &used, argv, max, &argc, "--ip=", "0.0.0.0") ||
+        add_arg(buf, buflen, &used, argv, max, &argc, "--port=", port) ||
+        add_arg(buf, buflen, &used, argv, max, &argc, "--port-retries=", "0") ||
+        add_arg(buf, buflen, &used, argv, max, &argc, "--notebook-dir=", s->notebook_dir))
+        return -1;
+    if (allow_root && add_arg(buf, buflen, &used, argv, max, &argc, "--allow-root", ""))
+        return -1;
+    return (int)argc;
+}
+
+static int run_eula_page(const struct mml_settings *s, const struct supervise_opts *base)
+{
+    char buf[4096];
+    char *argv[64];
+    if (split_command(s->eula_command, buf, sizeof(buf), argv, 64) <= 0) {
+        log_error("eula_command '%s' is too long", s->eula_command);
+        return EXIT_USAGE;
+    }
+    log_info("the EULA is not accepted yet: open http://localhost:%u/ to read and accept it, "
+             "or run with -e ACCEPT_EULA=yes",
+             s->port);
+    struct supervise_opts opts = *base;
+    opts.plan = NULL; /* the page drops its own privileges after binding */
+    struct job_result r = supervise_run(argv, &opts);
+    if (r.stop_signal)
+        return r.status;
+    if (r.status == 0) {
+        log_info("EULA accepted in the browser");
+        return 0;
+    }
+    if (r.status == EXIT_EULA_DECLINED) {
+        log_error("the EULA was declined; to accept it, run the image with -e ACCEPT_EULA=yes");
+        return EXIT_EULA_DECLINED;
+    }
+    log_error("the EULA page ended with exit code %d", r.status);
+    return r.status;
+}
+
+static const char *ensure_token(void)
+{
+    const char *token = getenv("JUPYTER_TOKEN");
+    if (token != NULL) {
+        if (token[0] == '\0')
+            log_warn("JUPYTER_TOKEN is set empty: Jupyter runs WITHOUT authentication");
+        return token;
+    }
+    static char fresh[2 * 24 + 1]; /* 192 random bits */
+    if (random_token(fresh, 24) != 0) {
+        log_error("cannot get random bytes for the Jupyter token: %s", strerror(errno));
+        return NULL;
+    }
+    if (setenv("JUPYTER_TOKEN", fresh, 1) != 0)
+        return NULL;
+    return fresh;
+}
+
+int job_notebook(const struct mml_settings *s, const struct supervise_opts *base)
+{
+    if (s->eula == EULA_DECLINED) {
+        log_error("ACCEPT_EULA=%s declines the EULA (%s); to accept it, run with "
+                  "-e ACCEPT_EULA=yes",
+                  s->raw[SET_ACCEPT_EULA], s->eula_file);
+        return EXIT_EULA_DECLINED;
+    }
+    if (s->eula == EULA_PENDING) {
+        int rc = run_eula_page(s, base);
+        if (rc != 0)
+            return rc;
+    }
+    const char *token = ensure_token();
+    if (token == NULL)
+        return 71;
+    char buf[8192];
+    char *argv[96];
+    int allow_root = base->plan ? base->plan->job_is_root : 0;
+    if (jupyter_argv(s, allow_root, buf, sizeof(buf), argv, 96) <= 0) {
+        log_error("jupyter_command '%s' is too long", s->jupyter_command);
+        return EXIT_USAGE;
+    }
+    log_info("starting Jupyter in %s on port %u", s->notebook_dir, s->port);
+    if (token[0] != '\0')
+        log_info("Jupyter URL: http://127.0.0.1:%u/?token=%s", s->port, token);
+    else
+        log_info("Jupyter URL: http://127.0.0.1:%u/", s->port);
+    struct supervise_opts opts = *base;
+    opts.stdin_null = true; /* one Ctrl+C stops Jupyter: no "Shutdown? (y/n)" tty prompt */
+    return supervise_run(argv, &opts).status;
+}

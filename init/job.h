@@ -1,0 +1,28 @@
+/* job.h - the default notebook job: the EULA gate, then Jupyter with a token. */
+#ifndef MMLSPARK_JOB_H
+#define MMLSPARK_JOB_H
+
+#include <stddef.h>
+
+#include "config.h"
+#include "supervise.h"
+
+/* Exit code when the EULA is declined (ACCEPT_EULA=no, or "Decline" on the page). */
+enum { EXIT_EULA_DECLINED = 3 };
+
+/* Splits a command line on whitespace into argv[0..max-2], NULL-terminated, in buf.
+ * Returns the word count, or -1 if it does not fit. */
+int split_command(const char *line, char *buf, size_t buflen, char **argv, size_t max);
+
+/* Fills hex with 2*nbytes hex digits of getrandom(2) output. Returns 0 or -1. */
+int random_token(char *hex, size_t nbytes);
+
+/* Builds Jupyter's argv from the settings into argv (max entries, NULL-terminated), using buf
+ * for the strings. Returns the count or -1. */
+int jupyter_argv(const struct mml_settings *s, int allow_root, char *buf, size_t buflen,
+                 char **argv, size_t max);
+
+/* Runs the notebook job; returns init's exit code (before remapping). */
+int job_notebook(const struct mml_settings *s, const struct supervise_opts *base);
+
+#endif

@@ -1,0 +1,177 @@
+/* main.c - mmlspark-init: parse arguments and settings once, then supervise the job as PID 1. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "job.h"
+#include "log.h"
+#include "priv.h"
+#include "supervise.h"
+#include "tty.h"
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "Usage: mmlspark-init [OPTIONS] [--] [COMMAND [ARGS...]]\n"
+            "Runs COMMAND (default: the notebook job, the EULA page then Jupyter) as the only\n"
+            "child of PID 1: forwards signals, reaps orphans, stops with a grace period and\n"
+            "exits with the job's status (128+n if it was killed by signal n).\n"
+            "\n"
+            "  -c, --config FILE        read FILE (must exist) instead of %s\n"
+            "  -e, --remap-exit CODE    exit 0 when the job exits with CODE (repeatable)\n"
+            "  -g, --grace SECONDS      grace period before SIGKILL (default 5)\n"
+            "  -p, --no-process-group   forward signals to the job only, not its process group\n"
+            "      --print-config       print the effective settings and their origin, exit\n"
+            "  -h, --help               this text\n"
+            "  -V, --version            the version\n"
+            "\n"
+            "Exit codes: the job's; 64 bad usage or environment; 78 bad config file;\n"
+            "126 command not executable; 127 command not found; 3 EULA declined.\n",
+            MML_DEFAULT_CONFIG);
+}
+
+struct cli {
+    const char *config;
+    bool config_required;
+    bool print_config;
+    char remap[1024];
+    const char *grace;
+    bool no_group;
+    char **command;
+};
+
+static int parse_cli(int argc, char **argv, struct cli *cli)
+{
+    enum { OPT_PRINT_CONFIG = 256 };
+    static const struct option longopts[] = {
+        {"config", required_argument, NULL, 'c'},
+        {"remap-exit", required_argument, NULL, 'e'},
+        {"grace", required_argument, NULL, 'g'},
+        {"no-process-group", no_argument, NULL, 'p'},
+        {"print-config", no_argument, NULL, OPT_PRINT_CONFIG},
+        {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, 'V'},
+        {NULL, 0, NULL, 0},
+    };
+    memset(cli, 0, sizeof(*cli));
+    cli->config = MML_DEFAULT_CONFIG;
+    opterr = 0;
+    int c;
+    /* "+": options end at the first word of the command. */
+    while ((c = getopt_long(argc, argv, "+:c:e:g:phV", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'c':
+            cli->config = optarg;
+            cli->config_required = true;
+            break;
+        case 'e': {
+            size_t len = strlen(cli->remap);
+            if (len + strlen(optarg) + 2 > sizeof(cli->remap)) {
+                log_error("too many --remap-exit values");
+                return EXIT_USAGE;
+            }
+            snprintf(cli->remap + len, sizeof(cli->remap) - len, "%s%s", len ? "," : "", optarg);
+            break;
+        }
+        case 'g':
+            cli->grace = optarg;
+            break;
+        case 'p':
+            cli->no_group = true;
+            break;
+        case OPT_PRINT_CONFIG:
+            cli->print_config = true;
+            break;
+        case 'h':
+            usage(stdout);
+            exit(0);
+        case 'V':
+            printf("mmlspark-init %s\n", MMLSPARK_VERSION);
+            exit(0);
+        case ':':
+            log_error("option '%s' needs a value (see --help)", argv[optind - 1]);
+            return EXIT_USAGE;
+        default:
+            log_error("unknown option '%s' (see --help)", argv[optind - 1]);
+            return EXIT_USAGE;
+        }
+    }
+    cli->command = argv[optind] ? &argv[optind] : NULL;
+    return 0;
+}
+
+/* Settings: defaults, then the file (78 on error), then environment and arguments (64). */
+static int load_settings(const struct cli *cli, struct mml_settings *s)
+{
+    char err[1024];
+    settings_init(s);
+    if (settings_load_file(s, cli->config, cli->config_required, err, sizeof(err)) != 0) {
+        log_error("%s", err);
+        return EXIT_CONFIG;
+    }
+    if (settings_apply_env(s, err, sizeof(err)) != 0 ||
+        (cli->remap[0] && settings_set_arg(s, SET_REMAP_EXIT, cli->remap, err, sizeof(err))) ||
+        (cli->grace && settings_set_arg(s, SET_GRACE, cli->grace, err, sizeof(err))) ||
+        (cli->no_group && settings_set_arg(s, SET_KILL_GROUP, "no", err, sizeof(err)))) {
+        log_error("%s", err);
+        return EXIT_USAGE;
+    }
+    mlog_set_level(s->log_level);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    if (mlog_init("mmlspark-init") != 0) {
+        log_error("MMLSPARK_LOG='%s' is invalid: expected debug, info, warn or error",
+                  getenv("MMLSPARK_LOG"));
+        return EXIT_USAGE;
+    }
+    supervise_block_signals();
+
+    struct cli cli;
+    int rc = parse_cli(argc, argv, &cli);
+    if (rc != 0)
+        return rc;
+    struct mml_settings s;
+    rc = load_settings(&cli, &s);
+    if (rc != 0) {
+        settings_free(&s);
+        return rc;
+    }
+    if (cli.print_config) {
+        settings_print(&s, stdout);
+        settings_free(&s);
+        return 0;
+    }
+
+    supervise_become_reaper();
+    tty_init();
+    struct priv_plan plan;
+    rc = priv_prepare(&s, &plan);
+    if (rc != 0) {
+        settings_free(&s);
+        return rc;
+    }
+    struct supervise_opts opts = {
+        .kill_group = s.kill_group, .grace_seconds = s.grace_seconds, .plan = &plan};
+
+    if (cli.command) {
+        if (s.eula != EULA_ACCEPTED)
+            log_info("notice: the image's EULA (%s) is not accepted; accept it with "
+                     "-e ACCEPT_EULA=yes",
+                     s.eula_file);
+        rc = supervise_run(cli.command, &opts).status;
+    } else {
+        rc = job_notebook(&s, &opts);
+    }
+    if (rc >= 0 && rc < 256 && s.remap_exit[rc]) {
+        log_debug("exit code %d remapped to 0", rc);
+        rc = 0;
+    }
+    settings_free(&s);
+    return rc;
+}

@@ -1,0 +1,30 @@
+/* priv.h - privilege handling: root-time work (NB_UID/NB_GID, hooks) and the drop to the notebook
+ * user with a PAM session and, on a tty, a pty relay. */
+#ifndef MMLSPARK_PRIV_H
+#define MMLSPARK_PRIV_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "config.h"
+
+struct priv_plan {
+    bool drop;        /* run the job as the notebook user via a PAM session */
+    bool job_is_root; /* the job itself runs with uid 0 (Jupyter then needs --allow-root) */
+    uid_t uid;
+    gid_t gid;
+    char user[64];
+    char home[4096];
+    char shell[256];
+};
+
+/* Decides who runs the job and does the root-time work (uid/gid remap, ownership, hooks).
+ * Returns 0, or an exit code (64 bad env, 1 a failing hook, ...) after logging one error line. */
+int priv_prepare(const struct mml_settings *s, struct priv_plan *plan);
+
+/* In the forked child, just before exec: when plan->drop, opens the PAM session, drops to the
+ * user (relaying through a new pty when stdin is a tty) and never returns; otherwise returns. */
+void priv_enter(const struct priv_plan *plan, char *const argv[]);
+
+#endif
