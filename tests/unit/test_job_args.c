@@ -1,0 +1,85 @@
+/* Unit tests: command splitting, Jupyter's argv and the token. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <string.h>
+
+#include "job.h"
+
+static void test_split_command_on_whitespace(void **state)
+{
+    (void)state;
+    char buf[128];
+    char *argv[8];
+    assert_int_equal(
+        split_command("  mmlspark-env --  jupyter\tnotebook ", buf, sizeof(buf), argv, 8), 4);
+    assert_string_equal(argv[0], "mmlspark-env");
+    assert_string_equal(argv[1], "--");
+    assert_string_equal(argv[3], "notebook");
+    assert_null(argv[4]);
+    assert_int_equal(split_command("a b c d e f g h i", buf, sizeof(buf), argv, 8), -1);
+    assert_int_equal(split_command("abcdefgh", buf, 4, argv, 8), -1);
+}
+
+static void test_jupyter_argv_has_port_dir_and_no_browser(void **state)
+{
+    (void)state;
+    struct mml_settings s;
+    settings_init(&s);
+    s.port = 80;
+    s.notebook_dir = "/notebooks";
+    char buf[1024];
+    char *argv[32];
+    int n = jupyter_argv(&s, 0, buf, sizeof(buf), argv, 32);
+    assert_int_equal(n, 7);
+    assert_string_equal(argv[0], "jupyter");
+    assert_string_equal(argv[1], "notebook");
+    assert_string_equal(argv[2], "--no-browser");
+    assert_string_equal(argv[3], "--ip=0.0.0.0");
+    assert_string_equal(argv[4], "--port=80");
+    assert_string_equal(argv[5], "--port-retries=0");
+    assert_string_equal(argv[6], "--notebook-dir=/notebooks");
+    assert_null(argv[7]);
+    settings_free(&s);
+}
+
+static void test_allow_root_only_when_job_is_root(void **state)
+{
+    (void)state;
+    struct mml_settings s;
+    settings_init(&s);
+    char buf[1024];
+    char *argv[32];
+    int n = jupyter_argv(&s, 1, buf, sizeof(buf), argv, 32);
+    assert_string_equal(argv[n - 1], "--allow-root");
+    n = jupyter_argv(&s, 0, buf, sizeof(buf), argv, 32);
+    for (int i = 0; i < n; i++)
+        assert_string_not_equal(argv[i], "--allow-root");
+    assert_int_equal(jupyter_argv(&s, 1, buf, 40, argv, 32), -1);
+    settings_free(&s);
+}
+
+static void test_token_is_random_hex(void **state)
+{
+    (void)state;
+    char a[49], b[49];
+    assert_int_equal(random_token(a, 24), 0);
+    assert_int_equal(random_token(b, 24), 0);
+    assert_int_equal(strlen(a), 48);
+    assert_int_equal(strspn(a, "0123456789abcdef"), 48);
+    assert_string_not_equal(a, b);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_split_command_on_whitespace),
+        cmocka_unit_test(test_jupyter_argv_has_port_dir_and_no_browser),
+        cmocka_unit_test(test_allow_root_only_when_job_is_root),
+        cmocka_unit_test(test_token_is_random_hex),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
