@@ -1,0 +1,108 @@
+# mmlspark/release: Jupyter + PySpark on Debian bookworm, supervised by mmlspark-init (PID 1).
+# Build (no BuildKit needed):  DOCKER_BUILDKIT=0 docker build -t mmlspark/release:latest .
+# Stage order keeps a C change cheap: "base" (apt, pip) is cached; "build" recompiles; the final
+# stage only re-runs its COPY layers.
+
+ARG DEBIAN_IMAGE=debian:bookworm
+
+# ---------------------------------------------------------------------------------------------
+# base: the runtime without our binaries. Slow to build, rarely changes.
+FROM ${DEBIAN_IMAGE} AS base
+ARG PYSPARK_VERSION=3.5.9
+SHELL ["/bin/bash", "-o", "pipefail", "-c"]
+
+# Extra CA certificates (a TLS proxy's, corporate ones) from the build context: picked up by
+# update-ca-certificates and, through ca-certificates-java, by Java's cacerts (Spark's Ivy).
+COPY image/ca/ /usr/local/share/ca-certificates/
+RUN find /usr/local/share/ca-certificates -type f ! -name '*.crt' -delete \
+ && apt-get update \
+ && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
+      ca-certificates openjdk-17-jre-headless ca-certificates-java \
+      python3 python3-venv jupyter-notebook jupyter-nbconvert python3-ipykernel \
+      procps less \
+      libconfuse2 libpam0g libpam-modules libpam-runtime libmicrohttpd12 libcap2 \
+ && update-ca-certificates \
+ && ln -s "$(dirname "$(dirname "$(readlink -f "$(command -v java)")")")" /usr/lib/jvm/default-java \
+ && rm -rf /var/lib/apt/lists/* /var/cache/apt/*.bin
+
+ENV VIRTUAL_ENV=/opt/venv \
+    PATH=/opt/venv/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
+    PIP_CERT=/etc/ssl/certs/ca-certificates.crt \
+    REQUESTS_CA_BUNDLE=/etc/ssl/certs/ca-certificates.crt \
+    PIP_DISABLE_PIP_VERSION_CHECK=1
+# The venv sees Debian's Jupyter/ipykernel (--system-site-packages); pyspark is pinned.
+RUN python3 -m venv --system-site-packages /opt/venv \
+ && pip install --no-cache-dir "pyspark==${PYSPARK_VERSION}" \
+ && python3 -c 'import pyspark, py4j; print("pyspark", pyspark.__version__)' \
+ && ln -s "$(python3 -c 'import os, pyspark; print(os.path.dirname(pyspark.__file__))')" /opt/spark
+
+# The notebook user: group 0 member and group-0-writable dirs so an arbitrary uid still works.
+RUN useradd --create-home --home-dir /home/mmlspark --shell /bin/bash --uid 1000 \
+      --user-group --groups 0,users mmlspark \
+ && mkdir -p /notebooks /etc/mmlspark /usr/share/mmlspark /usr/local/bin/start.d \
+ && chown mmlspark:0 /notebooks /home/mmlspark \
+ && chmod 2775 /notebooks /home/mmlspark
+
+# ---------------------------------------------------------------------------------------------
+# build: the C programs. Only this stage and the final COPY re-run when C code changes.
+FROM ${DEBIAN_IMAGE} AS build
+RUN apt-get update \
+ && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
+      build-essential cmake pkg-config libconfuse-dev libpam0g-dev libmicrohttpd-dev \
+      libcap-dev libcmocka-dev \
+ && rm -rf /var/lib/apt/lists/*
+WORKDIR /src
+COPY CMakeLists.txt VERSION ./
+COPY lib lib/
+COPY init init/
+COPY eula eula/
+COPY spark-env spark-env/
+RUN cmake -S . -B /build -DMMLSPARK_TESTS=OFF -DCMAKE_BUILD_TYPE=Release \
+ && cmake --build /build -j"$(nproc)" \
+ && DESTDIR=/out cmake --install /build --prefix /usr/local --strip \
+ && mkdir -p /out/usr/share/mmlspark \
+ && if [ -f eula/EULA.txt ]; then cp eula/EULA.txt /out/usr/share/mmlspark/EULA.txt; \
+    else printf '%s\n' 'MMLSpark Docker image: the EULA text was not available when this image' \
+      'was built. The source code is released under the MIT license.' \
+      > /out/usr/share/mmlspark/EULA.txt; fi \
+ && ls -l /out/usr/local/bin
+
+# ---------------------------------------------------------------------------------------------
+# release: base + configuration + notebooks + binaries.
+FROM base AS release
+ARG VERSION=0.0.0
+ARG MML_PACKAGE=com.microsoft.azure:synapseml_2.12:1.1.0
+ARG MML_M2REPOS=https://mmlspark.azureedge.net/maven
+LABEL org.opencontainers.image.title="mmlspark/release" \
+      org.opencontainers.image.description="Jupyter and PySpark with SynapseML, supervised by mmlspark-init" \
+      org.opencontainers.image.version="${VERSION}" \
+      org.opencontainers.image.source="https://github.com/microsoft/SynapseML" \
+      org.opencontainers.image.licenses="MIT" \
+      org.opencontainers.image.base.name="debian:bookworm"
+ENV MML_PACKAGE=${MML_PACKAGE} \
+    MML_M2REPOS=${MML_M2REPOS} \
+    SPARK_HOME=/opt/spark \
+    JAVA_HOME=/usr/lib/jvm/default-java \
+    PYSPARK_PYTHON=/opt/venv/bin/python3 \
+    JUPYTER_PATH=/opt/venv/share/jupyter \
+    MMLSPARK_JUPYTER_PORT=8888
+
+COPY image/pam.d/ /etc/pam.d/
+COPY image/mmlspark.conf /etc/mmlspark/mmlspark.conf
+COPY image/ipython/ /etc/ipython/
+COPY image/jupyter/ /opt/venv/share/jupyter/
+COPY image/healthcheck /usr/local/bin/mmlspark-healthcheck
+COPY --chown=mmlspark:0 image/notebooks/ /notebooks/
+RUN rm -f /etc/pam.d/.keep \
+ && chmod -R g+w /notebooks \
+ && sed -i "s|^mml_package *=.*|mml_package = \"${MML_PACKAGE}\"|; s|^mml_m2repos *=.*|mml_m2repos = \"${MML_M2REPOS}\"|" \
+      /etc/mmlspark/mmlspark.conf
+COPY --from=build /out/ /
+
+USER mmlspark
+WORKDIR /notebooks
+EXPOSE 8888
+HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 \
+  CMD ["/usr/local/bin/mmlspark-healthcheck"]
+ENTRYPOINT ["/usr/local/bin/mmlspark-init"]
+CMD []

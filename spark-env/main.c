@@ -1,0 +1,95 @@
+/* main.c - mmlspark-env: print the Spark environment for eval, or run a command in it. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "log.h"
+#include "sparkenv.h"
+
+static void usage(FILE *out)
+{
+    fprintf(
+        out,
+        "Usage: mmlspark-env [OPTIONS]                 print the Spark environment (for eval)\n"
+        "       mmlspark-env [OPTIONS] -- COMMAND ...  run COMMAND in it\n"
+        "Computes MML_PACKAGE, MML_M2REPOS (environment > %s > built-in\n"
+        "defaults; set empty for none), SPARK_HOME (environment, or detected from spark-submit\n"
+        "or a pip-installed pyspark next to a PATH entry), JAVA_HOME (environment, or from the\n"
+        "java on PATH), PYSPARK_PYTHON (environment, or the python3 on PATH), and PATH (plus\n"
+        "SPARK_HOME/bin when no spark-submit is on it).\n"
+        "\n"
+        "  -c, --config FILE   read FILE (must exist) instead of %s\n"
+        "  -h, --help          this text\n"
+        "  -V, --version       the version\n"
+        "\n"
+        "Exit codes: COMMAND's; 64 invalid variable or usage; 78 bad config file;\n"
+        "126 COMMAND not executable; 127 COMMAND not found.\n",
+        MML_DEFAULT_CONFIG, MML_DEFAULT_CONFIG);
+}
+
+int main(int argc, char **argv)
+{
+    if (mlog_init("mmlspark-env") != 0) {
+        log_error("MMLSPARK_LOG='%s' is invalid: expected debug, info, warn or error",
+                  getenv("MMLSPARK_LOG"));
+        return EXIT_USAGE;
+    }
+    static const struct option longopts[] = {
+        {"config", required_argument, NULL, 'c'},
+        {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, 'V'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *config = MML_DEFAULT_CONFIG;
+    bool required = false;
+    opterr = 0;
+    int c;
+    while ((c = getopt_long(argc, argv, "+:c:hV", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'c':
+            config = optarg;
+            required = true;
+            break;
+        case 'h':
+            usage(stdout);
+            return 0;
+        case 'V':
+            printf("mmlspark-env %s\n", MMLSPARK_VERSION);
+            return 0;
+        case ':':
+            log_error("option '%s' needs a value (see --help)", argv[optind - 1]);
+            return EXIT_USAGE;
+        default:
+            log_error("unknown option '%s' (see --help)", argv[optind - 1]);
+            return EXIT_USAGE;
+        }
+    }
+
+    struct spark_env env;
+    char err[1024];
+    int rc = spark_env_load(&env, config, required, err, sizeof(err));
+    if (rc != 0) {
+        log_error("%s", err);
+        return rc;
+    }
+    if (optind >= argc) {
+        rc = spark_env_print(&env, stdout) == 0 ? 0 : 74;
+        if (rc != 0)
+            log_error("cannot write the environment: %s", strerror(errno));
+        spark_env_free(&env);
+        return rc;
+    }
+    if (spark_env_apply(&env) != 0) {
+        log_error("cannot set the environment: %s", strerror(errno));
+        return 71;
+    }
+    spark_env_free(&env);
+    execvp(argv[optind], &argv[optind]);
+    int e = errno;
+    log_error("cannot run '%s': %s", argv[optind], strerror(e));
+    return e == ENOENT ? EXIT_NOTFOUND : EXIT_NOEXEC;
+}
