@@ -1,19 +1,194 @@
-/* priv.c - placeholder until the privilege issue lands: the job runs as the invoking user. */
+/* priv.c - who runs the job: the policy of DESIGN.md "Users", and the root-time work. */
 #include "priv.h"
 
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
+
+#include "hooks.h"
+#include "log.h"
+#include "pamsession.h"
+#include "session.h"
+#include "userdb.h"
+
+enum { EXIT_REMAP_FAILED = 70 };
+#define ID_MAX 2147483646UL /* 2^31-2: (uid_t)-1 and negative ids stay out of reach */
+
+/* What the environment asks of a root start, parsed once. */
+struct requests {
+    bool uid_set, gid_set, umask_set;
+    uid_t uid;
+    gid_t gid;
+    mode_t umask;
+};
+
+static int parse_requests(struct requests *rq)
+{
+    memset(rq, 0, sizeof(*rq));
+    unsigned long v;
+    const char *e = getenv("NB_UID");
+    if (e && e[0]) {
+        if (parse_ulong(e, 1, ID_MAX, &v) != 0) {
+            log_error("NB_UID='%s': expected a user id 1..%lu (run with --user root, not "
+                      "NB_UID=0, to run as root)",
+                      e, ID_MAX);
+            return EXIT_USAGE;
+        }
+        rq->uid_set = true;
+        rq->uid = (uid_t)v;
+    }
+    e = getenv("NB_GID");
+    if (e && e[0]) {
+        if (parse_ulong(e, 0, ID_MAX, &v) != 0) {
+            log_error("NB_GID='%s': expected a group id 0..%lu", e, ID_MAX);
+            return EXIT_USAGE;
+        }
+        rq->gid_set = true;
+        rq->gid = (gid_t)v;
+    }
+    e = getenv("NB_UMASK");
+    if (e && e[0]) {
+        char *end;
+        errno = 0;
+        v = strtoul(e, &end, 8);
+        if (errno || *end || e[0] < '0' || e[0] > '7' || strlen(e) > 4 || v > 0777) {
+            log_error("NB_UMASK='%s': expected an octal umask 0000..0777, e.g. 002", e);
+            return EXIT_USAGE;
+        }
+        rq->umask_set = true;
+        rq->umask = (mode_t)v;
+    }
+    return 0;
+}
+
+/* MMLSPARK_PAM_CONFDIR (for tests) is honoured only for a root-owned directory and service file
+ * that nobody else may write: it decides which modules run as root. */
+static int pam_confdir(struct priv_plan *plan)
+{
+    const char *dir = getenv("MMLSPARK_PAM_CONFDIR");
+    if (dir == NULL || dir[0] == '\0')
+        return 0;
+    char file[4096 + 64];
+    snprintf(file, sizeof(file), "%s/%s", dir, MML_PAM_SERVICE);
+    struct stat d, f;
+    if (dir[0] != '/' || strlen(dir) >= sizeof(plan->pam_confdir) || lstat(dir, &d) != 0 ||
+        !S_ISDIR(d.st_mode) || d.st_uid != 0 || (d.st_mode & 022) || lstat(file, &f) != 0 ||
+        !S_ISREG(f.st_mode) || f.st_uid != 0 || (f.st_mode & 022)) {
+        log_error("MMLSPARK_PAM_CONFDIR='%s': expected an absolute path to a root-owned "
+                  "directory holding a root-owned '%s', neither writable by group or others",
+                  dir, MML_PAM_SERVICE);
+        return EXIT_USAGE;
+    }
+    snprintf(plan->pam_confdir, sizeof(plan->pam_confdir), "%s", dir);
+    unsetenv("MMLSPARK_PAM_CONFDIR");
+    return 0;
+}
+
+/* Started non-root (the image's USER, or an arbitrary uid as in OpenShift): HOME must be a
+ * directory we can write, else the notebook user's home (group 0 may write it) stands in. */
+static void usable_home(const struct mml_settings *s)
+{
+    const char *home = getenv("HOME");
+    if (userdb_dir_usable(home))
+        return;
+    struct user_info u;
+    if (userdb_lookup(s->user, &u) == 0 && userdb_dir_usable(u.home)) {
+        log_debug("HOME='%s' is not usable: using %s", home ? home : "", u.home);
+        setenv("HOME", u.home, 1);
+        return;
+    }
+    log_warn("HOME='%s' is not a directory uid %u may write, nor is the home of user %s",
+             home ? home : "", (unsigned)getuid(), s->user);
+}
+
+static int prepare_unprivileged(const struct mml_settings *s, const struct requests *rq)
+{
+    if (rq->uid_set || rq->gid_set)
+        log_warn("NB_UID/NB_GID are ignored: they need a start as root (docker run --user root)");
+    usable_home(s);
+    return hooks_run(s->hooks_dir);
+}
+
+static int remap(const struct mml_settings *s, const struct requests *rq, struct user_info *u)
+{
+    struct user_info old = *u;
+    if (userdb_remap(u, rq->uid_set, rq->uid, rq->gid_set, rq->gid) != 0)
+        return EXIT_REMAP_FAILED;
+    if (userdb_lookup(old.name, u) != 0) {
+        log_error("user %s is gone after the uid/gid change", old.name);
+        return EXIT_REMAP_FAILED;
+    }
+    userdb_chown_tree(u->home, old.uid, old.gid, u->uid, u->gid);
+    userdb_chown_tree(s->notebook_dir, old.uid, old.gid, u->uid, u->gid);
+    return 0;
+}
+
+static void fill_plan(struct priv_plan *plan, const struct user_info *u)
+{
+    plan->drop = true;
+    plan->uid = u->uid;
+    plan->gid = u->gid;
+    snprintf(plan->user, sizeof(plan->user), "%s", u->name);
+    snprintf(plan->home, sizeof(plan->home), "%s", u->home);
+    snprintf(plan->shell, sizeof(plan->shell), "%s", u->shell);
+}
 
 int priv_prepare(const struct mml_settings *s, struct priv_plan *plan)
 {
-    (void)s;
     memset(plan, 0, sizeof(*plan));
-    plan->job_is_root = geteuid() == 0;
+    struct requests rq;
+    int rc = parse_requests(&rq);
+    if (rc != 0)
+        return rc;
+    if (rq.umask_set)
+        umask(rq.umask);
+    if (geteuid() != 0)
+        return prepare_unprivileged(s, &rq);
+
+    bool asked = rq.uid_set || rq.gid_set || rq.umask_set || hooks_count(s->hooks_dir) > 0;
+    if (!asked) {
+        plan->job_is_root = true; /* --user root: the seed's promise */
+        return 0;
+    }
+    struct user_info u;
+    if (userdb_lookup(s->user, &u) != 0) {
+        log_error("the notebook user '%s' (NB_USER, or 'user' in the config file) has no "
+                  "passwd entry",
+                  s->user);
+        return EXIT_USAGE;
+    }
+    if (u.uid == 0) {
+        if (rq.uid_set || rq.gid_set) {
+            log_error("NB_UID/NB_GID cannot renumber the notebook user '%s': it is root", s->user);
+            return EXIT_USAGE;
+        }
+        plan->job_is_root = true;
+        return hooks_run(s->hooks_dir);
+    }
+    if ((rc = pam_confdir(plan)) != 0 || ((rq.uid_set || rq.gid_set) && (rc = remap(s, &rq, &u))))
+        return rc;
+    if ((rc = hooks_run(s->hooks_dir)) != 0)
+        return rc;
+    fill_plan(plan, &u);
+    log_debug("the job runs as %s (uid %u, gid %u) in a PAM session", u.name, (unsigned)u.uid,
+              (unsigned)u.gid);
     return 0;
 }
 
 void priv_enter(const struct priv_plan *plan, char *const argv[])
 {
-    (void)plan;
-    (void)argv;
+    if (!plan->drop)
+        return;
+    struct session_spec spec = {
+        .uid = plan->uid,
+        .gid = plan->gid,
+        .user = plan->user,
+        .home = plan->home,
+        .shell = plan->shell,
+        .pam_confdir = plan->pam_confdir[0] ? plan->pam_confdir : NULL,
+    };
+    session_run(&spec, argv);
 }

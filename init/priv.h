@@ -1,5 +1,5 @@
-/* priv.h - privilege handling: root-time work (NB_UID/NB_GID, hooks) and the drop to the notebook
- * user with a PAM session and, on a tty, a pty relay. */
+/* priv.h - privilege handling: root-time work (NB_UID/NB_GID/NB_UMASK, hooks) and the drop to
+ * the notebook user with a PAM session and, on a tty, a pty relay. */
 #ifndef MMLSPARK_PRIV_H
 #define MMLSPARK_PRIV_H
 
@@ -17,14 +17,17 @@ struct priv_plan {
     char user[64];
     char home[4096];
     char shell[256];
+    char pam_confdir[4096]; /* "" = /etc/pam.d; else MMLSPARK_PAM_CONFDIR (tests) */
 };
 
 /* Decides who runs the job and does the root-time work (uid/gid remap, ownership, hooks).
- * Returns 0, or an exit code (64 bad env, 1 a failing hook, ...) after logging one error line. */
+ * Returns 0, or an exit code after logging one error line: 64 bad NB_UID/NB_GID/NB_UMASK,
+ * unknown notebook user or unsafe MMLSPARK_PAM_CONFDIR; 70 the remap failed; 1 a hook failed. */
 int priv_prepare(const struct mml_settings *s, struct priv_plan *plan);
 
 /* In the forked child, just before exec: when plan->drop, opens the PAM session, drops to the
- * user (relaying through a new pty when stdin is a tty) and never returns; otherwise returns. */
+ * user (relaying through a new pty when stdin is a tty) and never returns: it exits with the
+ * job's status, 77 when PAM fails, 70 when the drop cannot be proven. Otherwise returns. */
 void priv_enter(const struct priv_plan *plan, char *const argv[]);
 
 #endif

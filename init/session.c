@@ -1,0 +1,201 @@
+/* session.c - the root session process between init and the dropped job (su --pty's parent). */
+#include "session.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pty.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "drop.h"
+#include "log.h"
+#include "pamsession.h"
+#include "ptyrelay.h"
+
+struct session {
+    pid_t child;
+    bool exited;
+    int status;
+    int sigfd;
+    bool relay_on;
+    struct ptyrelay relay;
+};
+
+static void set_user_env(const struct session_spec *spec)
+{
+    /* PATH is kept: the image's PATH carries Spark's bin for every user. */
+    setenv("HOME", spec->home, 1);
+    setenv("USER", spec->user, 1);
+    setenv("LOGNAME", spec->user, 1);
+    setenv("SHELL", spec->shell, 1);
+}
+
+/* ---- the job's side ---- */
+
+/* Without a pty the job gets its own process group (signals are forwarded, never doubled) and,
+ * when our group had the terminal, the terminal's foreground: Ctrl+C goes straight to it. */
+static void own_group_in_foreground(void)
+{
+    pid_t parent_group = getpgid(getppid());
+    setpgid(0, 0);
+    int fd = open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC);
+    if (fd < 0)
+        return;
+    if (tcgetpgrp(fd) == parent_group)
+        tcsetpgrp(fd, getpgrp()); /* SIGTTOU is still blocked */
+    close(fd);
+}
+
+static void exec_job(const struct session_spec *spec, char *const argv[], bool on_pty)
+{
+    if (on_pty) {
+        /* The new terminal belongs to the user, as login(1) does it. */
+        if (fchown(STDIN_FILENO, spec->uid, (gid_t)-1) != 0 || fchmod(STDIN_FILENO, 0620) != 0)
+            log_debug("cannot give the pty to the user: %s", strerror(errno));
+        /* Nothing of the outer terminal (or of PAM) reaches the job. */
+        close_range(3, ~0U, CLOSE_RANGE_CLOEXEC);
+    } else {
+        own_group_in_foreground();
+    }
+    if (drop_to_user(spec->uid, spec->gid) != 0)
+        _exit(EXIT_DROP_FAILED);
+    if (access(".", X_OK) != 0 && chdir(spec->home) != 0)
+        log_debug("cannot change to %s: %s", spec->home, strerror(errno));
+    for (int sig = 1; sig < NSIG; sig++)
+        signal(sig, SIG_DFL);
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
+    execvp(argv[0], argv);
+    int err = errno;
+    log_error("cannot run '%s': %s", argv[0], strerror(err));
+    _exit(err == ENOENT || err == ENOTDIR ? EXIT_NOTFOUND : EXIT_NOEXEC);
+}
+
+/* ---- the session process's side ---- */
+
+static int make_signalfd(void)
+{
+    sigset_t all;
+    sigfillset(&all);
+    sigprocmask(SIG_BLOCK, &all, NULL);
+    return signalfd(-1, &all, SFD_CLOEXEC | SFD_NONBLOCK);
+}
+
+static void forward(struct session *ss, int sig)
+{
+    /* Keys that a terminal turns into signals go to the pty's foreground job, like Ctrl+C. */
+    if (ss->relay_on && (sig == SIGINT || sig == SIGQUIT || sig == SIGTSTP)) {
+        pid_t fg = tcgetpgrp(ss->relay.master);
+        if (fg > 0 && kill(-fg, sig) == 0)
+            return;
+    }
+    if (kill(-ss->child, sig) != 0 && kill(ss->child, sig) != 0 && errno != ESRCH)
+        log_debug("cannot pass signal %d to the job: %s", sig, strerror(errno));
+}
+
+static void reap(struct session *ss)
+{
+    int wstatus;
+    pid_t pid;
+    while ((pid = waitpid(-1, &wstatus, WNOHANG)) > 0) {
+        if (pid != ss->child)
+            continue;
+        ss->exited = true;
+        ss->status = WIFSIGNALED(wstatus) ? 128 + WTERMSIG(wstatus) : WEXITSTATUS(wstatus);
+    }
+}
+
+static void handle_signals(struct session *ss)
+{
+    struct signalfd_siginfo si;
+    while (read(ss->sigfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+        int sig = (int)si.ssi_signo;
+        if (sig == SIGCHLD)
+            reap(ss);
+        else if (sig == SIGWINCH && ss->relay_on)
+            ptyrelay_resize(&ss->relay);
+        else if (!ss->exited)
+            forward(ss, sig);
+    }
+}
+
+static void loop(struct session *ss)
+{
+    reap(ss); /* the job may have ended before the signalfd saw SIGCHLD */
+    while (!ss->exited) {
+        struct pollfd fds[3] = {{.fd = ss->sigfd, .events = POLLIN}};
+        int n = 1;
+        if (ss->relay_on)
+            n += ptyrelay_pollfds(&ss->relay, fds + 1);
+        if (poll(fds, (nfds_t)n, -1) < 0) {
+            if (errno == EINTR)
+                continue;
+            log_error("session: poll failed: %s", strerror(errno));
+            break;
+        }
+        if (n > 1)
+            ptyrelay_pump(&ss->relay, fds + 1, n - 1);
+        if (fds[0].revents)
+            handle_signals(ss);
+    }
+    if (ss->relay_on)
+        ptyrelay_drain(&ss->relay, 50);
+}
+
+static pid_t start_job(struct session *ss, const struct session_spec *spec, char *const argv[])
+{
+    if (isatty(STDIN_FILENO) && ptyrelay_init(&ss->relay) == 0) {
+        int master = -1;
+        pid_t pid = forkpty(&master, NULL, &ss->relay.saved, &ss->relay.ws);
+        if (pid == 0)
+            exec_job(spec, argv, true);
+        if (pid > 0) {
+            ss->relay_on = true;
+            ptyrelay_start(&ss->relay, master);
+        }
+        return pid;
+    }
+    pid_t pid = fork();
+    if (pid == 0)
+        exec_job(spec, argv, false);
+    if (pid > 0)
+        setpgid(pid, pid); /* also here: no race with the first forwarded signal */
+    return pid;
+}
+
+void session_run(const struct session_spec *spec, char *const argv[])
+{
+    struct session ss = {.child = -1, .status = EXIT_DROP_FAILED, .sigfd = -1};
+    set_user_env(spec);
+    const char *tty = isatty(STDIN_FILENO) ? ttyname(STDIN_FILENO) : NULL;
+    struct pam_session ps;
+    if (pamsession_open(&ps, spec->pam_confdir, spec->user, spec->gid, tty) != 0)
+        _exit(EXIT_PAM_FAILED);
+    ss.sigfd = make_signalfd();
+    if (ss.sigfd < 0) {
+        log_error("session: cannot create a signalfd: %s", strerror(errno));
+    } else {
+        fflush(NULL);
+        ss.child = start_job(&ss, spec, argv);
+        if (ss.child < 0)
+            log_error("session: cannot start the job: %s", strerror(errno));
+        else
+            loop(&ss);
+    }
+    if (ss.relay_on)
+        ptyrelay_restore(&ss.relay);
+    pamsession_close(&ps);
+    fflush(NULL);
+    _exit(ss.status);
+}

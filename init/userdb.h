@@ -1,0 +1,30 @@
+/* userdb.h - the notebook user's account: look it up, remap its uid/gid, fix file ownership. */
+#ifndef MMLSPARK_USERDB_H
+#define MMLSPARK_USERDB_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+struct user_info {
+    uid_t uid;
+    gid_t gid;
+    char name[64];
+    char home[4096];
+    char shell[256]; /* /bin/sh when the entry has none */
+};
+
+/* Reads name's passwd entry. Returns 0, or -1 when there is none (logged by the caller). */
+int userdb_lookup(const char *name, struct user_info *out);
+
+/* Gives the user uid and/or primary group gid with shadow's groupmod/groupadd/usermod, which
+ * lock /etc/passwd and /etc/group and replace them atomically. Returns 0, or -1 (logged). */
+int userdb_remap(const struct user_info *u, bool set_uid, uid_t uid, bool set_gid, gid_t gid);
+
+/* Under dir, gives what old_uid owns to uid, and what group old_gid owns to gid (not for group
+ * 0), without following symlinks or entering other mounts (a volume keeps its owners). */
+void userdb_chown_tree(const char *dir, uid_t old_uid, gid_t old_gid, uid_t uid, gid_t gid);
+
+/* True when dir is a directory the calling process may create files in. */
+bool userdb_dir_usable(const char *dir);
+
+#endif
