@@ -78,6 +78,9 @@ static int remap_gid(const struct user_info *u, gid_t gid)
         char *argv[] = {own ? GROUPMOD : GROUPADD, "-g", id, name, NULL};
         if (run_tool("set NB_GID", argv) != 0)
             return -1;
+        struct user_info now;
+        if (userdb_lookup(u->name, &now) == 0 && now.gid == gid)
+            return 0; /* groupmod renumbered the primary group in passwd too */
     }
     char *argv[] = {USERMOD, "-g", id, name, NULL};
     return run_tool("set NB_GID", argv);
