@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# tests/image/run.sh - image end-to-end tests against a real Docker engine: makes the engine and
+# base image ready, builds mmlspark/release:latest once, runs the seed's commands (e2e.py), then
+# the browser test if it exists. Usage: tests/image/run.sh [-k NAME_SUBSTRING] [--no-build]
+# Exit: 0 when every test passed. Build log and failing containers' logs: artifacts/image/.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+top=$(cd "$here/../.." && pwd)
+image=mmlspark/release:latest
+build=1
+args=()
+while [ $# -gt 0 ]; do
+  case $1 in
+    --no-build) build=0 ;;
+    -k) args+=(-k "$2"); shift ;;
+    *) echo "usage: $0 [-k NAME_SUBSTRING] [--no-build]" >&2; exit 64 ;;
+  esac
+  shift
+done
+mkdir -p "$top/artifacts/image"
+
+"$here/docker-ready.sh" "$top/image/ca"
+
+if [ "$build" = 1 ]; then
+  echo "== docker build -t $image (log: artifacts/image/build.log)"
+  start=$(date +%s)
+  if ! (cd "$top" && DOCKER_BUILDKIT=0 timeout 3600 docker build \
+          --build-arg VERSION="$(cat VERSION)" -t "$image" .) >"$top/artifacts/image/build.log" 2>&1; then
+    tail -40 "$top/artifacts/image/build.log" >&2
+    echo "FAIL: docker_build"
+    echo "0 passed, 1 failed"
+    exit 1
+  fi
+  echo "PASS: docker_build ($(( $(date +%s) - start )) s, $(docker image inspect --format '{{.Size}}' "$image" | awk '{printf "%.0f MB", $1/1e6}'))"
+fi
+
+rc=0
+python3 "$here/e2e.py" --image "$image" "${args[@]}" || rc=$?
+
+if [ -x "$top/tests/browser/run.sh" ] && [ ${#args[@]} -eq 0 ]; then
+  echo "== tests/browser/run.sh $image"
+  "$top/tests/browser/run.sh" "$image" || rc=1
+fi
+exit "$rc"
