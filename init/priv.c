@@ -2,10 +2,12 @@
 #include "priv.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "hooks.h"
@@ -23,6 +25,13 @@ struct requests {
     uid_t uid;
     gid_t gid;
     mode_t umask;
+};
+
+/* What the prepare process hands back to PID 1. */
+struct prep_result {
+    int rc;
+    struct priv_plan plan;
+    char home[4096]; /* non-empty: PID 1 sets HOME to it */
 };
 
 static int parse_requests(struct requests *rq)
@@ -83,13 +92,12 @@ static int pam_confdir(struct priv_plan *plan)
         return EXIT_USAGE;
     }
     snprintf(plan->pam_confdir, sizeof(plan->pam_confdir), "%s", dir);
-    unsetenv("MMLSPARK_PAM_CONFDIR");
     return 0;
 }
 
 /* Started non-root (the image's USER, or an arbitrary uid as in OpenShift): HOME must be a
  * directory we can write, else the notebook user's home (group 0 may write it) stands in. */
-static void usable_home(const struct mml_settings *s)
+static void usable_home(const struct mml_settings *s, char *home_out, size_t len)
 {
     const char *home = getenv("HOME");
     if (userdb_dir_usable(home))
@@ -97,18 +105,19 @@ static void usable_home(const struct mml_settings *s)
     struct user_info u;
     if (userdb_lookup(s->user, &u) == 0 && userdb_dir_usable(u.home)) {
         log_debug("HOME='%s' is not usable: using %s", home ? home : "", u.home);
-        setenv("HOME", u.home, 1);
+        snprintf(home_out, len, "%s", u.home);
         return;
     }
     log_warn("HOME='%s' is not a directory uid %u may write, nor is the home of user %s",
              home ? home : "", (unsigned)getuid(), s->user);
 }
 
-static int prepare_unprivileged(const struct mml_settings *s, const struct requests *rq)
+static int prepare_unprivileged(const struct mml_settings *s, const struct requests *rq,
+                                struct prep_result *out)
 {
     if (rq->uid_set || rq->gid_set)
         log_warn("NB_UID/NB_GID are ignored: they need a start as root (docker run --user root)");
-    usable_home(s);
+    usable_home(s, out->home, sizeof(out->home));
     return hooks_run(s->hooks_dir);
 }
 
@@ -136,19 +145,13 @@ static void fill_plan(struct priv_plan *plan, const struct user_info *u)
     snprintf(plan->shell, sizeof(plan->shell), "%s", u->shell);
 }
 
-int priv_prepare(const struct mml_settings *s, struct priv_plan *plan)
+/* The root-time work, in a child of PID 1. */
+static int prepare(const struct mml_settings *s, const struct requests *rq, struct prep_result *out)
 {
-    memset(plan, 0, sizeof(*plan));
-    struct requests rq;
-    int rc = parse_requests(&rq);
-    if (rc != 0)
-        return rc;
-    if (rq.umask_set)
-        umask(rq.umask);
+    struct priv_plan *plan = &out->plan;
     if (geteuid() != 0)
-        return prepare_unprivileged(s, &rq);
-
-    bool asked = rq.uid_set || rq.gid_set || rq.umask_set || hooks_count(s->hooks_dir) > 0;
+        return prepare_unprivileged(s, rq, out);
+    bool asked = rq->uid_set || rq->gid_set || rq->umask_set || hooks_count(s->hooks_dir) > 0;
     if (!asked) {
         plan->job_is_root = true; /* --user root: the seed's promise */
         return 0;
@@ -161,20 +164,93 @@ int priv_prepare(const struct mml_settings *s, struct priv_plan *plan)
         return EXIT_USAGE;
     }
     if (u.uid == 0) {
-        if (rq.uid_set || rq.gid_set) {
+        if (rq->uid_set || rq->gid_set) {
             log_error("NB_UID/NB_GID cannot renumber the notebook user '%s': it is root", s->user);
             return EXIT_USAGE;
         }
         plan->job_is_root = true;
         return hooks_run(s->hooks_dir);
     }
-    if ((rc = pam_confdir(plan)) != 0 || ((rq.uid_set || rq.gid_set) && (rc = remap(s, &rq, &u))))
+    int rc;
+    if ((rc = pam_confdir(plan)) != 0 || ((rq->uid_set || rq->gid_set) && (rc = remap(s, rq, &u))))
         return rc;
     if ((rc = hooks_run(s->hooks_dir)) != 0)
         return rc;
     fill_plan(plan, &u);
     log_debug("the job runs as %s (uid %u, gid %u) in a PAM session", u.name, (unsigned)u.uid,
               (unsigned)u.gid);
+    return 0;
+}
+
+static bool read_all(int fd, void *buf, size_t len)
+{
+    char *p = buf;
+    while (len > 0) {
+        ssize_t n = read(fd, p, len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return false;
+        p += n;
+        len -= (size_t)n;
+    }
+    return true;
+}
+
+/* The passwd lookups, usermod, the ownership walk and the hooks run in a child: none of their
+ * memory (NSS, nftw, scandir) stays in long-lived PID 1, which only keeps the small plan. */
+static int prepare_in_child(const struct mml_settings *s, const struct requests *rq,
+                            struct prep_result *out)
+{
+    int fds[2];
+    if (pipe2(fds, O_CLOEXEC) != 0) {
+        log_error("cannot create a pipe: %s", strerror(errno));
+        return EXIT_REMAP_FAILED;
+    }
+    pid_t pid = fork();
+    if (pid < 0) {
+        log_error("cannot fork: %s", strerror(errno));
+        close(fds[0]);
+        close(fds[1]);
+        return EXIT_REMAP_FAILED;
+    }
+    if (pid == 0) {
+        close(fds[0]);
+        out->rc = prepare(s, rq, out);
+        ssize_t n = write(fds[1], out, sizeof(*out)); /* fits the pipe: no reader race */
+        _exit(n == (ssize_t)sizeof(*out) ? 0 : 1);
+    }
+    close(fds[1]);
+    bool got = read_all(fds[0], out, sizeof(*out));
+    close(fds[0]);
+    while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+        ;
+    if (!got) {
+        log_error("the preparation process died before it reported");
+        return EXIT_REMAP_FAILED;
+    }
+    return out->rc;
+}
+
+int priv_prepare(const struct mml_settings *s, struct priv_plan *plan)
+{
+    memset(plan, 0, sizeof(*plan));
+    struct requests rq;
+    int rc = parse_requests(&rq);
+    if (rc != 0)
+        return rc;
+    if (rq.umask_set)
+        umask(rq.umask);
+    static struct prep_result result; /* 12 kB: off the stack, zeroed */
+    memset(&result, 0, sizeof(result));
+    rc = prepare_in_child(s, &rq, &result);
+    if (rc != 0)
+        return rc;
+    *plan = result.plan;
+    if (result.home[0])
+        setenv("HOME", result.home, 1);
+    if (plan->pam_confdir[0])
+        unsetenv("MMLSPARK_PAM_CONFDIR"); /* the job does not need it */
     return 0;
 }
 

@@ -10,7 +10,7 @@
 #include "log.h"
 
 /* Big enough that one read empties the pty's buffer; the copy is what throughput costs. */
-enum { CHUNK = 65536 };
+enum { CHUNK = 65536, PTY_LINE_BUFFER = 4096 };
 
 int ptyrelay_init(struct ptyrelay *r)
 {
@@ -89,19 +89,33 @@ static void write_out(struct ptyrelay *r, const char *buf, size_t len)
     }
 }
 
-/* Returns the bytes read from the pty, 0 when there was nothing, -1 once it is closed. */
+/* Reads what the pty holds (several of its 4 KiB line buffers) and passes it on in one write:
+ * fewer, larger writes keep the outer terminal's side fast. Returns the bytes moved, 0 when
+ * there was nothing, -1 once no process holds the pty's slave side (EIO). */
 static ssize_t from_master(struct ptyrelay *r)
 {
     static char buf[CHUNK];
-    ssize_t n = read(r->master, buf, sizeof(buf));
-    if (n > 0) {
-        write_out(r, buf, (size_t)n);
-        return n;
+    size_t len = 0;
+    bool closed = false;
+    while (len < sizeof(buf)) {
+        ssize_t n = read(r->master, buf + len, sizeof(buf) - len);
+        if (n > 0) {
+            len += (size_t)n;
+            if ((size_t)n < PTY_LINE_BUFFER - 1)
+                break; /* the pty had no more: spare the read that would say EAGAIN */
+            continue;
+        }
+        if (n < 0 && errno == EINTR)
+            continue;
+        closed = n == 0 || errno != EAGAIN;
+        break;
     }
-    if (n < 0 && (errno == EAGAIN || errno == EINTR))
-        return 0;
-    r->master_open = false; /* EIO: no process holds the slave side any more */
-    return -1;
+    write_out(r, buf, len);
+    if (closed && len == 0) {
+        r->master_open = false;
+        return -1;
+    }
+    return (ssize_t)len;
 }
 
 static void from_outer(struct ptyrelay *r)
@@ -145,10 +159,8 @@ void ptyrelay_pump(struct ptyrelay *r, const struct pollfd *fds, int nfds)
         if (fds[i].revents == 0)
             continue;
         if (fds[i].fd == r->master) {
-            /* A few reads per wakeup: the pty hands out at most its 4 KiB line buffer. */
             if (fds[i].revents & (POLLIN | POLLHUP | POLLERR))
-                for (int k = 0; k < 16 && from_master(r) > 0; k++)
-                    ;
+                from_master(r);
             if (r->master_open && (fds[i].revents & POLLOUT))
                 to_master(r);
         } else if (fds[i].fd == r->in) {
