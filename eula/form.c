@@ -45,8 +45,8 @@ static long decode(const char *s, size_t n, char *out, size_t cap)
     return (long)o;
 }
 
-enum form_result form_get_field(const char *body, size_t len, const char *name, char *out,
-                                size_t outsize, size_t *outlen)
+static enum form_result find_field(const char *body, size_t len, const char *name, char *out,
+                                   size_t outsize, size_t *outlen)
 {
     if (outsize == 0 || name == NULL)
         return FORM_TOO_LONG;
@@ -84,7 +84,6 @@ enum form_result form_get_field(const char *body, size_t len, const char *name, 
             return FORM_MALFORMED;
         if (v == -2) {
             result = FORM_TOO_LONG; /* keep scanning: a later malformed pair still wins */
-            out[0] = '\0';
             continue;
         }
         out[v] = '\0';
@@ -92,7 +91,14 @@ enum form_result form_get_field(const char *body, size_t len, const char *name, 
             *outlen = (size_t)v;
         result = FORM_OK;
     }
-    if (result != FORM_OK)
-        out[0] = '\0';
     return result;
+}
+
+enum form_result form_get_field(const char *body, size_t len, const char *name, char *out,
+                                size_t outsize, size_t *outlen)
+{
+    enum form_result r = find_field(body, len, name, out, outsize, outlen);
+    if (r != FORM_OK && outsize > 0)
+        out[0] = '\0'; /* never leave part of a value behind */
+    return r;
 }

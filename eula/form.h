@@ -17,8 +17,8 @@ enum form_result {
 
 /* Finds the field called name in body[0..len) (pairs split by '&', name and value split by the
  * first '=', '+' is a space, %XX a byte). The whole body must be well formed. On FORM_OK the
- * decoded value is in out (NUL-terminated, *outlen bytes, no NUL inside). Never reads past len,
- * never writes more than outsize bytes. */
+ * decoded value is in out (NUL-terminated, *outlen bytes, no NUL inside); otherwise out is ""
+ * (when outsize > 0). Never reads past len, never writes more than outsize bytes. */
 enum form_result form_get_field(const char *body, size_t len, const char *name, char *out,
                                 size_t outsize, size_t *outlen);
 

@@ -180,3 +180,7 @@ const char page_conflict[] = SIMPLE_PAGE(
     "MMLSpark: already decided", "<h1>A choice was already made</h1>\n"
                                  "<p>The license terms were already accepted or declined in "
                                  "another window.</p>\n");
+
+const char page_bad_request[] =
+    SIMPLE_PAGE("MMLSpark: bad request", "<h1>Bad request</h1>\n"
+                                         "<p><a href=\"/\">Read the license terms</a>.</p>\n");

@@ -26,5 +26,6 @@ extern const char page_method[];
 extern const char page_too_large[];
 extern const char page_media_type[];
 extern const char page_conflict[]; /* the other choice was already made */
+extern const char page_bad_request[];
 
 #endif

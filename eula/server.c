@@ -31,6 +31,7 @@ enum reply_id {
     R_TOO_LARGE,
     R_MEDIA_TYPE,
     R_CONFLICT,
+    R_BAD_REQUEST,
     R_COUNT
 };
 
@@ -106,6 +107,15 @@ static bool is_form_encoded(struct MHD_Connection *c)
     return next == '\0' || next == ';' || next == ' ' || next == '\t';
 }
 
+/* RFC 9112 6.1: a request whose final transfer coding is not chunked has no knowable length;
+ * libmicrohttpd 0.9.75 would wait for such a body until the idle timeout, so we refuse it. */
+static bool unknown_body_length(struct MHD_Connection *c)
+{
+    const char *te =
+        MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_TRANSFER_ENCODING);
+    return te != NULL && strcasecmp(te, "chunked") != 0;
+}
+
 /* True when Content-Length announces more than we accept. */
 static bool announced_too_large(struct MHD_Connection *c)
 {
@@ -148,6 +158,8 @@ static enum MHD_Result decide(struct eula_server *srv, struct MHD_Connection *c,
 static enum MHD_Result begin(struct eula_server *srv, struct MHD_Connection *c, const char *url,
                              const char *method, void **req_cls)
 {
+    if (unknown_body_length(c))
+        return send_reply(srv, c, MHD_HTTP_BAD_REQUEST, R_BAD_REQUEST);
     enum route r = route_of(url);
     bool get =
         strcmp(method, MHD_HTTP_METHOD_GET) == 0 || strcmp(method, MHD_HTTP_METHOD_HEAD) == 0;
@@ -301,6 +313,7 @@ static int make_replies(struct eula_server *srv, const struct page *page)
         [R_TOO_LARGE] = {page_too_large, strlen(page_too_large), html, csp, NULL, true},
         [R_MEDIA_TYPE] = {page_media_type, strlen(page_media_type), html, csp, NULL, false},
         [R_CONFLICT] = {page_conflict, strlen(page_conflict), html, csp, NULL, false},
+        [R_BAD_REQUEST] = {page_bad_request, strlen(page_bad_request), html, csp, NULL, true},
     };
     for (int i = 0; i < R_COUNT; i++) {
         srv->reply[i] = make_reply(defs[i].body, defs[i].len, defs[i].type, defs[i].csp,

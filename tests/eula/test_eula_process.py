@@ -343,7 +343,9 @@ class EulaProcess(unittest.TestCase):
             resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
 
     def raw_exchange(self, s, data, shut=True, timeout=3):
-        """Sends data, optionally half-closes, returns what came back before EOF or timeout."""
+        """Sends data, optionally half-closes, returns what came back before EOF, timeout, or
+        0.3 s of silence after a reply started (libmicrohttpd keeps an answered half-closed
+        keep-alive connection open until its idle timeout)."""
         with socket.create_connection(("127.0.0.1", s.port), timeout=timeout) as c:
             try:
                 c.sendall(data)
@@ -354,7 +356,8 @@ class EulaProcess(unittest.TestCase):
             got = b""
             end = time.monotonic() + timeout
             while time.monotonic() < end:
-                r, _, _ = select.select([c], [], [], max(0.0, end - time.monotonic()))
+                wait = max(0.0, end - time.monotonic())
+                r, _, _ = select.select([c], [], [], min(wait, 0.3) if got else wait)
                 if not r:
                     break
                 try:
@@ -375,6 +378,16 @@ class EulaProcess(unittest.TestCase):
             self.assertTrue(reply == b"" or reply.startswith(b"HTTP/1."), reply[:80])
             if reply:
                 self.assertFalse(reply.startswith(b"HTTP/1.1 200"), (junk[:40], reply[:80]))
+        self.assert_still_serving(s)
+
+    def test_unknown_transfer_encoding_is_400_and_closed(self):
+        s = self.start()
+        for path in (b"/accept", b"/"):
+            t0 = time.monotonic()
+            reply = self.raw_exchange(s, b"POST " + path + b" HTTP/1.1\r\nHost: x\r\n"
+                                      b"Transfer-Encoding: gzip\r\n\r\nabc", shut=False)
+            self.assertTrue(reply.startswith(b"HTTP/1.1 400"), reply[:80])
+            self.assertLess(time.monotonic() - t0, 2.0)
         self.assert_still_serving(s)
 
     def test_100kb_header_is_refused_and_server_keeps_serving(self):
