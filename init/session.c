@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -67,7 +68,12 @@ static void exec_job(const struct session_spec *spec, char *const argv[], bool o
     } else {
         own_group_in_foreground();
     }
+    pid_t session = getppid();
     if (drop_to_user(spec->uid, spec->gid) != 0)
+        _exit(EXIT_DROP_FAILED);
+    /* If init has to SIGKILL the session process (grace period over), the job goes with it.
+     * Set after the uid change, which would clear it. */
+    if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != session)
         _exit(EXIT_DROP_FAILED);
     if (access(".", X_OK) != 0 && chdir(spec->home) != 0)
         log_debug("cannot change to %s: %s", spec->home, strerror(errno));

@@ -3,6 +3,8 @@
 #  1. BYTES (default 1 GiB) of output through: a raw pty (the command writes to it directly),
 #     `su --pty`, `script -q`, and mmlspark-init dropping root to a user (PAM session + pty
 #     relay). Rounds are interleaved; the best round of each counts (the machine is shared).
+#     Also the CPU time each relay costs (its command tree's CPU minus the raw run's): on a
+#     loaded machine that is the steadier number.
 #  2. VmRSS of PID 1 (own PID namespace) while its job runs: mmlspark-init with a PAM session
 #     open vs tini (dynamic), same job.
 # Usage: bench/pty/run.sh [BYTES] [ROUNDS]      as root; builds a Release init in build-priv-release
@@ -36,25 +38,29 @@ run_variant() {
   esac
 }
 variants=(raw su script init)
-declare -A best
+declare -A best cpu
 echo "== throughput: $bytes bytes, $rounds interleaved rounds (seconds)"
 for r in $(seq "$rounds"); do
   line="round $r:"
   for v in "${variants[@]}"; do
-    read -r got secs < <(run_variant "$v")
+    read -r got secs c < <(run_variant "$v")
     [ "$got" = "$bytes" ] || { echo "$v delivered $got bytes, not $bytes" >&2; exit 1; }
-    line+=" $v=$secs"
+    line+=" $v=${secs}s/${c}cpu"
+    if [ -z "${cpu[$v]:-}" ] || awk "BEGIN{exit !($c < ${cpu[$v]})}"; then cpu[$v]=$c; fi
     if [ -z "${best[$v]:-}" ] || awk "BEGIN{exit !($secs < ${best[$v]})}"; then best[$v]=$secs; fi
   done
   echo "$line"
 done
 for v in "${variants[@]}"; do
-  awk -v v="$v" -v s="${best[$v]}" -v b="$bytes" 'BEGIN{printf "%-7s best %7.3f s  %7.1f MiB/s\n", v, s, b/s/1048576}'
+  awk -v v="$v" -v s="${best[$v]}" -v b="$bytes" -v c="${cpu[$v]}" -v r="${cpu[raw]}" \
+    'BEGIN{printf "%-7s best %7.3f s  %7.1f MiB/s   relay CPU %6.3f s\n", v, s, b/s/1048576, c-r}'
 done
 awk -v i="${best[init]}" -v su="${best[su]}" -v sc="${best[script]}" -v raw="${best[raw]}" 'BEGIN{
   printf "ratio mmlspark-init / su --pty  = %.2fx (target >= 1.0)\n", su / i
   printf "ratio mmlspark-init / script -q = %.2fx\n", sc / i
   printf "ratio mmlspark-init / raw pty   = %.2fx (target >= 0.9)\n", raw / i }'
+awk -v i="${cpu[init]}" -v su="${cpu[su]}" -v r="${cpu[raw]}" 'BEGIN{
+  printf "relay CPU su --pty / mmlspark-init = %.2fx (above 1: ours costs less)\n", (su-r)/(i-r) }'
 
 echo "== PID 1 memory while the job runs (VmRSS, kB)"
 pid1_rss() { # COMMAND... : starts it as PID 1 of a new PID namespace, prints PID 1's VmRSS

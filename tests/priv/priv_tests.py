@@ -297,6 +297,36 @@ def test_hooks_run_in_order_as_root_before_drop():
     check("30-not-executable" in r.stderr, "the skipped hook is named", r.stderr)
 
 
+def test_hooks_run_as_invoking_user_when_not_root():
+    log = f"{T}/hooks.log"
+    write(log, "", 0o666)
+    hook("10-who", f'echo "hook $(id -u)" >> {log}')
+
+    def become_12345():
+        os.setgroups([])
+        os.setgid(0)
+        os.setuid(12345)
+    r = run_init(["sh", "-c", f'echo "job $(id -u)" >> {log}'],
+                 init_env(MMLSPARK_PAM_CONFDIR=None), preexec=become_12345)
+    with open(log) as f:
+        got = f.read().split("\n")[:-1]
+    check(r.returncode == 0 and got == ["hook 12345", "job 12345"], "hook then job, as 12345",
+          got, r.stderr)
+
+
+def test_session_killed_takes_job_with_it():
+    p = subprocess.Popen([INIT, "--grace", "1", "--", "sh", "-c",
+                          'trap "" TERM; echo ready; while :; do sleep 0.1; done'],
+                         env=init_env(NB_UMASK="022"), stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, text=True)
+    check(p.stdout.readline().strip() == "ready", "job started")
+    start = time.time()
+    p.send_signal(signal.SIGTERM)
+    out, err = p.communicate(timeout=20)
+    check(p.returncode == 137, "a job ignoring TERM ends with SIGKILL", p.returncode, err)
+    check(time.time() - start < 1.9, "within one grace period", time.time() - start, err)
+
+
 def test_failing_hook_stops_start_naming_it():
     log = f"{T}/hooks.log"
     hook("10-ok", f"echo 10 >> {log}")
