@@ -171,7 +171,8 @@ void ptyrelay_pump(struct ptyrelay *r, const struct pollfd *fds, int nfds)
 
 void ptyrelay_drain(struct ptyrelay *r, int quiet_ms)
 {
-    while (r->master_open) {
+    /* Bounded: a background process left on the pty may write for ever. */
+    for (int rounds = 0; r->master_open && rounds < 20; rounds++) {
         struct pollfd p = {.fd = r->master, .events = POLLIN};
         int n = poll(&p, 1, quiet_ms);
         if (n < 0 && errno == EINTR)

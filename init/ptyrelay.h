@@ -34,7 +34,8 @@ void ptyrelay_resize(struct ptyrelay *r);
 int ptyrelay_pollfds(const struct ptyrelay *r, struct pollfd *fds);
 /* Moves data for the events poll reported in fds (as filled by ptyrelay_pollfds). */
 void ptyrelay_pump(struct ptyrelay *r, const struct pollfd *fds, int nfds);
-/* After the child ended: passes on what is still in the pty, until it is empty for quiet_ms. */
+/* After the child ended: passes on what is still in the pty, until it is empty for quiet_ms
+ * (at most 20 wakeups of up to 64 KiB: a background writer cannot hold the exit up). */
 void ptyrelay_drain(struct ptyrelay *r, int quiet_ms);
 
 #endif

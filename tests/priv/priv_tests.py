@@ -428,6 +428,12 @@ def test_pty_relay_passes_eof():
     check(p.wait() == 0 and b"cat-done" in p.out, "Ctrl+D ends cat's input", p.status, p.out)
 
 
+def test_pty_relay_ends_when_job_leaves_a_writer_behind():
+    p = Pty(["sh", "-c", "yes > /dev/tty & echo started; sleep 0.2; exit 3"],
+            init_env(NB_UMASK="022", MMLSPARK_LOG="warn"))
+    check(p.wait() == 3, "the job's exit ends the relay despite a writer on the pty", p.status)
+
+
 def test_pty_relay_follows_window_size():
     p = Pty(["sh", "-c", 'stty size; echo READY; while [ "$(stty size)" = "30 100" ]; '
              "do sleep 0.05; done; echo now $(stty size)"], init_env(NB_UMASK="022"))
