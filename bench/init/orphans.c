@@ -7,7 +7,8 @@
  *   trickle: the grandchild exits at once, so PID 1 reaps while we keep forking (the wall time
  *            is mostly our forking, which costs the same under every init);
  *   burst:   the grandchildren block on a pipe until all N exist, then we close it and all N exit
- *            together: drain_ms is then how fast PID 1 reaps a burst of N zombies.
+ *            together: drain_ms is then how long PID 1 takes to reap a burst of N zombies
+ *            (each wait4 walks PID 1's list of children, so the kernel's share is large).
  * tini and dumb-init exit as soon as their main child exits and leave whatever is left to the
  * kernel, so to time the same work for every init we do not exit until PID 1 has reaped
  * every orphan: kill(-1, 0) from inside the namespace reaches every process but PID 1 and us,

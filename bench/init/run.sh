@@ -5,8 +5,10 @@
 # Builds a Release build into build-bench/, then measures in one run:
 #   - PID-1 VmRSS / Pss / private memory while supervising `sleep` (read from outside);
 #   - wall time of a 10 000-orphan storm until the init exits, and the zombies left (see orphans.c
-#     for why the job waits for PID 1 to reap every orphan before it exits), plus a burst variant
-#     where all 10 000 orphans exit at once, which isolates how fast PID 1 reaps;
+#     for why the job waits for PID 1 to reap every orphan before it exits), the CPU time of the
+#     whole namespace (steadier than the wall on a shared machine), and, for information, a burst
+#     where 3 000 live orphans exit at once (its drain is dominated by the kernel's wait4 walk of
+#     PID 1's child list, so it swings from run to run whichever init runs);
 #   - start overhead of `INIT -- true` with hyperfine, outside a PID namespace and inside one.
 # Prints a table with ratios and writes it to artifacts/bench-init.txt. Exit 1 if a target is missed.
 set -euo pipefail
