@@ -7,6 +7,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "sparkparse.h"
 
@@ -215,6 +216,9 @@ int settings_load_file(struct mml_settings *s, const char *path, bool required, 
     opts[n] = end;
 
     err[0] = '\0';
+    /* The usual container has no config file: then the parser is not even set up. */
+    if (!required && access(path, F_OK) != 0 && errno == ENOENT)
+        return 0;
     cfg_t *cfg = cfg_init(opts, CFGF_NONE);
     if (cfg == NULL) {
         snprintf(err, errlen, "%s: cannot initialise the config parser", path);

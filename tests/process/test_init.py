@@ -213,6 +213,18 @@ class Subreaper(unittest.TestCase):
         self.assertIn("child subreaper", err)
 
 
+    def test_not_pid1_still_stops_the_stragglers_it_adopted(self):
+        with tempfile.TemporaryDirectory() as d:
+            mark = os.path.join(d, "mark")
+            job = (f"(trap 'echo TERM >> {mark}; exit 0' TERM; "
+                   f"while :; do sleep 0.05; done) & sleep 0.3; exit 6")
+            r = subprocess.run([INIT, "-g", "20", "--", "sh", "-c", job], capture_output=True,
+                               text=True, timeout=60, env=ENV)
+            self.assertEqual(r.returncode, 6, r.stderr)
+            with open(mark) as f:
+                self.assertEqual(f.read().strip(), "TERM")
+
+
 def drive_pty(argv, script, timeout=30):
     """Runs argv on a new pty; script is [(wait_for_text, bytes_to_send)]. Returns (status, output)."""
     pid, fd = pty.fork()
