@@ -2,6 +2,7 @@
  * accepted page's poller. */
 #include "page.h"
 
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -16,7 +17,7 @@
     "color:#1b1b1b;background:#f6f6f6}\n"                                                          \
     "main{max-width:46rem;margin:0 auto;padding:1rem}\n"                                           \
     "h1{font-size:1.5rem;margin:.5rem 0}\n"                                                        \
-    ".terms{white-space:pre-wrap;overflow-wrap:anywhere;background:#fff;border:1px solid "         \
+    ".terms{overflow-wrap:anywhere;background:#fff;border:1px solid "                              \
     "#ccc;border-radius:4px;padding:1rem;max-height:60vh;overflow:auto}\n"                         \
     ".terms:focus{outline:3px solid #0b5fff}\n"                                                    \
     "form{display:inline-block;margin:1rem 1rem 0 0}\n"                                            \
@@ -25,6 +26,7 @@
     "button:focus{outline:3px solid #0b5fff;outline-offset:2px}\n"                                 \
     ".accept{background:#0b5fff;color:#fff;border-color:#0b5fff}\n"                                \
     ".decline{background:#fff;color:#1b1b1b}\n"                                                    \
+    ".terms p{margin:0 0 .8rem}\n"                                                                 \
     "code{background:#eee;padding:0 .2rem}\n"                                                      \
     "</style>\n"
 #define SIMPLE_PAGE(title, body)                                                                   \
@@ -36,7 +38,7 @@ static const char eula_head[] =
                "<h1 id=\"title\">MMLSpark Docker image: license terms</h1>\n"
                "<p id=\"intro\">Please read the license terms below. Jupyter starts once you "
                "accept them.</p>\n"
-               "<div class=\"terms\" role=\"region\" aria-labelledby=\"title\" tabindex=\"0\">";
+               "<div class=\"terms\" role=\"region\" aria-labelledby=\"title\" tabindex=\"0\">\n";
 
 /* Two forms, so that neither needs JavaScript nor the formaction attribute. */
 static const char eula_forms[] =
@@ -56,6 +58,53 @@ static const char eula_forms[] =
 
 static const char nonce_marker[] = "%NONCE%";
 
+/* True when text[i..] up to the next newline is only spaces and tabs (a paragraph break). */
+static bool blank_line(const char *text, size_t len, size_t i, size_t *next)
+{
+    size_t j = i;
+    while (j < len && (text[j] == ' ' || text[j] == '\t' || text[j] == '\r'))
+        j++;
+    if (j < len && text[j] != '\n')
+        return false;
+    *next = j < len ? j + 1 : j;
+    return true;
+}
+
+/* Splits text into paragraphs at blank lines: calls emit(start, len) for each non-empty one.
+ * Lines inside a paragraph stay together and the browser reflows them, so a hard-wrapped
+ * license file reads well at any width. Returns the number of paragraphs. */
+static size_t paragraphs(const char *text, size_t len, char *buf, size_t *o)
+{
+    size_t count = 0, i = 0;
+    while (i < len) {
+        size_t next;
+        while (i < len && blank_line(text, len, i, &next))
+            i = next;
+        if (i >= len)
+            break;
+        size_t start = i;
+        while (i < len) {
+            const char *nl = memchr(text + i, '\n', len - i);
+            i = nl ? (size_t)(nl - text) + 1 : len;
+            if (i >= len || blank_line(text, len, i, &next))
+                break;
+        }
+        size_t end = i;
+        while (end > start && (text[end - 1] == '\n' || text[end - 1] == '\r'))
+            end--;
+        if (buf != NULL) {
+            memcpy(buf + *o, "<p>", 3);
+            *o += 3;
+            *o += html_escape(text + start, end - start, buf + *o,
+                              html_escaped_len(text + start, end - start) + 1);
+            memcpy(buf + *o, "</p>\n", 5);
+            *o += 5;
+        }
+        count++;
+    }
+    return count;
+}
+
 int page_render_eula(const char *text, size_t len, const char *nonce, struct page *out)
 {
     out->data = NULL;
@@ -68,21 +117,18 @@ int page_render_eula(const char *text, size_t len, const char *nonce, struct pag
     for (size_t i = 0; i < nonce_len; i++)
         if (!((nonce[i] >= '0' && nonce[i] <= '9') || (nonce[i] >= 'a' && nonce[i] <= 'f')))
             return -1; /* goes into an attribute unescaped: hex only */
-    size_t esc = html_escaped_len(text, len);
-    size_t total = sizeof(eula_head) - 1 + esc + sizeof(eula_forms) - 1 +
-                   2 * nonce_len; /* two markers replaced, each shorter than any nonce+7 */
+    size_t o = 0;
+    size_t paras = paragraphs(text, len, NULL, &o);
+    /* escaped text (an upper bound: the blank lines are dropped), <p></p>\n per paragraph,
+     * and the nonce in place of each of the two markers */
+    size_t total = sizeof(eula_head) - 1 + html_escaped_len(text, len) + 8 * paras +
+                   sizeof(eula_forms) - 1 + 2 * nonce_len;
     char *buf = malloc(total + 1);
     if (buf == NULL)
         return -1;
-    size_t o = 0;
     memcpy(buf, eula_head, sizeof(eula_head) - 1);
-    o += sizeof(eula_head) - 1;
-    size_t w = html_escape(text, len, buf + o, total + 1 - o);
-    if (w == (size_t)-1) {
-        free(buf);
-        return -1;
-    }
-    o += w;
+    o = sizeof(eula_head) - 1;
+    paragraphs(text, len, buf, &o);
     const char *p = eula_forms;
     const char *m;
     while ((m = strstr(p, nonce_marker)) != NULL) {
