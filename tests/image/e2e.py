@@ -374,6 +374,14 @@ def detached_server_logs_stop_start_exec(ctx):
 
 
 @test
+def arbitrary_uid_in_group_0_runs_jupyter(ctx):
+    """OpenShift style: --user 12345:0 (no passwd entry) still serves Jupyter."""
+    name, port = start_detached("uid", "--user", "12345:0", "-e", "ACCEPT_EULA=y")
+    ctx["containers"] = [name]
+    jupyter_answers(port)
+
+
+@test
 def user_root_and_default_user(ctx):
     rc, out = docker("run", "--rm", "--user", "root", image, "bash", "-c",
                      "id -u; apt-get --version | head -1")
@@ -494,6 +502,29 @@ def notebook_kernel_has_spark_with_the_package_and_writes_to_the_volume(ctx):
     check(parts, "no part file in myfiles/out.csv on the host")
     with open(os.path.join(files, "out.csv", parts[0])) as f:
         check(f.read().splitlines()[:2] == ["n,square", "0,0"], "unexpected CSV content")
+
+
+@test
+def package_resolved_once_then_works_offline(ctx):
+    """The first kernel resolves $MML_PACKAGE into ~/.ivy2; with the repository gone, the next
+    kernel still loads it from the cache."""
+    repo = maven_repo()
+    name = new_name("offline")
+    ctx["containers"] = [name]
+    nb = {"cells": [{"cell_type": "code", "execution_count": None, "metadata": {}, "outputs": [],
+                     "source": "print('RESULT:', spark._jvm.org.example.Hello.greet('offline'))"}],
+          "metadata": NOTEBOOK["metadata"], "nbformat": 4, "nbformat_minor": 5}
+    run_nb = ("mmlspark-env -- jupyter nbconvert --to notebook --execute --stdout t.ipynb "
+              "2>/dev/null | grep -o 'RESULT: [a-z ,]*'")
+    rc, out = docker("run", "-i", "--name", name, "-v", "%s:/repo:ro" % repo,
+                     "-e", "MML_M2REPOS=file:///tmp/repo", "-e", "MML_PACKAGE=org.example:hello:1.0",
+                     image, "bash", "-c",
+                     "cd /tmp && cat > t.ipynb && cp -r /repo /tmp/repo && " + run_nb +
+                     " && rm -rf /tmp/repo && echo REPOSITORY GONE && " + run_nb,
+                     input=json.dumps(nb).encode(), timeout=400)
+    check(rc == 0, "exit %d: %s" % (rc, out[-1500:]))
+    check(out.count("RESULT: hello from the jar, offline") == 2 and "REPOSITORY GONE" in out,
+          "the package did not load from the cache: %r" % out[-1500:])
 
 
 @test

@@ -1,5 +1,6 @@
-# /etc/ipython/startup/00-spark.py - run in every notebook kernel (ipython_kernel_config.py):
-# creates `spark` (SparkSession) and `sc` (SparkContext), as `pyspark` does in a terminal.
+# /etc/ipython/startup/00-spark.py - IPython (8.x) runs the files of its system-wide startup
+# directory in every shell; in a notebook kernel this one creates `spark` (SparkSession) and `sc`
+# (SparkContext), as `pyspark` does in a terminal. Terminal IPython shells are left alone.
 #
 #   SPARK_MASTER_URL        master (default local[*])
 #   MML_PACKAGE             Maven coordinates to load (spark.jars.packages); empty: none
@@ -24,10 +25,16 @@ def _mmlspark_start_spark():
         notes.append(text)
 
     notes = []
+    if "ipykernel" not in sys.modules:
+        return None, None, notes
     if os.environ.get("MMLSPARK_SPARK_SESSION", "yes").lower() in ("no", "false", "0", "n", "off"):
         return None, None, notes
     from pyspark import SparkConf, SparkContext
     from pyspark.sql import SparkSession
+
+    if SparkContext._active_spark_context is not None:  # already started (file run twice)
+        sc = SparkContext._active_spark_context
+        return SparkSession(sc), sc, notes
 
     master = os.environ.get("SPARK_MASTER_URL") or "local[*]"
     packages = os.environ.get("MML_PACKAGE", "").strip()
@@ -45,6 +52,7 @@ def _mmlspark_start_spark():
     def conf_for(with_packages):
         conf = SparkConf().setMaster(master).setAppName("mmlspark-notebook")
         conf.set("spark.jars.ivy", ivy)
+        conf.set("spark.ui.showConsoleProgress", "false")  # no progress bars in cell output
         if with_packages:
             conf.set("spark.jars.packages", packages)
             if repos:
