@@ -92,6 +92,7 @@ COPY image/mmlspark.conf /etc/mmlspark/mmlspark.conf
 COPY image/ipython/ /etc/ipython/
 COPY image/jupyter/ /opt/venv/share/jupyter/
 COPY image/healthcheck /usr/local/bin/mmlspark-healthcheck
+COPY image/profile.d/ /etc/profile.d/
 COPY --chown=mmlspark:0 image/notebooks/ /notebooks/
 RUN rm -f /etc/pam.d/.keep \
  && chmod -R g+w /notebooks \
@@ -102,7 +103,7 @@ COPY --from=build /out/ /
 USER mmlspark
 WORKDIR /notebooks
 EXPOSE 8888
-HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 \
+HEALTHCHECK --interval=10s --timeout=5s --start-period=60s --retries=3 \
   CMD ["/usr/local/bin/mmlspark-healthcheck"]
 ENTRYPOINT ["/usr/local/bin/mmlspark-init"]
 CMD []

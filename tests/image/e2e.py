@@ -266,6 +266,11 @@ def accept_eula_value(ctx, value):
     check(status in (200, 302), "GET / answered %s" % status)
     status, _ = http_req(port, "/api/contents")
     check(status == 403, "Jupyter answered %s without a token (authentication is off?)" % status)
+    if value == "y":  # the image's HEALTHCHECK (every 10 s) reports the container healthy
+        def healthy():
+            rc, out = docker("inspect", "--format", "{{.State.Health.Status}}", name, timeout=20)
+            return out.strip() == "healthy"
+        wait_for("docker's health status 'healthy'", healthy, 40, interval=1)
 
 
 @test
@@ -400,6 +405,12 @@ def spark_commands_are_on_path(ctx):
     check(rc == 0, "exit %d: %s" % (rc, out))
     for cmd in ("pyspark", "spark-submit"):
         check(re.search(r"^/\S*/%s$" % cmd, out, re.M), "%s is not on PATH: %r" % (cmd, out))
+    for user in ("mmlspark", "root"):  # login shells (/etc/profile resets PATH) too
+        rc, out = docker("run", "--rm", "--user", user, image, "bash", "-lc",
+                         "command -v spark-submit spark-shell spark-class")
+        ctx["output"] += out
+        check(rc == 0 and out.count("/opt/venv/bin/") == 3,
+              "spark commands not on a login shell's PATH for %s: %r" % (user, out))
 
 
 def maven_repo():
