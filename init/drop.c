@@ -1,26 +1,32 @@
-/* drop.c - the irreversible identity change and its proof (libcap for the capability sets). */
+/* drop.c - the irreversible identity change and its proof (capget(2), no library in PID 1). */
 #include "drop.h"
 
 #include <errno.h>
+#include <linux/capability.h>
 #include <string.h>
-#include <sys/capability.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "log.h"
 
 static int no_capabilities_left(void)
 {
-    cap_t now = cap_get_proc();
-    cap_t none = cap_init();
-    int same = now && none && cap_compare(now, none) == 0;
-    cap_free(now);
-    cap_free(none);
-    if (!same)
+    struct __user_cap_header_struct head = {.version = _LINUX_CAPABILITY_VERSION_3, .pid = 0};
+    struct __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3];
+    if (syscall(SYS_capget, &head, data) != 0)
         return -1;
-    for (cap_value_t c = 0; c < (cap_value_t)cap_max_bits(); c++)
-        if (cap_get_ambient(c) > 0)
+    for (int i = 0; i < _LINUX_CAPABILITY_U32S_3; i++)
+        if (data[i].effective || data[i].permitted || data[i].inheritable)
             return -1;
-    return 0;
+    /* The ambient set, up to the kernel's last capability (EINVAL past it). */
+    for (unsigned long c = 0;; c++) {
+        int set = prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_IS_SET, c, 0UL, 0UL);
+        if (set < 0)
+            return errno == EINVAL && c > 0 ? 0 : -1;
+        if (set > 0)
+            return -1;
+    }
 }
 
 int drop_to_user(uid_t uid, gid_t gid)

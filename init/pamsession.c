@@ -1,12 +1,74 @@
-/* pamsession.c - open and close the PAM session like runuser: no authentication, root only. */
+/* pamsession.c - open and close the PAM session like runuser: no authentication, root only.
+ * libpam is loaded with dlopen in the session process only: long-lived PID 1 never maps it
+ * (nor libaudit and libcap-ng, which it pulls in). */
 #include "pamsession.h"
 
+#include <dlfcn.h>
 #include <errno.h>
 #include <grp.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "log.h"
+
+#define LIBPAM "libpam.so.0"
+
+static struct {
+    int (*start_confdir)(const char *, const char *, const struct pam_conv *, const char *,
+                         pam_handle_t **);
+    int (*set_item)(pam_handle_t *, int, const void *);
+    int (*setcred)(pam_handle_t *, int);
+    int (*open_session)(pam_handle_t *, int);
+    int (*close_session)(pam_handle_t *, int);
+    int (*end)(pam_handle_t *, int);
+    const char *(*strerror)(pam_handle_t *, int);
+    char **(*getenvlist)(pam_handle_t *);
+} pam;
+
+/* dlsym returns an object pointer; memcpy turns it into a function pointer without the cast
+ * ISO C forbids. */
+static int resolve(void *lib, const char *name, void *fn, size_t size)
+{
+    void *sym = dlsym(lib, name);
+    if (sym == NULL) {
+        log_error("cannot find %s in %s: %s", name, LIBPAM, dlerror());
+        return -1;
+    }
+    memcpy(fn, &sym, size);
+    return 0;
+}
+
+#define SYMBOL(field, name)                                                                        \
+    {                                                                                              \
+        name, &pam.field, sizeof(pam.field)                                                        \
+    }
+
+static int load_libpam(void)
+{
+    const struct {
+        const char *name;
+        void *fn;
+        size_t size;
+    } symbols[] = {
+        SYMBOL(start_confdir, "pam_start_confdir"),
+        SYMBOL(set_item, "pam_set_item"),
+        SYMBOL(setcred, "pam_setcred"),
+        SYMBOL(open_session, "pam_open_session"),
+        SYMBOL(close_session, "pam_close_session"),
+        SYMBOL(end, "pam_end"),
+        SYMBOL(strerror, "pam_strerror"),
+        SYMBOL(getenvlist, "pam_getenvlist"),
+    };
+    void *lib = dlopen(LIBPAM, RTLD_NOW | RTLD_LOCAL);
+    if (lib == NULL) {
+        log_error("cannot load %s: %s", LIBPAM, dlerror());
+        return -1;
+    }
+    for (size_t i = 0; i < sizeof(symbols) / sizeof(symbols[0]); i++)
+        if (resolve(lib, symbols[i].name, symbols[i].fn, symbols[i].size) != 0)
+            return -1;
+    return 0;
+}
 
 /* Nobody is there to answer: messages are logged, prompts refused. */
 static int conversation(int n, const struct pam_message **msg, struct pam_response **resp,
@@ -27,7 +89,7 @@ static int conversation(int n, const struct pam_message **msg, struct pam_respon
 
 static void export_env(pam_handle_t *pamh)
 {
-    char **env = pam_getenvlist(pamh);
+    char **env = pam.getenvlist(pamh);
     if (env == NULL)
         return;
     /* putenv keeps the strings: they live until the exec or _exit. */
@@ -39,7 +101,7 @@ static void export_env(pam_handle_t *pamh)
 
 static int fail(struct pam_session *ps, const char *step, int rc)
 {
-    log_error("PAM service '%s': %s failed: %s", MML_PAM_SERVICE, step, pam_strerror(ps->pamh, rc));
+    log_error("PAM service '%s': %s failed: %s", MML_PAM_SERVICE, step, pam.strerror(ps->pamh, rc));
     pamsession_close(ps);
     return -1;
 }
@@ -49,25 +111,27 @@ int pamsession_open(struct pam_session *ps, const char *confdir, const char *use
 {
     static const struct pam_conv conv = {conversation, NULL};
     memset(ps, 0, sizeof(*ps));
-    int rc = pam_start_confdir(MML_PAM_SERVICE, user, &conv, confdir, &ps->pamh);
+    if (load_libpam() != 0)
+        return -1;
+    int rc = pam.start_confdir(MML_PAM_SERVICE, user, &conv, confdir, &ps->pamh);
     if (rc != PAM_SUCCESS) {
-        log_error("PAM service '%s': cannot start: %s", MML_PAM_SERVICE, pam_strerror(NULL, rc));
+        log_error("PAM service '%s': cannot start: %s", MML_PAM_SERVICE, pam.strerror(NULL, rc));
         ps->pamh = NULL;
         return -1;
     }
-    if (tty && (rc = pam_set_item(ps->pamh, PAM_TTY, tty)) != PAM_SUCCESS)
+    if (tty && (rc = pam.set_item(ps->pamh, PAM_TTY, tty)) != PAM_SUCCESS)
         return fail(ps, "setting the tty", rc);
-    if ((rc = pam_set_item(ps->pamh, PAM_RUSER, "root")) != PAM_SUCCESS)
+    if ((rc = pam.set_item(ps->pamh, PAM_RUSER, "root")) != PAM_SUCCESS)
         return fail(ps, "setting the requesting user", rc);
     if (initgroups(user, gid) != 0) {
         log_error("cannot set the groups of user %s: %s", user, strerror(errno));
         pamsession_close(ps);
         return -1;
     }
-    if ((rc = pam_setcred(ps->pamh, PAM_ESTABLISH_CRED)) != PAM_SUCCESS)
+    if ((rc = pam.setcred(ps->pamh, PAM_ESTABLISH_CRED)) != PAM_SUCCESS)
         return fail(ps, "pam_setcred", rc);
     ps->cred = true;
-    if ((rc = pam_open_session(ps->pamh, 0)) != PAM_SUCCESS)
+    if ((rc = pam.open_session(ps->pamh, 0)) != PAM_SUCCESS)
         return fail(ps, "pam_open_session", rc);
     ps->open = true;
     export_env(ps->pamh);
@@ -79,11 +143,11 @@ void pamsession_close(struct pam_session *ps)
     if (ps->pamh == NULL)
         return;
     int rc = PAM_SUCCESS;
-    if (ps->open && (rc = pam_close_session(ps->pamh, 0)) != PAM_SUCCESS)
-        log_warn("PAM: pam_close_session failed: %s", pam_strerror(ps->pamh, rc));
+    if (ps->open && (rc = pam.close_session(ps->pamh, 0)) != PAM_SUCCESS)
+        log_warn("PAM: pam_close_session failed: %s", pam.strerror(ps->pamh, rc));
     if (ps->cred)
-        pam_setcred(ps->pamh, PAM_DELETE_CRED | PAM_SILENT);
-    pam_end(ps->pamh, rc);
+        pam.setcred(ps->pamh, PAM_DELETE_CRED | PAM_SILENT);
+    pam.end(ps->pamh, rc);
     ps->pamh = NULL;
     ps->open = ps->cred = false;
 }
