@@ -131,6 +131,8 @@ static char *read_text(const char *path, size_t *len)
         return NULL;
     }
     char *buf = malloc(EULA_TEXT_MAX + 1);
+    if (buf == NULL)
+        log_error("out of memory reading the EULA file %s", path);
     size_t used = 0;
     while (buf != NULL && used <= EULA_TEXT_MAX) {
         ssize_t n = read(fd, buf + used, EULA_TEXT_MAX + 1 - used);
@@ -206,12 +208,11 @@ static int serve(const struct mml_settings *s, const char *address)
     sigaddset(&stop, SIGHUP);
     sigaddset(&stop, SIGQUIT);
     /* Blocked before any thread exists, so only signalfd in this thread sees them. */
-    sigprocmask(SIG_BLOCK, &stop, NULL);
-    signal(SIGPIPE, SIG_IGN);
-    int sig_fd = signalfd(-1, &stop, SFD_CLOEXEC);
-    int event_fd = eventfd(0, EFD_CLOEXEC);
-    if (sig_fd < 0 || event_fd < 0) {
-        log_error("cannot create signalfd/eventfd: %s", strerror(errno));
+    int sig_fd = -1, event_fd = -1;
+    if (sigprocmask(SIG_BLOCK, &stop, NULL) != 0 || signal(SIGPIPE, SIG_IGN) == SIG_ERR ||
+        (sig_fd = signalfd(-1, &stop, SFD_CLOEXEC)) < 0 ||
+        (event_fd = eventfd(0, EFD_CLOEXEC)) < 0) {
+        log_error("cannot set up signal handling: %s", strerror(errno));
         return EULA_EXIT_FAILURE;
     }
 
