@@ -43,9 +43,10 @@ def on_jupyter_page(d):
     title = d.title or ""
     if "Jupyter" not in title and "Home Page" not in title:
         return False
-    found = d.find_elements(By.CSS_SELECTOR,
-                            "#password_input, #notebook_list, #ipython-main-app, #login_widget")
-    return len(found) > 0
+    if d.execute_script("return document.readyState") != "complete":
+        return False
+    found = d.find_elements(By.CSS_SELECTOR, "#password_input, #notebook_list")
+    return any(e.is_displayed() for e in found)
 
 
 def docker_logs(container):
@@ -96,6 +97,7 @@ def main():
 
         # 3. the page takes the browser to Jupyter by itself once Jupyter answers
         wait_for(lambda: on_jupyter_page(d), 120, "Jupyter's page (login or tree)")
+        time.sleep(0.5)  # let it paint before the screenshot
         shot("04-jupyter")
         print("reached Jupyter: title %r, url %s" % (d.title, d.current_url), flush=True)
 
@@ -110,7 +112,9 @@ def main():
 
         # 5. the one-click URL (host part replaced by the mapped port) opens the tree
         d.get(a.url + "?token=" + token)
-        wait_for(lambda: d.find_elements(By.ID, "notebook_list"), 60, "the notebook tree")
+        wait_for(lambda: on_jupyter_page(d) and d.find_elements(By.ID, "notebook_list"), 60,
+                 "the notebook tree")
+        time.sleep(0.5)
         shot("05-tree")
         print("logged in with the token from docker logs: title %r" % d.title, flush=True)
     finally:
