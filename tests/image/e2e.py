@@ -36,6 +36,7 @@ TOKEN_URL = re.compile(r"http://127\.0\.0\.1:(\d+)/\?token=([0-9a-f]{32,})")
 image = "mmlspark/release:latest"
 made_containers = []  # names, removed at exit
 made_dirs = []
+made_networks = []
 results = {"pass": 0, "fail": 0, "skip": 0}
 
 
@@ -450,15 +451,28 @@ def maven_repo():
 
 CACHE = {}
 PKG_ENV = ["-e", "MML_M2REPOS=file:///repo", "-e", "MML_PACKAGE=org.example:hello:1.0"]
+# Spark's Ivy also asks Maven Central and spark-packages for a package; these tests stay off the
+# internet (and prove that the local repository and the cache suffice) on an --internal network
+# made here. (--network none would leave Spark without a resolvable host name.)
+OFFLINE = ["--network", RUN_ID + "-offline"]
+
+
+def offline_network():
+    if "net" not in CACHE:
+        rc, out = docker("network", "create", "--internal", OFFLINE[1], timeout=30)
+        check(rc == 0, "docker network create --internal failed: %s" % out)
+        made_networks.append(OFFLINE[1])
+        CACHE["net"] = OFFLINE[1]
 
 
 @test
 def pyspark_loads_the_package_from_the_repositories(ctx):
     """pyspark --repositories "$MML_M2REPOS" --packages "$MML_PACKAGE" --master "local[*]"."""
+    offline_network()
     repo = maven_repo()
     name = new_name("pyspark")
     term = Pty(["docker", "run", "-it", "--rm", "--name", name, "-v", "%s:/repo:ro" % repo]
-               + PKG_ENV + [image, "bash"])
+               + OFFLINE + PKG_ENV + [image, "bash"])
     ctx["pty"], ctx["containers"] = term, [name]
     term.expect(PROMPT, 30)
     term.send(b'pyspark --repositories "$MML_M2REPOS" --packages "$MML_PACKAGE" --master "local[*]"\r')
@@ -491,6 +505,7 @@ NOTEBOOK = {
 def notebook_kernel_has_spark_with_the_package_and_writes_to_the_volume(ctx):
     """A notebook run headless (nbconvert) in /notebooks: `spark` is ready with $MML_PACKAGE from
     $MML_M2REPOS, and `myfiles/out.csv` lands in the host directory mounted at /notebooks/myfiles."""
+    offline_network()
     repo = maven_repo()
     files = new_dir("myfiles")
     os.chmod(files, 0o777)  # the image's user (uid 1000) writes here, as with a user's own dir
@@ -498,7 +513,7 @@ def notebook_kernel_has_spark_with_the_package_and_writes_to_the_volume(ctx):
         json.dump(NOTEBOOK, f)
     name = new_name("notebook")
     ctx["containers"] = [name]
-    rc, out = docker("run", "--name", name, "-v", "%s:/repo:ro" % repo,
+    rc, out = docker("run", "--name", name, "-v", "%s:/repo:ro" % repo, *OFFLINE,
                      "-v", "%s:/notebooks/myfiles" % files, *PKG_ENV, image, "bash", "-c",
                      "cp myfiles/e2e-test.ipynb . && mmlspark-env -- jupyter nbconvert --to "
                      "notebook --execute --ExecutePreprocessor.timeout=240 --output /tmp/out.ipynb "
@@ -519,6 +534,7 @@ def notebook_kernel_has_spark_with_the_package_and_writes_to_the_volume(ctx):
 def package_resolved_once_then_works_offline(ctx):
     """The first kernel resolves $MML_PACKAGE into ~/.ivy2; with the repository gone, the next
     kernel still loads it from the cache."""
+    offline_network()
     repo = maven_repo()
     name = new_name("offline")
     ctx["containers"] = [name]
@@ -527,7 +543,7 @@ def package_resolved_once_then_works_offline(ctx):
           "metadata": NOTEBOOK["metadata"], "nbformat": 4, "nbformat_minor": 5}
     run_nb = ("mmlspark-env -- jupyter nbconvert --to notebook --execute --stdout t.ipynb "
               "2>/dev/null | grep -o 'RESULT: [a-z ,]*'")
-    rc, out = docker("run", "-i", "--name", name, "-v", "%s:/repo:ro" % repo,
+    rc, out = docker("run", "-i", "--name", name, "-v", "%s:/repo:ro" % repo, *OFFLINE,
                      "-e", "MML_M2REPOS=file:///tmp/repo", "-e", "MML_PACKAGE=org.example:hello:1.0",
                      image, "bash", "-c",
                      "cd /tmp && cat > t.ipynb && cp -r /repo /tmp/repo && " + run_nb +
@@ -541,12 +557,14 @@ def package_resolved_once_then_works_offline(ctx):
 @test
 def kernel_without_reachable_package_still_has_spark(ctx):
     """A package that cannot be resolved: the kernel warns and still gives a working `spark`."""
+    offline_network()
     name = new_name("nopkg")
     ctx["containers"] = [name]
     nb = {"cells": [{"cell_type": "code", "execution_count": None, "metadata": {}, "outputs": [],
                      "source": "print('COUNT', spark.range(7).count())"}],
           "metadata": NOTEBOOK["metadata"], "nbformat": 4, "nbformat_minor": 5}
-    rc, out = docker("run", "-i", "--name", name, "-e", "MML_PACKAGE=org.example:missing:9.9",
+    rc, out = docker("run", "-i", "--name", name, *OFFLINE,
+                     "-e", "MML_PACKAGE=org.example:missing:9.9",
                      "-e", "MML_M2REPOS=file:///nonexistent", image, "bash", "-c",
                      "cd /tmp && cat > t.ipynb && mmlspark-env -- jupyter nbconvert --to notebook "
                      "--execute --output /tmp/out.ipynb t.ipynb && cat /tmp/out.ipynb",
@@ -582,6 +600,9 @@ def nb_uid_owns_the_files_it_writes(ctx):
 def cleanup():
     for name in made_containers:
         subprocess.run(["docker", "rm", "-f", "-v", name], stdout=subprocess.DEVNULL,
+                       stderr=subprocess.DEVNULL, timeout=60)
+    for net in made_networks:
+        subprocess.run(["docker", "network", "rm", net], stdout=subprocess.DEVNULL,
                        stderr=subprocess.DEVNULL, timeout=60)
     for d in made_dirs:
         # Containers may have written files as other uids: root on the host removes them.
