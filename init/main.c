@@ -156,6 +156,13 @@ int main(int argc, char **argv)
         settings_free(&s);
         return rc;
     }
+    /* A stop that came while hooks ran: do not start the job at all. */
+    int pending = supervise_pending_stop();
+    if (pending) {
+        log_info("received %s before the job started: not starting it", sigabbrev_np(pending));
+        settings_free(&s);
+        return 128 + pending;
+    }
     struct supervise_opts opts = {
         .kill_group = s.kill_group, .grace_seconds = s.grace_seconds, .plan = &plan};
 

@@ -66,6 +66,18 @@ void supervise_become_reaper(void)
                  strerror(errno));
 }
 
+int supervise_pending_stop(void)
+{
+    sigset_t pending;
+    if (sigpending(&pending) != 0)
+        return 0;
+    static const int stops[] = {SIGTERM, SIGINT, SIGQUIT};
+    for (size_t i = 0; i < sizeof(stops) / sizeof(stops[0]); i++)
+        if (sigismember(&pending, stops[i]) == 1)
+            return stops[i];
+    return 0;
+}
+
 static double now_seconds(void)
 {
     struct timespec ts;

@@ -25,6 +25,8 @@ struct job_result {
 void supervise_block_signals(void);
 /* Registers as child subreaper when we are not PID 1. */
 void supervise_become_reaper(void);
+/* A stop signal (TERM, INT, QUIT) that arrived and is still pending, or 0. */
+int supervise_pending_stop(void);
 /* Runs argv to completion; returns its result. Orphans are reaped throughout and stragglers are
  * stopped (TERM, grace, KILL) before it returns. */
 struct job_result supervise_run(char *const argv[], const struct supervise_opts *opts);

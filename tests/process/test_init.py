@@ -176,8 +176,9 @@ class Stopping(unittest.TestCase):
     def test_stragglers_get_term_before_kill(self):
         with tempfile.TemporaryDirectory() as d:
             mark = os.path.join(d, "mark")
-            job = (f"(trap 'echo TERM >> {mark}; exit 0' TERM; "
-                   f"while :; do sleep 0.05; done) & sleep 0.3; exit 5")
+            job = (f"(trap 'echo TERM >> {mark}; exit 0' TERM; : > {mark}.ready; "
+                   f"while :; do sleep 0.05; done) & "
+                   f"while [ ! -e {mark}.ready ]; do sleep 0.02; done; exit 5")
             r = run_pid1(["-g", "20", "--", "sh", "-c", job])
             self.assertEqual(r.returncode, 5, r.stderr)
             with open(mark) as f:
@@ -185,14 +186,19 @@ class Stopping(unittest.TestCase):
             self.assertIn("left behind", r.stderr)
 
     def test_straggler_ignoring_term_is_killed_after_grace(self):
-        job = (f"{sys.executable} -c 'import signal,time; "
-               f"signal.signal(signal.SIGTERM, signal.SIG_IGN); time.sleep(60)' & sleep 0.3; exit 0")
-        t0 = time.monotonic()
-        r = run_pid1(["-g", "1", "--", "sh", "-c", job])
-        elapsed = time.monotonic() - t0
+        with tempfile.TemporaryDirectory() as d:
+            ready = os.path.join(d, "ready")
+            ended = os.path.join(d, "ended")
+            # The job ends only once the straggler really ignores TERM; it stamps its end.
+            job = (f"{sys.executable} -c 'import signal,time; "
+                   f"signal.signal(signal.SIGTERM, signal.SIG_IGN); open(\"{ready}\", \"w\"); "
+                   f"time.sleep(60)' & while [ ! -e {ready} ]; do sleep 0.02; done; "
+                   f": > {ended}; exit 0")
+            r = run_pid1(["-g", "1", "--", "sh", "-c", job])
+            after_job = time.time() - os.stat(ended).st_mtime
         self.assertEqual(r.returncode, 0, r.stderr)
-        self.assertGreaterEqual(elapsed, 1.0)
-        self.assertLess(elapsed, 15)
+        self.assertGreaterEqual(after_job, 0.9)  # the grace period ran
+        self.assertLess(after_job, 15)
         self.assertIn("SIGKILL", r.stderr)
 
 
@@ -216,8 +222,9 @@ class Subreaper(unittest.TestCase):
     def test_not_pid1_still_stops_the_stragglers_it_adopted(self):
         with tempfile.TemporaryDirectory() as d:
             mark = os.path.join(d, "mark")
-            job = (f"(trap 'echo TERM >> {mark}; exit 0' TERM; "
-                   f"while :; do sleep 0.05; done) & sleep 0.3; exit 6")
+            job = (f"(trap 'echo TERM >> {mark}; exit 0' TERM; : > {mark}.ready; "
+                   f"while :; do sleep 0.05; done) & "
+                   f"while [ ! -e {mark}.ready ]; do sleep 0.02; done; exit 6")
             r = subprocess.run([INIT, "-g", "20", "--", "sh", "-c", job], capture_output=True,
                                text=True, timeout=60, env=ENV)
             self.assertEqual(r.returncode, 6, r.stderr)
