@@ -380,6 +380,33 @@ def detached_server_logs_stop_start_exec(ctx):
 
 
 @test
+def kernel_started_by_jupyter_starts_spark(ctx):
+    """A kernel the running Jupyter starts (REST API, as the browser does) runs the venv's Python
+    and brings Spark up (its SparkSubmit JVM appears) with the container's Spark environment."""
+    name, port = start_detached("kernel", "-e", "ACCEPT_EULA=y", "-e", "JUPYTER_TOKEN=e2e-token",
+                                "-e", "MML_PACKAGE=")
+    ctx["containers"] = [name]
+    jupyter_answers(port)
+    status, body = http_req(port, "/api/kernels", "POST", json.dumps({"name": "python3"}),
+                            {"Authorization": "token e2e-token",
+                             "Content-Type": "application/json"})
+    check(status == 201, "POST /api/kernels answered %s: %s" % (status, body[:300]))
+
+    def spark_jvm():
+        rc, out = docker("exec", name, "ps", "-eo", "pid,ppid,args", timeout=20)
+        kernel = re.search(r"/opt/venv/bin/python3 -m ipykernel_launcher", out)
+        return out if kernel and "org.apache.spark.deploy.SparkSubmit" in out else None
+    wait_for("the kernel's Spark JVM", spark_jvm, 90, interval=1)
+    time.sleep(2)
+    t0 = time.monotonic()
+    rc, out = docker("stop", name, timeout=30)
+    took = time.monotonic() - t0
+    state = container_state(name)
+    print("    docker stop with a Spark kernel running: %.2f s, exit code %s" % (took, state[1]))
+    check(took < 5.0 and state[1] in ("0", "143"), "stop took %.2f s, exit %s" % (took, state[1]))
+
+
+@test
 def arbitrary_uid_in_group_0_runs_jupyter(ctx):
     """OpenShift style: --user 12345:0 (no passwd entry) still serves Jupyter."""
     name, port = start_detached("uid", "--user", "12345:0", "-e", "ACCEPT_EULA=y")
