@@ -171,3 +171,47 @@ int job_notebook(const struct mml_settings *s, const struct supervise_opts *base
     opts.stdin_null = true; /* one Ctrl+C stops Jupyter: no "Shutdown? (y/n)" tty prompt */
     return supervise_run(argv, &opts).status;
 }
+
+int job_check_spark_mode(const struct mml_settings *s)
+{
+    if (s->spark_mode == MODE_WORKER && s->spark_master_url[0] == '\0') {
+        log_error("SPARK_MODE=worker needs SPARK_MASTER_URL, the master to register with "
+                  "(e.g. spark://master:7077)");
+        return EXIT_USAGE;
+    }
+    return 0;
+}
+
+char **spark_daemon_argv(const struct mml_settings *s)
+{
+    static char *argv[4];
+    argv[0] = "spark-class";
+    if (s->spark_mode == MODE_MASTER) {
+        argv[1] = "org.apache.spark.deploy.master.Master";
+        argv[2] = NULL;
+    } else {
+        argv[1] = "org.apache.spark.deploy.worker.Worker";
+        argv[2] = (char *)s->spark_master_url;
+    }
+    argv[3] = NULL;
+    return argv;
+}
+
+int job_spark_daemon(const struct mml_settings *s, const struct supervise_opts *base)
+{
+    if (s->eula == EULA_DECLINED) {
+        log_error("ACCEPT_EULA=%s declines the EULA (%s); to accept it, run with "
+                  "-e ACCEPT_EULA=yes",
+                  s->raw[SET_ACCEPT_EULA], s->eula_file);
+        return EXIT_EULA_DECLINED;
+    }
+    if (s->eula == EULA_PENDING)
+        log_info("notice: the image's EULA (%s) is not accepted; accept it with "
+                 "-e ACCEPT_EULA=yes",
+                 s->eula_file);
+    if (s->spark_mode == MODE_MASTER)
+        log_info("starting Spark's standalone master");
+    else
+        log_info("starting a Spark standalone worker for %s", s->spark_master_url);
+    return supervise_run(spark_daemon_argv(s), base).status;
+}

@@ -25,4 +25,14 @@ int jupyter_argv(const struct mml_settings *s, int allow_root, char *buf, size_t
 /* Runs the notebook job; returns init's exit code (before remapping). */
 int job_notebook(const struct mml_settings *s, const struct supervise_opts *base);
 
+/* Checks the Spark mode settings (a worker needs SPARK_MASTER_URL). Returns 0 or EXIT_USAGE
+ * after one error line. */
+int job_check_spark_mode(const struct mml_settings *s);
+
+/* Builds the argv of Spark's standalone master or worker (static storage). */
+char **spark_daemon_argv(const struct mml_settings *s);
+
+/* Runs the standalone master or worker (SPARK_MODE); returns init's exit code. */
+int job_spark_daemon(const struct mml_settings *s, const struct supervise_opts *base);
+
 #endif

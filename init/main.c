@@ -16,7 +16,8 @@ static void usage(FILE *out)
 {
     fprintf(out,
             "Usage: mmlspark-init [OPTIONS] [--] [COMMAND [ARGS...]]\n"
-            "Runs COMMAND (default: the notebook job, the EULA page then Jupyter) as the only\n"
+            "Runs COMMAND (default: SPARK_MODE's job: notebook = the EULA page then Jupyter;\n"
+            "master / worker = Spark's standalone master / worker) as the only\n"
             "child of PID 1: forwards signals, reaps orphans, stops with a grace period and\n"
             "exits with the job's status (128+n if it was killed by signal n).\n"
             "\n"
@@ -148,6 +149,11 @@ int main(int argc, char **argv)
         return 0;
     }
 
+    rc = job_check_spark_mode(&s);
+    if (rc != 0) {
+        settings_free(&s);
+        return rc;
+    }
     supervise_become_reaper();
     tty_init();
     struct priv_plan plan;
@@ -172,8 +178,10 @@ int main(int argc, char **argv)
                      "-e ACCEPT_EULA=yes",
                      s.eula_file);
         rc = supervise_run(cli.command, &opts).status;
-    } else {
+    } else if (s.spark_mode == MODE_NOTEBOOK) {
         rc = job_notebook(&s, &opts);
+    } else {
+        rc = job_spark_daemon(&s, &opts);
     }
     if (rc >= 0 && rc < 256 && s.remap_exit[rc]) {
         log_debug("exit code %d remapped to 0", rc);

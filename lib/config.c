@@ -91,6 +91,11 @@ static int check_level(const char *v)
     return mlog_parse_level(v, &l);
 }
 
+static int check_master_url(const char *v)
+{
+    return v[0] == '\0' ? 0 : parse_spark_master_url(v);
+}
+
 static const struct setting_def defs[SET_COUNT] = {
     [SET_USER] = {"user", "NB_USER", "mmlspark", check_user,
                   "a user name ([a-z_][a-z0-9_-]*, at most 32 characters)"},
@@ -120,6 +125,10 @@ static const struct setting_def defs[SET_COUNT] = {
                          parse_repository_urls, "a comma list of http://, https:// or file:/ URLs"},
     [SET_LOG_LEVEL] = {"log_level", "MMLSPARK_LOG", "info", check_level,
                        "debug, info, warn or error"},
+    [SET_SPARK_MODE] = {"spark_mode", "SPARK_MODE", "notebook", parse_spark_mode,
+                        "notebook, master or worker"},
+    [SET_SPARK_MASTER_URL] = {"spark_master_url", "SPARK_MASTER_URL", "", check_master_url,
+                              "spark://HOST:PORT (e.g. spark://master:7077)"},
 };
 
 static const char *const origin_names[] = {"default", "file", "environment", "argument"};
@@ -315,6 +324,11 @@ void settings_finalize(struct mml_settings *s)
     s->mml_m2repos = s->raw[SET_MML_M2REPOS];
     if (mlog_parse_level(s->raw[SET_LOG_LEVEL], &s->log_level) != 0)
         s->log_level = MLOG_INFO;
+    const char *mode = s->raw[SET_SPARK_MODE];
+    s->spark_mode = strcmp(mode, "master") == 0   ? MODE_MASTER
+                    : strcmp(mode, "worker") == 0 ? MODE_WORKER
+                                                  : MODE_NOTEBOOK;
+    s->spark_master_url = s->raw[SET_SPARK_MASTER_URL];
 }
 
 void settings_print(const struct mml_settings *s, FILE *out)

@@ -26,6 +26,8 @@ enum setting_id {
     SET_MML_PACKAGE,
     SET_MML_M2REPOS,
     SET_LOG_LEVEL,
+    SET_SPARK_MODE,
+    SET_SPARK_MASTER_URL,
     SET_COUNT
 };
 
@@ -47,6 +49,8 @@ struct mml_settings {
     const char *mml_package;
     const char *mml_m2repos;
     enum mlog_level log_level;
+    enum spark_mode { MODE_NOTEBOOK, MODE_MASTER, MODE_WORKER } spark_mode;
+    const char *spark_master_url; /* "" when unset */
 
     const char *config_path; /* the file that was read, or NULL */
     char *raw[SET_COUNT];

@@ -76,3 +76,40 @@ int parse_repository_urls(const char *value)
 {
     return each_item(value, check_url);
 }
+
+static int check_host_port(const char *s, size_t n)
+{
+    const char *colon = memchr(s, ':', n);
+    if (colon == NULL || colon == s)
+        return -1;
+    for (const char *p = s; p < colon; p++)
+        if (!isalnum((unsigned char)*p) && *p != '.' && *p != '-')
+            return -1;
+    size_t digits = n - (size_t)(colon + 1 - s);
+    if (digits == 0 || digits > 5)
+        return -1;
+    unsigned long port = 0;
+    for (const char *p = colon + 1; p < s + n; p++) {
+        if (!isdigit((unsigned char)*p))
+            return -1;
+        port = port * 10 + (unsigned long)(*p - '0');
+    }
+    return (port >= 1 && port <= 65535) ? 0 : -1;
+}
+
+int parse_spark_master_url(const char *value)
+{
+    static const char scheme[] = "spark://";
+    if (value == NULL || strncmp(value, scheme, sizeof(scheme) - 1) != 0)
+        return -1;
+    return each_item(value + sizeof(scheme) - 1, check_host_port);
+}
+
+int parse_spark_mode(const char *value)
+{
+    static const char *const modes[] = {"notebook", "master", "worker"};
+    for (size_t i = 0; value && i < sizeof(modes) / sizeof(modes[0]); i++)
+        if (strcmp(value, modes[i]) == 0)
+            return 0;
+    return -1;
+}

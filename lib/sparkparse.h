@@ -10,4 +10,11 @@ int parse_maven_coordinates(const char *value);
  * non-quote characters. Returns 0 or -1. */
 int parse_repository_urls(const char *value);
 
+/* A standalone master URL: spark://HOST:PORT[,HOST:PORT...] (HOST [A-Za-z0-9.-]+, PORT 1..65535).
+ * Returns 0 or -1. */
+int parse_spark_master_url(const char *value);
+
+/* SPARK_MODE: notebook, master or worker. Returns 0 or -1. */
+int parse_spark_mode(const char *value);
+
 #endif

@@ -299,7 +299,8 @@ class Config(unittest.TestCase):
     def test_bad_env_values_give_64_naming_the_variable(self):
         for var, val in (("MMLSPARK_JUPYTER_PORT", "0"), ("MMLSPARK_JUPYTER_PORT", "http"),
                          ("ACCEPT_EULA", "maybe"), ("MMLSPARK_LOG", "loud"),
-                         ("MML_PACKAGE", "x"), ("MMLSPARK_GRACE_PERIOD", "-1")):
+                         ("MML_PACKAGE", "x"), ("MMLSPARK_GRACE_PERIOD", "-1"),
+                         ("SPARK_MODE", "driver"), ("SPARK_MASTER_URL", "master:7077")):
             with self.subTest(var=var, val=val):
                 r = subprocess.run([INIT, "--", "true"], capture_output=True, text=True,
                                    env=dict(ENV, **{var: val}))
@@ -328,6 +329,13 @@ class Config(unittest.TestCase):
         self.assertRegex(r.stdout, r'notebook_dir\s+= "/srv/nb"  # file')
         self.assertRegex(r.stdout, r'port\s+= "80"  # environment MMLSPARK_JUPYTER_PORT')
         self.assertRegex(r.stdout, r'user\s+= "mmlspark"  # default')
+
+    def test_worker_without_master_url_gives_64(self):
+        r = subprocess.run([INIT], capture_output=True, text=True,
+                           env=dict(ENV, SPARK_MODE="worker"))
+        self.assertEqual(r.returncode, 64)
+        self.assertEqual(len(r.stderr.strip().splitlines()), 1, r.stderr)
+        self.assertIn("SPARK_MASTER_URL", r.stderr)
 
     def test_declined_eula_stops_the_notebook_job_with_3(self):
         r = subprocess.run([INIT], capture_output=True, text=True,

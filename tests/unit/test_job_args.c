@@ -73,6 +73,28 @@ static void test_token_is_random_hex(void **state)
     assert_string_not_equal(a, b);
 }
 
+static void test_spark_daemon_argv(void **state)
+{
+    (void)state;
+    struct mml_settings s;
+    settings_init(&s);
+    s.spark_mode = MODE_MASTER;
+    char **argv = spark_daemon_argv(&s);
+    assert_string_equal(argv[0], "spark-class");
+    assert_string_equal(argv[1], "org.apache.spark.deploy.master.Master");
+    assert_null(argv[2]);
+    s.spark_mode = MODE_WORKER;
+    s.spark_master_url = "spark://master:7077";
+    argv = spark_daemon_argv(&s);
+    assert_string_equal(argv[1], "org.apache.spark.deploy.worker.Worker");
+    assert_string_equal(argv[2], "spark://master:7077");
+    assert_null(argv[3]);
+    assert_int_equal(job_check_spark_mode(&s), 0);
+    s.spark_master_url = "";
+    assert_int_equal(job_check_spark_mode(&s), EXIT_USAGE);
+    settings_free(&s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -80,6 +102,7 @@ int main(void)
         cmocka_unit_test(test_jupyter_argv_has_port_dir_and_no_browser),
         cmocka_unit_test(test_allow_root_only_when_job_is_root),
         cmocka_unit_test(test_token_is_random_hex),
+        cmocka_unit_test(test_spark_daemon_argv),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

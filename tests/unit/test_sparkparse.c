@@ -40,12 +40,45 @@ static void test_repository_urls(void **state)
         assert_int_equal(parse_repository_urls(bad[i]), -1);
 }
 
+static void test_spark_master_url(void **state)
+{
+    (void)state;
+    assert_int_equal(parse_spark_master_url("spark://master:7077"), 0);
+    assert_int_equal(parse_spark_master_url("spark://10.0.0.1:7077,m2.example:7078"), 0);
+    static const char *const bad[] = {"",
+                                      "master:7077",
+                                      "spark://master",
+                                      "spark://:7077",
+                                      "spark://m:0",
+                                      "spark://m:65536",
+                                      "spark://m:77a",
+                                      "spark://m:7077,",
+                                      "spark://m m:7077",
+                                      "http://m:7077",
+                                      "spark://m:7077/x"};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+        assert_int_equal(parse_spark_master_url(bad[i]), -1);
+}
+
+static void test_spark_mode_words(void **state)
+{
+    (void)state;
+    assert_int_equal(parse_spark_mode("notebook"), 0);
+    assert_int_equal(parse_spark_mode("master"), 0);
+    assert_int_equal(parse_spark_mode("worker"), 0);
+    assert_int_equal(parse_spark_mode("Master"), -1);
+    assert_int_equal(parse_spark_mode("driver"), -1);
+    assert_int_equal(parse_spark_mode(""), -1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_maven_coordinates_valid),
         cmocka_unit_test(test_maven_coordinates_invalid),
         cmocka_unit_test(test_repository_urls),
+        cmocka_unit_test(test_spark_master_url),
+        cmocka_unit_test(test_spark_mode_words),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
