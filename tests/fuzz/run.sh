@@ -40,11 +40,11 @@ run_one() {
   [ "$h" = server ] && extra=(-dict="$here/http.dict" -max_len=4096)
   # -timeout: one input taking >10 s is a hang; -error_exitcode: any finding fails the run.
   if "$out/fuzz_$h" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 \
-      -error_exitcode=77 -print_final_stats=1 "${extra[@]}" \
+      -error_exitcode=77 -print_final_stats=1 -artifact_prefix="$out/fuzz_$h-" "${extra[@]}" \
       "$corpus" "$here/seeds/$h" >"$log" 2>&1; then
-    echo "fuzz_$h: ok, $(grep -m1 -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$') runs in ${secs}s, corpus $(find "$corpus" -type f | wc -l) files, $(du -sk "$corpus" | cut -f1) KiB"
+    echo "fuzz_$h: ok, $(grep -m1 -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$') runs in ${secs}s, corpus $(find "$corpus" -type f | wc -l) files, $(find "$corpus" -type f -exec cat {} + | wc -c) bytes"
   else
-    echo "fuzz_$h: FAILED (log: $log)"; tail -40 "$log"; return 1
+    echo "fuzz_$h: FAILED (log: $log; reproducer: $out/fuzz_$h-crash-* etc.)"; tail -40 "$log"; return 1
   fi
 }
 
