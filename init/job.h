@@ -7,9 +7,6 @@
 #include "config.h"
 #include "supervise.h"
 
-/* Exit code when the EULA is declined (ACCEPT_EULA=no, or "Decline" on the page). */
-enum { EXIT_EULA_DECLINED = 3 };
-
 /* Splits a command line on whitespace into argv[0..max-2], NULL-terminated, in buf.
  * Returns the word count, or -1 if it does not fit. */
 int split_command(const char *line, char *buf, size_t buflen, char **argv, size_t max);
