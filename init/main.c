@@ -154,6 +154,10 @@ int main(int argc, char **argv)
         settings_free(&s);
         return rc;
     }
+    if (cli.command)
+        log_debug("mmlspark-init %s running '%s'", MMLSPARK_VERSION, cli.command[0]);
+    else
+        log_info("mmlspark-init %s: starting the %s job", MMLSPARK_VERSION, s.raw[SET_SPARK_MODE]);
     supervise_become_reaper();
     tty_init();
     struct priv_plan plan;
