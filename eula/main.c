@@ -88,12 +88,8 @@ static int parse_cli(int argc, char **argv, struct cli *cli)
         case 'V':
             printf("mmlspark-eula %s\n", MMLSPARK_VERSION);
             exit(0);
-        case ':':
-            log_error("option '%s' needs a value (see --help)", argv[optind - 1]);
-            return EXIT_USAGE;
         default:
-            log_error("unknown option '%s' (see --help)", argv[optind - 1]);
-            return EXIT_USAGE;
+            return settings_option_error(c, argv, optind);
         }
     }
     if (optind < argc) {
@@ -106,20 +102,9 @@ static int parse_cli(int argc, char **argv, struct cli *cli)
 /* Same order as mmlspark-init: defaults, file (78), environment and arguments (64). */
 static int load_settings(const struct cli *cli, struct mml_settings *s)
 {
-    char err[1024];
-    settings_init(s);
-    if (settings_load_file(s, cli->config, cli->config_required, err, sizeof(err)) != 0) {
-        log_error("%s", err);
-        return EXIT_CONFIG;
-    }
-    if (settings_apply_env(s, err, sizeof(err)) != 0 ||
-        (cli->port && settings_set_arg(s, SET_PORT, cli->port, err, sizeof(err))) ||
-        (cli->eula_file && settings_set_arg(s, SET_EULA_FILE, cli->eula_file, err, sizeof(err)))) {
-        log_error("%s", err);
-        return EXIT_USAGE;
-    }
-    mlog_set_level(s->log_level);
-    return 0;
+    const struct setting_arg args[] = {{SET_PORT, cli->port}, {SET_EULA_FILE, cli->eula_file}};
+    return settings_load(s, cli->config, cli->config_required, args,
+                         sizeof(args) / sizeof(args[0]));
 }
 
 /* Reads the whole license text (at most EULA_TEXT_MAX bytes) into a malloc'ed buffer. */

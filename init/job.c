@@ -93,6 +93,13 @@ int jupyter_argv(const struct mml_settings *s, int allow_root, char *buf, size_t
     return (int)argc;
 }
 
+static int eula_declined(const struct mml_settings *s)
+{
+    log_error("ACCEPT_EULA=%s declines the EULA (%s); to accept it, run with -e ACCEPT_EULA=yes",
+              s->raw[SET_ACCEPT_EULA], s->eula_file);
+    return EXIT_EULA_DECLINED;
+}
+
 static int run_eula_page(const struct mml_settings *s, const struct supervise_opts *base)
 {
     char buf[4096];
@@ -141,12 +148,8 @@ static const char *ensure_token(void)
 
 int job_notebook(const struct mml_settings *s, const struct supervise_opts *base)
 {
-    if (s->eula == EULA_DECLINED) {
-        log_error("ACCEPT_EULA=%s declines the EULA (%s); to accept it, run with "
-                  "-e ACCEPT_EULA=yes",
-                  s->raw[SET_ACCEPT_EULA], s->eula_file);
-        return EXIT_EULA_DECLINED;
-    }
+    if (s->eula == EULA_DECLINED)
+        return eula_declined(s);
     if (s->eula == EULA_PENDING) {
         int rc = run_eula_page(s, base);
         if (rc != 0)
@@ -199,12 +202,8 @@ char **spark_daemon_argv(const struct mml_settings *s)
 
 int job_spark_daemon(const struct mml_settings *s, const struct supervise_opts *base)
 {
-    if (s->eula == EULA_DECLINED) {
-        log_error("ACCEPT_EULA=%s declines the EULA (%s); to accept it, run with "
-                  "-e ACCEPT_EULA=yes",
-                  s->raw[SET_ACCEPT_EULA], s->eula_file);
-        return EXIT_EULA_DECLINED;
-    }
+    if (s->eula == EULA_DECLINED)
+        return eula_declined(s);
     if (s->eula == EULA_PENDING)
         log_info("notice: the image's EULA (%s) is not accepted; accept it with "
                  "-e ACCEPT_EULA=yes",

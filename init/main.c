@@ -92,12 +92,8 @@ static int parse_cli(int argc, char **argv, struct cli *cli)
         case 'V':
             printf("mmlspark-init %s\n", MMLSPARK_VERSION);
             exit(0);
-        case ':':
-            log_error("option '%s' needs a value (see --help)", argv[optind - 1]);
-            return EXIT_USAGE;
         default:
-            log_error("unknown option '%s' (see --help)", argv[optind - 1]);
-            return EXIT_USAGE;
+            return settings_option_error(c, argv, optind);
         }
     }
     cli->command = argv[optind] ? &argv[optind] : NULL;
@@ -107,21 +103,13 @@ static int parse_cli(int argc, char **argv, struct cli *cli)
 /* Settings: defaults, then the file (78 on error), then environment and arguments (64). */
 static int load_settings(const struct cli *cli, struct mml_settings *s)
 {
-    char err[1024];
-    settings_init(s);
-    if (settings_load_file(s, cli->config, cli->config_required, err, sizeof(err)) != 0) {
-        log_error("%s", err);
-        return EXIT_CONFIG;
-    }
-    if (settings_apply_env(s, err, sizeof(err)) != 0 ||
-        (cli->remap[0] && settings_set_arg(s, SET_REMAP_EXIT, cli->remap, err, sizeof(err))) ||
-        (cli->grace && settings_set_arg(s, SET_GRACE, cli->grace, err, sizeof(err))) ||
-        (cli->no_group && settings_set_arg(s, SET_KILL_GROUP, "no", err, sizeof(err)))) {
-        log_error("%s", err);
-        return EXIT_USAGE;
-    }
-    mlog_set_level(s->log_level);
-    return 0;
+    const struct setting_arg args[] = {
+        {SET_REMAP_EXIT, cli->remap[0] ? cli->remap : NULL},
+        {SET_GRACE, cli->grace},
+        {SET_KILL_GROUP, cli->no_group ? "no" : NULL},
+    };
+    return settings_load(s, cli->config, cli->config_required, args,
+                         sizeof(args) / sizeof(args[0]));
 }
 
 int main(int argc, char **argv)

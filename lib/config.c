@@ -302,6 +302,36 @@ int settings_set_arg(struct mml_settings *s, enum setting_id id, const char *val
     return 0;
 }
 
+int settings_load(struct mml_settings *s, const char *path, bool required,
+                  const struct setting_arg *args, size_t nargs)
+{
+    char err[1024];
+    settings_init(s);
+    if (settings_load_file(s, path, required, err, sizeof(err)) != 0) {
+        log_error("%s", err);
+        return EXIT_CONFIG;
+    }
+    int bad = settings_apply_env(s, err, sizeof(err));
+    for (size_t i = 0; bad == 0 && i < nargs; i++)
+        if (args[i].value)
+            bad = settings_set_arg(s, args[i].id, args[i].value, err, sizeof(err));
+    if (bad != 0) {
+        log_error("%s", err);
+        return EXIT_USAGE;
+    }
+    mlog_set_level(s->log_level);
+    return 0;
+}
+
+int settings_option_error(int opt, char *const argv[], int index)
+{
+    if (opt == ':')
+        log_error("option '%s' needs a value (see --help)", argv[index - 1]);
+    else
+        log_error("unknown option '%s' (see --help)", argv[index - 1]);
+    return EXIT_USAGE;
+}
+
 void settings_finalize(struct mml_settings *s)
 {
     s->user = s->raw[SET_USER];

@@ -90,6 +90,22 @@ void settings_finalize(struct mml_settings *s);
 const char *setting_env_name(enum setting_id id);
 const char *setting_key(enum setting_id id);
 
+/* A command-line value for a setting; a NULL value is skipped. */
+struct setting_arg {
+    enum setting_id id;
+    const char *value;
+};
+
+/* The whole load, in every program's order: defaults, the file (one error line, EXIT_CONFIG),
+ * the environment, then the arguments (one error line, EXIT_USAGE); sets the log level.
+ * Returns 0 or that exit code. */
+int settings_load(struct mml_settings *s, const char *path, bool required,
+                  const struct setting_arg *args, size_t nargs);
+
+/* One error line for a getopt_long result ':' (missing value) or '?' (unknown option);
+ * returns EXIT_USAGE. */
+int settings_option_error(int opt, char *const argv[], int index);
+
 /* Prints "key = value  # origin" lines. */
 void settings_print(const struct mml_settings *s, FILE *out);
 
