@@ -60,12 +60,8 @@ int main(int argc, char **argv)
         case 'V':
             printf("mmlspark-env %s\n", MMLSPARK_VERSION);
             return 0;
-        case ':':
-            log_error("option '%s' needs a value (see --help)", argv[optind - 1]);
-            return EXIT_USAGE;
         default:
-            log_error("unknown option '%s' (see --help)", argv[optind - 1]);
-            return EXIT_USAGE;
+            return settings_option_error(c, argv, optind);
         }
     }
 

@@ -1,27 +1,52 @@
 #!/usr/bin/env bash
-# tests/run.sh - every test layer, in order: unit + process (ctest, ASan/UBSan build),
-# fuzz smoke, image end-to-end (real Docker engine) and browser (headless Chromium).
-# Usage: tests/run.sh [--no-image]     Exit: 0 all passed, non-zero otherwise.
-set -euo pipefail
+# tests/run.sh - every test layer, in order: unit + process (ctest, ASan/UBSan build, warnings
+# are errors), fuzz smoke, image end-to-end (real Docker engine; it also runs the browser test),
+# cluster, releases. A failing layer does not stop the others; the exit code says if any failed.
+# Usage: tests/run.sh [--no-image]      (as root; .ci/run installs what this needs)
+set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
 run_image=1
 [ "${1:-}" = "--no-image" ] && run_image=0
 mkdir -p artifacts
+passed=0
+failed=0
+failed_names=""
 
-echo "== build (Sanitize: ASan + UBSan, warnings are errors)"
-cmake -S . -B build-sanitize -DCMAKE_BUILD_TYPE=Sanitize -DMMLSPARK_WERROR=ON >/dev/null
-cmake --build build-sanitize -j"$(nproc)"
-
-echo "== unit and process tests (ctest)"
-ctest --test-dir build-sanitize --output-on-failure --timeout 300
-
-for layer in tests/fuzz/run.sh tests/image/run.sh; do
-  [ -x "$layer" ] || continue
-  if [ "$layer" = tests/image/run.sh ] && [ "$run_image" = 0 ]; then
-    echo "== SKIPPED image and browser tests: --no-image was given"
-    continue
+layer() { # NAME COMMAND...
+  local name=$1
+  shift
+  echo
+  echo "== layer: $name"
+  local t0=$SECONDS
+  if "$@"; then
+    passed=$((passed + 1))
+    echo "== layer $name: PASS ($((SECONDS - t0)) s)"
+  else
+    failed=$((failed + 1))
+    failed_names="$failed_names $name"
+    echo "== layer $name: FAIL ($((SECONDS - t0)) s)"
   fi
-  echo "== $layer"
-  "$layer"
-done
+}
+
+build_and_ctest() {
+  cmake -S . -B build-sanitize -DCMAKE_BUILD_TYPE=Sanitize -DMMLSPARK_WERROR=ON >/dev/null &&
+    cmake --build build-sanitize -j"$(nproc)" &&
+    ctest --test-dir build-sanitize --output-on-failure --timeout 300 -j2
+}
+
+layer "unit+process (ctest, ASan+UBSan)" build_and_ctest
+[ -x tests/fuzz/run.sh ] && layer "fuzz (libFuzzer, short)" tests/fuzz/run.sh
+if [ "$run_image" = 1 ]; then
+  # The image is built once, by the image layer; the later layers use it.
+  [ -x tests/image/run.sh ] && layer "image end-to-end + browser" tests/image/run.sh
+  [ -x tests/cluster/run.sh ] && layer "cluster" tests/cluster/run.sh mmlspark/release:latest
+  [ -x tests/release/run.sh ] && layer "releases" tests/release/run.sh mmlspark/release:latest
+else
+  echo "== SKIPPED image, browser, cluster and release layers: --no-image was given"
+fi
+
+echo
+[ -n "$failed_names" ] && echo "failed layers:$failed_names"
+echo "layers: $passed passed, $failed failed"
+[ "$failed" = 0 ]
