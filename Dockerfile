@@ -1,5 +1,7 @@
 # mmlspark/release: Jupyter + PySpark on Debian bookworm, supervised by mmlspark-init (PID 1).
 # Build (no BuildKit needed):  DOCKER_BUILDKIT=0 docker build -t mmlspark/release:latest .
+# Releases: tools/release.sh passes versions.env (the pinned inputs; the ARG defaults below mirror
+# it) and VERSION/REVISION/CREATED as build args.
 # Stage order keeps a C change cheap: "base" (apt, pip) is cached; "build" recompiles; the final
 # stage only re-runs its COPY layers.
 
@@ -9,6 +11,12 @@ ARG DEBIAN_IMAGE=debian:bookworm
 # base: the runtime without our binaries. Slow to build, rarely changes.
 FROM ${DEBIAN_IMAGE} AS base
 ARG PYSPARK_VERSION=3.5.9
+# Debian package pins (versions.env). An empty value installs the mirror's current version.
+ARG OPENJDK_VERSION=17.0.19+10-1~deb12u2
+ARG PYTHON3_VERSION=3.11.2-1+b1
+ARG JUPYTER_NOTEBOOK_VERSION=6.4.12-2.2
+ARG JUPYTER_NBCONVERT_VERSION=6.5.3-3
+ARG IPYKERNEL_VERSION=6.17.0-1
 SHELL ["/bin/bash", "-o", "pipefail", "-c"]
 
 # Extra CA certificates (a TLS proxy's, corporate ones) from the build context: picked up by
@@ -17,8 +25,11 @@ COPY image/ca/ /usr/local/share/ca-certificates/
 RUN find /usr/local/share/ca-certificates -type f ! -name '*.crt' -delete \
  && apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-      ca-certificates openjdk-17-jre-headless ca-certificates-java \
-      python3 python3-venv jupyter-notebook jupyter-nbconvert python3-ipykernel \
+      ca-certificates "openjdk-17-jre-headless${OPENJDK_VERSION:+=$OPENJDK_VERSION}" ca-certificates-java \
+      "python3${PYTHON3_VERSION:+=$PYTHON3_VERSION}" python3-venv \
+      "jupyter-notebook${JUPYTER_NOTEBOOK_VERSION:+=$JUPYTER_NOTEBOOK_VERSION}" \
+      "jupyter-nbconvert${JUPYTER_NBCONVERT_VERSION:+=$JUPYTER_NBCONVERT_VERSION}" \
+      "python3-ipykernel${IPYKERNEL_VERSION:+=$IPYKERNEL_VERSION}" \
       procps less \
       libconfuse2 libpam0g libpam-modules libpam-runtime libmicrohttpd12 libcap2 \
  && update-ca-certificates \
@@ -70,14 +81,10 @@ RUN cmake -S . -B /build -DMMLSPARK_TESTS=OFF -DCMAKE_BUILD_TYPE=Release \
 # ---------------------------------------------------------------------------------------------
 # release: base + configuration + notebooks + binaries.
 FROM base AS release
-ARG VERSION=0.0.0
 ARG MML_PACKAGE=com.microsoft.azure:synapseml_2.12:1.1.0
 ARG MML_M2REPOS=https://mmlspark.azureedge.net/maven
 LABEL org.opencontainers.image.title="mmlspark/release" \
       org.opencontainers.image.description="Jupyter and PySpark with SynapseML, supervised by mmlspark-init" \
-      org.opencontainers.image.version="${VERSION}" \
-      org.opencontainers.image.source="https://github.com/microsoft/SynapseML" \
-      org.opencontainers.image.licenses="MIT" \
       org.opencontainers.image.base.name="debian:bookworm"
 ENV MML_PACKAGE=${MML_PACKAGE} \
     MML_M2REPOS=${MML_M2REPOS} \
@@ -107,3 +114,16 @@ HEALTHCHECK --interval=10s --timeout=5s --start-period=60s --retries=3 \
   CMD ["/usr/local/bin/mmlspark-healthcheck"]
 ENTRYPOINT ["/usr/local/bin/mmlspark-init"]
 CMD []
+
+# The release stamp comes last: REVISION and CREATED change on every release build, and only
+# this metadata-only layer is rebuilt for them (tools/release.sh sets all five).
+ARG VERSION=0.0.0
+ARG REVISION=
+ARG CREATED=
+ARG SOURCE=https://github.com/microsoft/SynapseML
+ARG LICENSES=MIT
+LABEL org.opencontainers.image.version="${VERSION}" \
+      org.opencontainers.image.revision="${REVISION}" \
+      org.opencontainers.image.created="${CREATED}" \
+      org.opencontainers.image.source="${SOURCE}" \
+      org.opencontainers.image.licenses="${LICENSES}"
