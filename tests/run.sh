@@ -36,6 +36,7 @@ build_and_ctest() {
 }
 
 layer "unit+process (ctest, ASan+UBSan)" build_and_ctest
+[ -x tests/valgrind/run.sh ] && layer "valgrind (memcheck, Debug build)" tests/valgrind/run.sh
 [ -x tests/fuzz/run.sh ] && layer "fuzz (libFuzzer, short)" tests/fuzz/run.sh
 if [ "$run_image" = 1 ]; then
   # The image is built once, by the image layer; the later layers use it.
