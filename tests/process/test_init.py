@@ -273,6 +273,14 @@ class Tty(unittest.TestCase):
                             [("go", b"\x03")])
         self.assertEqual(rc, 130, out)
 
+    def test_job_on_a_tty_gets_no_spurious_sighup(self):
+        # dumb-init's issue 136: detaching from the tty sent the job SIGHUP (and SIGCONT).
+        rc, out = drive_pty(PID1 + [INIT, "--"] + RECORDER + ["--timeout=1.5"], [])
+        self.assertIn("job ready", out)
+        self.assertNotIn("SIGHUP", out)
+        self.assertNotIn("SIGCONT", out)
+        self.assertEqual(rc, 1, out)  # the recorder's "no signal at all" exit
+
     def test_terminal_is_left_sane_after_the_job_is_killed(self):
         inner = f"{' '.join(PID1)} {INIT} -- sh -c 'stty raw -echo; kill -KILL $$'; stty -a"
         rc, out = drive_pty(["sh", "-c", inner], [])
