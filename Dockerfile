@@ -92,7 +92,8 @@ ENV MML_PACKAGE=${MML_PACKAGE} \
     JAVA_HOME=/usr/lib/jvm/default-java \
     PYSPARK_PYTHON=/opt/venv/bin/python3 \
     JUPYTER_PATH=/opt/venv/share/jupyter \
-    MMLSPARK_JUPYTER_PORT=8888
+    MMLSPARK_JUPYTER_PORT=8888 \
+    SPARK_WORKER_DIR=/tmp/spark-worker
 
 COPY image/pam.d/ /etc/pam.d/
 COPY image/mmlspark.conf /etc/mmlspark/mmlspark.conf
@@ -109,7 +110,8 @@ COPY --from=build /out/ /
 
 USER mmlspark
 WORKDIR /notebooks
-EXPOSE 8888
+# Jupyter; SPARK_MODE=master: RPC, web UI; SPARK_MODE=worker: web UI (its RPC port is random).
+EXPOSE 8888 7077 8080 8081
 HEALTHCHECK --interval=10s --timeout=5s --start-period=60s --retries=3 \
   CMD ["/usr/local/bin/mmlspark-healthcheck"]
 ENTRYPOINT ["/usr/local/bin/mmlspark-init"]
