@@ -1,0 +1,567 @@
+#!/usr/bin/env python3
+"""cluster.py - the image as a Spark standalone cluster, on a real Docker engine (stdlib only).
+
+A master and two workers (SPARK_MODE=master|worker) on an --internal network made here, drivers
+and a notebook run against them, then docker-compose runs the example docker-compose.yml. Every
+test prints PASS/FAIL/SKIP and its name; the last line is "N passed, N failed". Every wait is
+bounded; every container and network made here is removed at the end (also on failure or a
+signal). `docker logs` of the containers of a failing test go to artifacts/cluster/.
+Usage: cluster.py --image IMAGE --run-id ID [-k SUBSTRING]
+"""
+import argparse
+import atexit
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import traceback
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+TOP = os.path.abspath(os.path.join(HERE, "..", ".."))
+ARTIFACTS = os.path.join(TOP, "artifacts", "cluster")
+JOBS = os.path.join(HERE, "jobs")
+
+image = "mmlspark/release:latest"
+run_id = "mmlspark-cluster-%d" % os.getpid()
+label = "mmlspark-cluster-test"
+results = {"pass": 0, "fail": 0, "skip": 0}
+made_dirs = []
+compose_projects = []
+cluster = {}  # role -> container name, once started
+timings = {}
+
+# Small: one core and 1 GiB per worker, 512 MiB executors and drivers, 256 MiB daemons.
+EULA = ["-e", "ACCEPT_EULA=yes"]
+WORKER_ENV = ["-e", "SPARK_MODE=worker", "-e", "SPARK_MASTER_URL=spark://master:7077",
+              "-e", "SPARK_WORKER_CORES=1", "-e", "SPARK_WORKER_MEMORY=1g",
+              "-e", "SPARK_DAEMON_MEMORY=256m"]
+SUBMIT = ["spark-submit", "--master", "spark://master:7077", "--driver-memory", "512m",
+          "--conf", "spark.executor.memory=512m", "--conf", "spark.executor.cores=1",
+          "--conf", "spark.cores.max=2", "--conf", "spark.ui.enabled=false",
+          "--py-files", "/jobs/common.py"]
+
+
+class Fail(Exception):
+    pass
+
+
+class Skip(Exception):
+    pass
+
+
+def check(cond, what):
+    if not cond:
+        raise Fail(what)
+
+
+# ------------------------------------------------------------------------------------ helpers
+def run(args, timeout=120, input=None, env=None):
+    """(exit code, combined output) of a command; a timeout is a failure."""
+    try:
+        p = subprocess.run(args, input=input, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                           timeout=timeout, env=env)
+    except subprocess.TimeoutExpired as e:
+        raise Fail("%s: no result within %d s; output so far: %r"
+                   % (" ".join(args[:6]), timeout, (e.output or b"")[-800:]))
+    return p.returncode, p.stdout.decode("utf-8", "replace")
+
+
+def docker(*args, timeout=120, input=None):
+    return run(["docker"] + list(args), timeout=timeout, input=input)
+
+
+def wait_for(what, fn, timeout, interval=0.5):
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        last = fn()
+        if last:
+            return last
+        time.sleep(interval)
+    raise Fail("%s: not within %d s (last: %r)" % (what, timeout, last))
+
+
+def network():
+    return run_id + "-net"
+
+
+def start(role, *args, cmd=()):
+    """docker run -d a container named RUN_ID-ROLE, host name and network alias ROLE."""
+    name = "%s-%s" % (run_id, role)
+    rc, out = docker("run", "-d", "--name", name, "--hostname", role, "--network", network(),
+                     "--network-alias", role, "--label", label + "=" + run_id,
+                     "-v", "%s:/jobs:ro" % JOBS, *EULA, *args, image, *cmd, timeout=60)
+    check(rc == 0, "docker run %s failed: %s" % (role, out))
+    cluster[role] = name
+    return name
+
+
+def state(name):
+    rc, out = docker("inspect", "--format", "{{json .State}}", name, timeout=20)
+    return json.loads(out) if rc == 0 else {}
+
+
+def health(name):
+    h = state(name).get("Health") or {}
+    return h.get("Status"), h.get("Log") or []
+
+
+def wait_healthy(name, timeout=120):
+    def healthy():
+        status, log = health(name)
+        return (status, log[-1]["Output"].strip() if log else "") if status == "healthy" else None
+    return wait_for("%s healthy" % name, healthy, timeout, interval=1)
+
+
+def logs(name):
+    rc, out = docker("logs", name, timeout=30)
+    return out
+
+
+def exec_py(name, code, timeout=30):
+    return docker("exec", name, "python3", "-c", code, timeout=timeout)
+
+
+def master_state():
+    rc, out = exec_py(cluster["master"], "import urllib.request as u; print(u.urlopen("
+                      "'http://127.0.0.1:8080/json/', timeout=5).read().decode())")
+    check(rc == 0, "master's JSON API: %s" % out)
+    return json.loads(out)
+
+
+def result_of(text, tag="RESULT"):
+    m = re.findall(r"^%s (.*)$" % tag, text, re.M)
+    check(m, "no %s line in the output: %r" % (tag, text[-1500:]))
+    return json.loads(m[-1])
+
+
+def save_logs(test, names):
+    os.makedirs(ARTIFACTS, exist_ok=True)
+    for name in names:
+        rc, out = docker("logs", "--timestamps", name, timeout=30)
+        if rc != 0:
+            continue
+        path = os.path.join(ARTIFACTS, "%s.%s.log" % (test, name.replace(run_id + "-", "")))
+        with open(path, "w") as f:
+            f.write(out)
+        print("    logs saved: %s" % os.path.relpath(path, TOP))
+
+
+def stop_timed(name, timeout=30):
+    t0 = time.monotonic()
+    docker("stop", name, timeout=timeout)
+    took = time.monotonic() - t0
+    return took, str(state(name).get("ExitCode"))
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+TESTS = []
+
+
+def test(needs_cluster=False):
+    def wrap(fn):
+        fn.needs_cluster = needs_cluster
+        TESTS.append(fn)
+        return fn
+    return wrap
+
+
+# -------------------------------------------------------------------------- usage errors (64)
+def one_line_exit_64(env, expect):
+    rc, out = docker("run", "--rm", "--label", label + "=" + run_id, *env, image, timeout=60)
+    lines = [line for line in out.splitlines() if line.strip()]
+    check(rc == 64, "exit %d, expected 64: %r" % (rc, out))
+    check(len(lines) == 1 and "error" in lines[0] and expect in lines[0],
+          "expected one error line naming %r: %r" % (expect, out))
+    print("    " + lines[0])
+
+
+@test()
+def bad_spark_mode_exits_64_with_one_clear_line(ctx):
+    one_line_exit_64(["-e", "SPARK_MODE=driver"], "SPARK_MODE")
+
+
+@test()
+def worker_without_master_url_exits_64_with_one_clear_line(ctx):
+    one_line_exit_64(["-e", "SPARK_MODE=worker", "-e", "ACCEPT_EULA=yes"], "SPARK_MASTER_URL")
+
+
+@test()
+def worker_with_a_malformed_master_url_exits_64(ctx):
+    one_line_exit_64(["-e", "SPARK_MODE=worker", "-e", "SPARK_MASTER_URL=master:7077"],
+                     "SPARK_MASTER_URL")
+
+
+# ---------------------------------------------------------------------- the cluster, healthy
+@test()
+def master_and_workers_are_healthy_only_once_registered(ctx):
+    """A worker started before its master stays unhealthy (its check says why); the master is
+    healthy once ALIVE; the worker once the master lists it ALIVE (image HEALTHCHECK, 10 s)."""
+    rc, out = docker("network", "create", "--internal", "--label", label + "=" + run_id,
+                     network(), timeout=30)
+    check(rc == 0, "docker network create: %s" % out)
+    t0 = time.monotonic()
+    w1 = start("w1", *WORKER_ENV)
+    ctx["containers"] = [w1]
+
+    def checked_once():
+        status, log = health(w1)
+        return (status, log) if log else None
+    status, log = wait_for("a first health check of w1", checked_once, 60, interval=1)
+    check(status != "healthy" and log[-1]["ExitCode"] != 0,
+          "w1 is %s without a master: %r" % (status, log[-1]))
+    print("    w1 without a master: %s, %r" % (status, log[-1]["Output"].strip()))
+
+    master = start("master", "-e", "SPARK_MODE=master", "-e", "SPARK_MASTER_HOST=master",
+                   "-e", "SPARK_DAEMON_MEMORY=256m")
+    w2 = start("w2", *WORKER_ENV)
+    ctx["containers"] = [master, w1, w2]
+    print("    master: %s" % wait_healthy(master)[1])
+    for w in (w1, w2):
+        print("    %s: %s" % (w.replace(run_id + "-", ""), wait_healthy(w)[1]))
+    timings["cluster healthy after docker run"] = time.monotonic() - t0
+    st = master_state()
+    check(st["status"] == "ALIVE" and st["aliveworkers"] == 2 and st["cores"] == 2
+          and st["memory"] == 2048, "master JSON: %r" % {k: st[k] for k in
+                                                         ("status", "aliveworkers", "cores", "memory")})
+    check(st["url"] == "spark://master:7077", "master URL %r" % st["url"])
+
+
+# ---------------------------------------------------------------------------------- jobs
+def submit(ctx, role, job, *extra, timeout=240):
+    name = start(role, cmd=SUBMIT + list(extra) + ["/jobs/" + job])
+    ctx["containers"] = list(cluster.values())
+    return name
+
+
+def wait_exit(name, timeout):
+    st = wait_for("%s to finish" % name, lambda: (lambda s: s if s.get("Status") == "exited"
+                                                  else None)(state(name)), timeout, interval=1)
+    return st["ExitCode"], logs(name)
+
+
+@test(needs_cluster=True)
+def a_job_runs_on_executors_from_both_workers(ctx):
+    t0 = time.monotonic()
+    driver = submit(ctx, "driver1", "both_workers.py")
+    rc, out = wait_exit(driver, 240)
+    timings["spark-submit of a job, start to end"] = time.monotonic() - t0
+    check(rc == 0, "the driver exited %d: %s" % (rc, out[-1500:]))
+    r = result_of(out)
+    print("    executors %d, tasks on %s, master's workers' cores used %s"
+          % (r["executors"], r["task_hosts"], r["master_workers_cores_used"]))
+    check(r["executors"] == 2, "executors: %r" % r["executors"])
+    check(r["task_hosts"] == ["w1", "w2"], "tasks ran on %r, expected w1 and w2" % r["task_hosts"])
+    check(r["master_status"] == "ALIVE" and r["app_id"] in r["master_app_ids"],
+          "the master's JSON API did not list the application: %r" % r)
+    check(r["master_workers_cores_used"] == [1, 1], "workers' cores used: %r" % r)
+    check(r["sum_of_squares"] == sum(x * x for x in range(1000)), "wrong sum: %r" % r)
+    expected = {}
+    for x in range(1000):
+        expected[str(x % 7)] = expected.get(str(x % 7), 0) + x
+    check(r["by_key"] == expected, "wrong reduceByKey result: %r" % r["by_key"])
+    done = [a for a in master_state()["completedapps"] if a["id"] == r["app_id"]]
+    check(done and done[0]["state"] == "FINISHED", "master's completed apps: %r" % done)
+
+
+def maven_repo():
+    """A Maven-layout repository with org.example:hello:1.0 (javac/jar on the host)."""
+    for tool in ("javac", "jar"):
+        if not shutil.which(tool):
+            raise Skip("%s is not installed on the host (install openjdk-17-jdk-headless)" % tool)
+    repo = tempfile.mkdtemp(prefix="mmlspark-cluster-repo.")
+    src = tempfile.mkdtemp(prefix="mmlspark-cluster-src.")
+    made_dirs.extend([repo, src])
+    os.makedirs(os.path.join(src, "org", "example"))
+    with open(os.path.join(src, "org", "example", "Hello.java"), "w") as f:
+        f.write("package org.example;\npublic class Hello {\n  public static String greet(String who)"
+                " { return \"hello from the jar, \" + who; }\n}\n")
+    rc, out = run(["javac", "--release", "11", "-d", os.path.join(src, "classes"),
+                   os.path.join(src, "org", "example", "Hello.java")])
+    check(rc == 0, "javac: %s" % out)
+    art = os.path.join(repo, "org", "example", "hello", "1.0")
+    os.makedirs(art)
+    rc, out = run(["jar", "cf", os.path.join(art, "hello-1.0.jar"), "-C",
+                   os.path.join(src, "classes"), "."])
+    check(rc == 0, "jar: %s" % out)
+    with open(os.path.join(art, "hello-1.0.pom"), "w") as f:
+        f.write('<?xml version="1.0" encoding="UTF-8"?>\n<project xmlns="http://maven.apache.org/'
+                'POM/4.0.0"><modelVersion>4.0.0</modelVersion><groupId>org.example</groupId>'
+                '<artifactId>hello</artifactId><version>1.0</version></project>\n')
+    for root, dirs, files in os.walk(repo):
+        os.chmod(root, 0o755)
+    return repo
+
+
+NOTEBOOK_CELLS = [
+    "import socket, time\nprint('MASTER', sc.master)\n"
+    "print('PACKAGES', spark.conf.get('spark.jars.packages', ''))",
+    # reflect() calls the package's class in the executors' JVMs (the driver runs no tasks).
+    "rows = spark.range(0, 8, 1, 8).selectExpr(\"reflect('org.example.Hello', 'greet', "
+    "cast(id as string)) as g\").collect()\nprint('GREETINGS', sorted(r.g for r in rows))",
+    "def host(it):\n    time.sleep(0.5)\n    return [socket.gethostname()]\n"
+    "print('HOSTS', sorted(set(sc.parallelize(range(8), 8).mapPartitions(host).collect())))",
+]
+
+
+@test(needs_cluster=True)
+def notebook_kernel_runs_on_the_cluster_with_mml_package_on_the_executors(ctx):
+    """SPARK_MASTER_URL in a notebook container: the kernel's `spark` (00-spark.py) runs on the
+    cluster, and $MML_PACKAGE (from $MML_M2REPOS) is loaded by the executors too."""
+    repo = maven_repo()
+    nb = {"cells": [{"cell_type": "code", "execution_count": None, "metadata": {}, "outputs": [],
+                     "source": c} for c in NOTEBOOK_CELLS],
+          "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3",
+                                      "language": "python"}},
+          "nbformat": 4, "nbformat_minor": 5}
+    name = "%s-notebook" % run_id
+    cluster["notebook"] = name
+    ctx["containers"] = list(cluster.values())
+    rc, out = docker("run", "-i", "--name", name, "--hostname", "notebook", "--network", network(),
+                     "--label", label + "=" + run_id, *EULA, "-v", "%s:/repo:ro" % repo,
+                     "-e", "SPARK_MASTER_URL=spark://master:7077",
+                     "-e", "MML_PACKAGE=org.example:hello:1.0", "-e", "MML_M2REPOS=file:///repo",
+                     "-e", "PYSPARK_SUBMIT_ARGS=--driver-memory 512m --conf spark.executor.memory="
+                     "512m --conf spark.cores.max=2 --conf spark.ui.enabled=false pyspark-shell",
+                     image, "bash", "-c",
+                     "cd /tmp && cat > t.ipynb && mmlspark-env -- jupyter nbconvert --to notebook "
+                     "--execute --ExecutePreprocessor.timeout=180 --output /tmp/out.ipynb t.ipynb "
+                     "&& cat /tmp/out.ipynb", input=json.dumps(nb).encode(), timeout=300)
+    check(rc == 0, "nbconvert exited %d: %s" % (rc, out[-1500:]))
+    nbout = json.loads(out[out.index("{"):])
+    text = "".join("".join(o.get("text", "")) for c in nbout["cells"] for o in c.get("outputs", []))
+    print("    " + " | ".join(text.strip().splitlines()))
+    check("MASTER spark://master:7077" in text, "kernel's master: %r" % text)
+    check("PACKAGES org.example:hello:1.0" in text, "spark.jars.packages: %r" % text)
+    greetings = ["hello from the jar, %d" % i for i in range(8)]
+    check("GREETINGS %r" % sorted(greetings) in text, "executors did not load the jar: %r" % text)
+    check("HOSTS ['w1', 'w2']" in text, "tasks did not run on both workers: %r" % text)
+
+
+def lose_a_worker_expected():
+    pairs = {}
+    for x in range(3000):
+        pairs[x % 10] = pairs.get(x % 10, 0) + x
+    groups = {}
+    for k, v in pairs.items():
+        groups.setdefault(v % 7, []).append([k, v])
+    return {str(k): sorted(v) for k, v in sorted(groups.items())}
+
+
+@test(needs_cluster=True)
+def a_worker_stopped_during_a_multi_stage_job_loses_nothing(ctx):
+    """docker stop of w2 while the first of three stages runs on both workers: Spark
+    reschedules its tasks and recomputes its shuffle output on w1; the result is complete."""
+    driver = submit(ctx, "driver2", "lose_a_worker.py")
+    wait_for("the job's READY line", lambda: re.search(r"^READY .*$", logs(driver), re.M), 180)
+    took, code = stop_timed(cluster["w2"])
+    print("    stopped w2 during the job: %.2f s, exit %s" % (took, code))
+    check(code in ("0", "143"), "w2 exited %s" % code)
+    rc, out = wait_exit(driver, 240)
+    check(rc == 0, "the driver exited %d: %s" % (rc, out[-1500:]))
+    lost = re.findall(r"^.*(?:Lost executor|Executor lost|Removed executor|Resubmitt).*$", out,
+                      re.M)
+    print("    driver: %s" % (lost[0].strip()[:150] if lost else "(no lost-executor line)"))
+    check(result_of(out) == lose_a_worker_expected(), "wrong result: %r" % result_of(out))
+    # w2 comes back and registers again (used by the next test).
+    docker("start", cluster["w2"], timeout=30)
+    wait_healthy(cluster["w2"])
+
+
+@test(needs_cluster=True)
+def docker_stop_of_the_whole_cluster_is_prompt_and_clean(ctx):
+    """A job busy on both workers; docker stop of driver, workers and master at once: each stops
+    in well under the grace period, exit 0 or 143, never 137 (SIGKILL)."""
+    driver = submit(ctx, "driver3", "long_job.py")
+    wait_for("the long job's READY line", lambda: re.search(r"^READY$", logs(driver), re.M), 180)
+    names = [cluster[r] for r in ("driver3", "w1", "w2", "master")]
+    took = {}
+
+    def stop(n):
+        took[n] = stop_timed(n)
+    threads = [threading.Thread(target=stop, args=(n,)) for n in names]
+    t0 = time.monotonic()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    total = time.monotonic() - t0
+    timings["docker stop of the whole cluster"] = total
+    report = ", ".join("%s %.2f s exit %s" % (n.replace(run_id + "-", ""), *took.get(n, (-1, "?")))
+                       for n in names)
+    print("    " + report)
+    for n in names:
+        check(n in took and took[n][1] in ("0", "143"), "%s: %s" % (n, report))
+        check(took[n][0] < 5.0, "%s took %.2f s to stop (grace period 5 s)" % (n, took[n][0]))
+    for n in names:
+        check(": sending SIGKILL" not in logs(n), "%s: init had to SIGKILL a process" % n)
+
+
+# ----------------------------------------------------------------------------- docker-compose
+def compose(project, *args, timeout=300, env=None):
+    if not shutil.which("docker-compose"):
+        raise Skip("docker-compose is not installed (Debian package docker-compose)")
+    return run(["docker-compose", "-f", os.path.join(TOP, "docker-compose.yml"), "-p", project]
+               + list(args), timeout=timeout, env=env)
+
+
+@test()
+def docker_compose_v1_reads_the_example(ctx):
+    rc, out = compose(run_id + "-cfg", "config", timeout=60)
+    check(rc == 0, "docker-compose config: %s" % out)
+    for svc in ("master:", "worker-1:", "worker-2:", "notebook:"):
+        check(re.search(r"^  %s" % svc, out, re.M), "no service %s in %r" % (svc, out))
+    ports = re.findall(r"^\s*- (\S+:\d+:\d+)/tcp$", out, re.M)
+    check(ports and all(p.startswith("127.0.0.1:") for p in ports),
+          "ports not published on 127.0.0.1 only: %r" % ports)
+    check("SPARK_MASTER_URL: spark://master:7077" in out, "notebook's SPARK_MASTER_URL missing")
+
+
+COMPOSE_JOB = r"""
+import socket, time
+from pyspark.sql import SparkSession
+spark = SparkSession.builder.appName("compose").getOrCreate()
+sc = spark.sparkContext
+deadline = time.time() + 120
+while sc._jsc.sc().getExecutorMemoryStatus().size() < 3 and time.time() < deadline:
+    time.sleep(0.25)
+def host(it):
+    time.sleep(0.5)
+    return [(socket.gethostname(), sum(it))]
+parts = sc.parallelize(range(100000), 8).mapPartitions(host).collect()
+print("RESULT", sorted(set(h for h, _ in parts)), sum(s for _, s in parts), flush=True)
+spark.stop()
+"""
+
+
+@test()
+def docker_compose_up_runs_a_job_on_both_workers_then_stops_cleanly(ctx):
+    """docker-compose up -d of the example (v1), a job from the notebook container, Jupyter on
+    its 127.0.0.1 port, docker-compose stop (exit 0/143), down."""
+    project = run_id.replace("-", "") + "compose"
+    compose_projects.append(project)
+    ports = {v: str(free_port()) for v in ("MASTER_WEBUI_PORT", "WORKER1_WEBUI_PORT",
+                                           "WORKER2_WEBUI_PORT", "NOTEBOOK_PORT",
+                                           "NOTEBOOK_SPARK_UI_PORT")}
+    env = dict(os.environ, MMLSPARK_IMAGE=image, ACCEPT_EULA="yes", **ports)
+    env.update(SPARK_WORKER_MEMORY="1g", SPARK_WORKER_CORES="1")
+    t0 = time.monotonic()
+    rc, out = compose(project, "up", "-d", env=env, timeout=240)
+    ctx["compose"] = project
+    check(rc == 0, "docker-compose up -d: %s" % out)
+    p = subprocess.run(["docker-compose", "-f", os.path.join(TOP, "docker-compose.yml"), "-p",
+                        project, "exec", "-T", "notebook", "bash", "-c",
+                        "cat > /tmp/job.py && spark-submit --driver-memory 512m --conf "
+                        "spark.executor.memory=512m --conf spark.ui.enabled=false "
+                        "--master \"$SPARK_MASTER_URL\" /tmp/job.py"],
+                       input=COMPOSE_JOB.encode(), stdout=subprocess.PIPE,
+                       stderr=subprocess.STDOUT, env=env, timeout=300)
+    out = p.stdout.decode("utf-8", "replace")
+    took = time.monotonic() - t0
+    timings["docker-compose up -d to a finished job"] = took
+    check(p.returncode == 0, "the job exited %d: %s" % (p.returncode, out[-1500:]))
+    m = re.search(r"^RESULT (.*)$", out, re.M)
+    check(m, "no RESULT line: %r" % out[-1500:])
+    print("    up -d to a finished job: %.1f s; %s" % (took, m.group(1)))
+    check(m.group(1) == "['worker-1', 'worker-2'] %d" % sum(range(100000)), "result %r" % m.group(1))
+
+    def jupyter():
+        rc, body = run(["curl", "-s", "--noproxy", "*", "-o", "/dev/null", "-w", "%{http_code}",
+                        "http://127.0.0.1:%s/api" % ports["NOTEBOOK_PORT"]], timeout=10)
+        return body if body == "200" else None
+    if shutil.which("curl"):
+        wait_for("Jupyter on 127.0.0.1:%s" % ports["NOTEBOOK_PORT"], jupyter, 90)
+    rc, out = compose(project, "ps", "-q", env=env, timeout=60)
+    ids = out.split()
+    check(len(ids) == 4, "docker-compose ps -q: %r" % out)
+    t1 = time.monotonic()
+    rc, out = compose(project, "stop", env=env, timeout=120)
+    stop_took = time.monotonic() - t1
+    codes = {}
+    for cid in ids:
+        st = state(cid)
+        rc2, nm = docker("inspect", "--format", "{{.Name}}", cid, timeout=20)
+        codes[nm.strip().lstrip("/")] = st.get("ExitCode")
+    print("    docker-compose stop: %.1f s, exit codes %s" % (stop_took, codes))
+    check(rc == 0 and all(c in (0, 143) for c in codes.values()),
+          "docker-compose stop: %s, exit codes %r" % (out, codes))
+    rc, out = compose(project, "down", "-v", env=env, timeout=120)
+    check(rc == 0, "docker-compose down: %s" % out)
+    compose_projects.remove(project)
+
+
+# ------------------------------------------------------------------------------------ runner
+def cleanup():
+    for project in list(compose_projects):
+        subprocess.run(["docker-compose", "-f", os.path.join(TOP, "docker-compose.yml"), "-p",
+                        project, "down", "-v", "-t", "3"], stdout=subprocess.DEVNULL,
+                       stderr=subprocess.DEVNULL, timeout=120)
+    out = subprocess.run(["docker", "ps", "-aq", "--filter", "label=%s=%s" % (label, run_id)],
+                         stdout=subprocess.PIPE, timeout=60).stdout.split()
+    if out:
+        subprocess.run(["docker", "rm", "-f", "-v"] + [o.decode() for o in out],
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=120)
+    subprocess.run(["docker", "network", "rm", network()], stdout=subprocess.DEVNULL,
+                   stderr=subprocess.DEVNULL, timeout=60)
+    for d in made_dirs:
+        shutil.rmtree(d, ignore_errors=True)
+
+
+def main():
+    global image, run_id
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--image", default=image)
+    ap.add_argument("--run-id", default=run_id)
+    ap.add_argument("-k", default="")
+    a = ap.parse_args()
+    image, run_id = a.image, a.run_id
+    atexit.register(cleanup)
+    for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+        signal.signal(sig, lambda n, f: sys.exit(128 + n))
+    cluster_ok = True
+    for fn in TESTS:
+        if a.k not in fn.__name__:
+            continue
+        ctx = {}
+        t0 = time.monotonic()
+        try:
+            if fn.needs_cluster and not cluster_ok:
+                raise Fail("the cluster did not come up (see the health test)")
+            fn(ctx)
+            results["pass"] += 1
+            print("PASS: %s (%.1f s)" % (fn.__name__, time.monotonic() - t0), flush=True)
+        except Skip as e:
+            results["skip"] += 1
+            print("SKIP: %s: %s" % (fn.__name__, e), flush=True)
+        except Exception as e:  # Fail, or a bug in the test: both are failures
+            results["fail"] += 1
+            if fn.__name__.startswith("master_and_workers"):
+                cluster_ok = False
+            why = str(e) if isinstance(e, Fail) else traceback.format_exc()
+            print("FAIL: %s (%.1f s): %s" % (fn.__name__, time.monotonic() - t0, why), flush=True)
+            save_logs(fn.__name__, ctx.get("containers", []))
+            if ctx.get("compose"):
+                rc, out = compose(ctx["compose"], "logs", "--no-color", "-t", timeout=60)
+                os.makedirs(ARTIFACTS, exist_ok=True)
+                with open(os.path.join(ARTIFACTS, fn.__name__ + ".compose.log"), "w") as f:
+                    f.write(out)
+    for what, secs in timings.items():
+        print("timing: %s: %.1f s" % (what, secs))
+    print("%d passed, %d failed" % (results["pass"], results["fail"]))
+    return 1 if results["fail"] else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

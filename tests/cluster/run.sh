@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# tests/cluster/run.sh - the image as a Spark standalone cluster (master, 2 workers, drivers, a
+# notebook; then the example docker-compose.yml) on a real Docker engine. Does NOT build the
+# image: tests/image/run.sh builds it once per run. Takes about 5 minutes.
+# Usage: tests/cluster/run.sh [IMAGE] [-k NAME_SUBSTRING]     (default mmlspark/release:latest)
+# Debian packages: docker.io, docker-compose (v1, for the compose tests; skipped without it),
+# python3, openjdk-17-jdk-headless (javac/jar for a test Maven package; skipped without), curl.
+# Output: PASS/FAIL/SKIP lines, then "N passed, N failed"; exit non-zero on any failure.
+# Logs of failing tests' containers: artifacts/cluster/.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+top=$(cd "$here/../.." && pwd)
+image=mmlspark/release:latest
+args=()
+while [ $# -gt 0 ]; do
+  case $1 in
+    -k) args+=(-k "$2"); shift ;;
+    -*) echo "usage: $0 [IMAGE] [-k NAME_SUBSTRING]" >&2; exit 64 ;;
+    *) image=$1 ;;
+  esac
+  shift
+done
+run_id="mmlspark-cluster-$$"
+mkdir -p "$top/artifacts/cluster"
+
+cleanup() { # also when cluster.py itself could not clean up (killed)
+  local ids
+  ids=$(docker ps -aq --filter "label=mmlspark-cluster-test=$run_id" 2>/dev/null || true)
+  [ -n "$ids" ] && docker rm -f -v $ids >/dev/null 2>&1
+  ids=$(docker ps -aq --filter "label=com.docker.compose.project=${run_id//-/}compose" 2>/dev/null || true)
+  [ -n "$ids" ] && docker rm -f -v $ids >/dev/null 2>&1
+  docker network rm "$run_id-net" "${run_id//-/}compose_default" >/dev/null 2>&1 || true
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+if ! docker image inspect "$image" >/dev/null 2>&1; then
+  echo "FAIL: image_exists: $image is not built (tests/image/run.sh builds it)"
+  echo "0 passed, 1 failed"
+  exit 1
+fi
+echo "== cluster tests on $image"
+start=$SECONDS
+rc=0
+python3 -u "$here/cluster.py" --image "$image" --run-id "$run_id" "${args[@]}" || rc=$?
+echo "== cluster tests took $((SECONDS - start)) s"
+exit "$rc"
