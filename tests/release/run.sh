@@ -51,7 +51,7 @@ cleanup() {
   rm -rf "$tmp"
 }
 trap cleanup EXIT
-trap 'exit 130' INT TERM
+trap 'echo "FAIL: interrupted (cleaning up)"; summary; exit 130' INT TERM
 
 docker image inspect "$image" >/dev/null 2>&1 || fatal image_under_test_exists "no image $image (build it first: tests/image/run.sh)"
 if [ ! -x /usr/bin/docker-registry ] && [ "$(id -u)" = 0 ]; then
@@ -242,7 +242,8 @@ why=""
 pull "$usr" && reports "$usr" "$C" && pass pull_without_tag_gets_C ||
   fail pull_without_tag_gets_C "${why:-pull failed}"
 rows=$(user_rows)
-grep -qxF "<none> $id_b" <<<"$rows" &&
+# Dangling (no tag) is what `docker system prune` removes.
+grep -qxF "<none> $id_b" <<<"$rows" && docker images -q --no-trunc -f dangling=true | grep -qxF "$id_b" &&
   pass previous_latest_B_shows_as_none "$(docker images "$usr" | sed -n 's/^\([^ ]* *<none> *[^ ]*\).*/\1/p' | head -1)" ||
   fail previous_latest_B_shows_as_none "$(tr '\n' ';' <<<"$rows")"
 if [ "${CI:-}" = true ]; then
