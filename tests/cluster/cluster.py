@@ -307,7 +307,8 @@ def maven_repo():
 
 NOTEBOOK_CELLS = [
     "import socket, time\nprint('MASTER', sc.master)\n"
-    "print('PACKAGES', spark.conf.get('spark.jars.packages', ''))",
+    "print('PACKAGES', spark.conf.get('spark.jars.packages', ''))\n"
+    "print('EXECUTOR_MEMORY', sc.getConf().get('spark.executor.memory'))",
     # reflect() calls the package's class in the executors' JVMs (the driver runs no tasks).
     "rows = spark.range(0, 8, 1, 8).selectExpr(\"reflect('org.example.Hello', 'greet', "
     "cast(id as string)) as g\").collect()\nprint('GREETINGS', sorted(r.g for r in rows))",
@@ -345,6 +346,7 @@ def notebook_kernel_runs_on_the_cluster_with_mml_package_on_the_executors(ctx):
     print("    " + " | ".join(text.strip().splitlines()))
     check("MASTER spark://master:7077" in text, "kernel's master: %r" % text)
     check("PACKAGES org.example:hello:1.0" in text, "spark.jars.packages: %r" % text)
+    check("EXECUTOR_MEMORY 512m" in text, "PYSPARK_SUBMIT_ARGS not honoured: %r" % text)
     greetings = ["hello from the jar, %d" % i for i in range(8)]
     check("GREETINGS %r" % sorted(greetings) in text, "executors did not load the jar: %r" % text)
     check("HOSTS ['w1', 'w2']" in text, "tasks did not run on both workers: %r" % text)
@@ -530,10 +532,11 @@ def main():
     atexit.register(cleanup)
     for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
         signal.signal(sig, lambda n, f: sys.exit(128 + n))
+    chosen = [fn for fn in TESTS if a.k in fn.__name__]
+    if any(fn.needs_cluster for fn in chosen) and master_and_workers_are_healthy_only_once_registered not in chosen:
+        chosen.insert(0, master_and_workers_are_healthy_only_once_registered)  # the test that brings the cluster up
     cluster_ok = True
-    for fn in TESTS:
-        if a.k not in fn.__name__:
-            continue
+    for fn in chosen:
         ctx = {}
         t0 = time.monotonic()
         try:
@@ -547,7 +550,7 @@ def main():
             print("SKIP: %s: %s" % (fn.__name__, e), flush=True)
         except Exception as e:  # Fail, or a bug in the test: both are failures
             results["fail"] += 1
-            if fn.__name__.startswith("master_and_workers"):
+            if fn is master_and_workers_are_healthy_only_once_registered:
                 cluster_ok = False
             why = str(e) if isinstance(e, Fail) else traceback.format_exc()
             print("FAIL: %s (%.1f s): %s" % (fn.__name__, time.monotonic() - t0, why), flush=True)
