@@ -31,9 +31,14 @@ cleanup() { # also when cluster.py itself could not clean up (killed)
   [ -n "$ids" ] && docker rm -f -v $ids >/dev/null 2>&1
   docker network rm "$run_id-net" "${run_id//-/}compose_default" >/dev/null 2>&1 || true
 }
+py=
+stop() { # a signal: let cluster.py clean up, then make sure
+  [ -n "$py" ] && kill -TERM "$py" 2>/dev/null && wait "$py" 2>/dev/null
+  exit "$1"
+}
 trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+trap 'stop 130' INT
+trap 'stop 143' TERM
 
 if ! docker image inspect "$image" >/dev/null 2>&1; then
   echo "FAIL: image_exists: $image is not built (tests/image/run.sh builds it)"
@@ -43,6 +48,11 @@ fi
 echo "== cluster tests on $image"
 start=$SECONDS
 rc=0
-python3 -u "$here/cluster.py" --image "$image" --run-id "$run_id" "${args[@]}" || rc=$?
+# In the background, so that a signal to this script is handled at once (bash defers traps
+# until a foreground command ends).
+python3 -u "$here/cluster.py" --image "$image" --run-id "$run_id" "${args[@]}" &
+py=$!
+wait "$py" || rc=$?
+py=
 echo "== cluster tests took $((SECONDS - start)) s"
 exit "$rc"
