@@ -23,6 +23,8 @@ import threading
 import time
 import traceback
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "testlib"))
+import maven_repo as maven  # noqa: E402
 HERE = os.path.dirname(os.path.abspath(__file__))
 TOP = os.path.abspath(os.path.join(HERE, "..", ".."))
 ARTIFACTS = os.path.join(TOP, "artifacts", "cluster")
@@ -278,31 +280,16 @@ def a_job_runs_on_executors_from_both_workers(ctx):
 
 def maven_repo():
     """A Maven-layout repository with org.example:hello:1.0 (javac/jar on the host)."""
-    for tool in ("javac", "jar"):
-        if not shutil.which(tool):
-            raise Skip("%s is not installed on the host (install openjdk-17-jdk-headless)" % tool)
+    if maven.missing_tools():
+        raise Skip("%s not installed on the host (install openjdk-17-jdk-headless)"
+                   % " ".join(maven.missing_tools()))
     repo = tempfile.mkdtemp(prefix="mmlspark-cluster-repo.")
     src = tempfile.mkdtemp(prefix="mmlspark-cluster-src.")
     made_dirs.extend([repo, src])
-    os.makedirs(os.path.join(src, "org", "example"))
-    with open(os.path.join(src, "org", "example", "Hello.java"), "w") as f:
-        f.write("package org.example;\npublic class Hello {\n  public static String greet(String who)"
-                " { return \"hello from the jar, \" + who; }\n}\n")
-    rc, out = run(["javac", "--release", "11", "-d", os.path.join(src, "classes"),
-                   os.path.join(src, "org", "example", "Hello.java")])
-    check(rc == 0, "javac: %s" % out)
-    art = os.path.join(repo, "org", "example", "hello", "1.0")
-    os.makedirs(art)
-    rc, out = run(["jar", "cf", os.path.join(art, "hello-1.0.jar"), "-C",
-                   os.path.join(src, "classes"), "."])
-    check(rc == 0, "jar: %s" % out)
-    with open(os.path.join(art, "hello-1.0.pom"), "w") as f:
-        f.write('<?xml version="1.0" encoding="UTF-8"?>\n<project xmlns="http://maven.apache.org/'
-                'POM/4.0.0"><modelVersion>4.0.0</modelVersion><groupId>org.example</groupId>'
-                '<artifactId>hello</artifactId><version>1.0</version></project>\n')
-    for root, dirs, files in os.walk(repo):
-        os.chmod(root, 0o755)
-    return repo
+    try:
+        return maven.build_hello_repo(repo, src)
+    except RuntimeError as e:
+        check(False, str(e))
 
 
 NOTEBOOK_CELLS = [

@@ -27,6 +27,9 @@ import termios
 import time
 import traceback
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "testlib"))
+import maven_repo as maven  # noqa: E402
+
 TOP = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 ARTIFACTS = os.path.join(TOP, "artifacts", "image")
 RUN_ID = "mmlspark-e2e-%d" % os.getpid()
@@ -445,35 +448,13 @@ def maven_repo():
     """A Maven-layout repository with org.example:hello:1.0 (built with javac/jar once)."""
     if "repo" in CACHE:
         return CACHE["repo"]
-    for tool in ("javac", "jar"):
-        if not shutil.which(tool):
-            raise Skip("%s is not installed on the host (install a JDK)" % tool)
-    repo = new_dir("repo")
-    src = new_dir("src")
-    os.makedirs(os.path.join(src, "org", "example"))
-    with open(os.path.join(src, "org", "example", "Hello.java"), "w") as f:
-        f.write("package org.example;\n"
-                "public class Hello {\n"
-                "  public static String greet(String who) { return \"hello from the jar, \" + who; }\n"
-                "}\n")
-    rc, out = run(["javac", "--release", "11", "-d", os.path.join(src, "classes"),
-                   os.path.join(src, "org", "example", "Hello.java")])
-    check(rc == 0, "javac failed: %s" % out)
-    art = os.path.join(repo, "org", "example", "hello", "1.0")
-    os.makedirs(art)
-    rc, out = run(["jar", "cf", os.path.join(art, "hello-1.0.jar"), "-C",
-                   os.path.join(src, "classes"), "."])
-    check(rc == 0, "jar failed: %s" % out)
-    with open(os.path.join(art, "hello-1.0.pom"), "w") as f:
-        f.write('<?xml version="1.0" encoding="UTF-8"?>\n'
-                '<project xmlns="http://maven.apache.org/POM/4.0.0">\n'
-                '  <modelVersion>4.0.0</modelVersion>\n'
-                '  <groupId>org.example</groupId><artifactId>hello</artifactId>'
-                '<version>1.0</version>\n  <packaging>jar</packaging>\n</project>\n')
-    for root, dirs, files in os.walk(repo):
-        os.chmod(root, 0o755)
-    CACHE["repo"] = repo
-    return repo
+    if maven.missing_tools():
+        raise Skip("%s not installed on the host (install a JDK)" % " ".join(maven.missing_tools()))
+    try:
+        CACHE["repo"] = maven.build_hello_repo(new_dir("repo"), new_dir("src"))
+    except RuntimeError as e:
+        check(False, str(e))
+    return CACHE["repo"]
 
 
 CACHE = {}
