@@ -25,6 +25,7 @@ import traceback
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "testlib"))
 import maven_repo as maven  # noqa: E402
+from harness import Fail, Skip, check, docker, run  # noqa: E402,F401
 HERE = os.path.dirname(os.path.abspath(__file__))
 TOP = os.path.abspath(os.path.join(HERE, "..", ".."))
 ARTIFACTS = os.path.join(TOP, "artifacts", "cluster")
@@ -48,35 +49,6 @@ SUBMIT = ["spark-submit", "--master", "spark://master:7077", "--driver-memory", 
           "--conf", "spark.executor.memory=512m", "--conf", "spark.executor.cores=1",
           "--conf", "spark.cores.max=2", "--conf", "spark.ui.enabled=false",
           "--py-files", "/jobs/common.py"]
-
-
-class Fail(Exception):
-    pass
-
-
-class Skip(Exception):
-    pass
-
-
-def check(cond, what):
-    if not cond:
-        raise Fail(what)
-
-
-# ------------------------------------------------------------------------------------ helpers
-def run(args, timeout=120, input=None, env=None):
-    """(exit code, combined output) of a command; a timeout is a failure."""
-    try:
-        p = subprocess.run(args, input=input, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                           timeout=timeout, env=env)
-    except subprocess.TimeoutExpired as e:
-        raise Fail("%s: no result within %d s; output so far: %r"
-                   % (" ".join(args[:6]), timeout, (e.output or b"")[-800:]))
-    return p.returncode, p.stdout.decode("utf-8", "replace")
-
-
-def docker(*args, timeout=120, input=None):
-    return run(["docker"] + list(args), timeout=timeout, input=input)
 
 
 def wait_for(what, fn, timeout, interval=0.5):

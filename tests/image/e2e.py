@@ -29,6 +29,7 @@ import traceback
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "testlib"))
 import maven_repo as maven  # noqa: E402
+from harness import Fail, Skip, check, docker, run  # noqa: E402,F401
 
 TOP = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 ARTIFACTS = os.path.join(TOP, "artifacts", "image")
@@ -41,35 +42,6 @@ made_containers = []  # names, removed at exit
 made_dirs = []
 made_networks = []
 results = {"pass": 0, "fail": 0, "skip": 0}
-
-
-class Fail(Exception):
-    pass
-
-
-class Skip(Exception):
-    pass
-
-
-def check(cond, what):
-    if not cond:
-        raise Fail(what)
-
-
-# ------------------------------------------------------------------------------------ helpers
-def run(args, timeout=120, input=None):
-    """Runs a command; returns (exit code, combined output). A timeout is a failure."""
-    try:
-        p = subprocess.run(args, input=input, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                           timeout=timeout)
-    except subprocess.TimeoutExpired as e:
-        raise Fail("%s: no result within %d s; output so far: %r"
-                   % (" ".join(args[:6]), timeout, (e.output or b"")[-500:]))
-    return p.returncode, p.stdout.decode("utf-8", "replace")
-
-
-def docker(*args, timeout=120, input=None):
-    return run(["docker"] + list(args), timeout=timeout, input=input)
 
 
 def new_name(tag):
