@@ -124,7 +124,11 @@ static int run_eula_page(const struct mml_settings *s, const struct supervise_op
         log_error("the EULA was declined; to accept it, run the image with -e ACCEPT_EULA=yes");
         return EXIT_EULA_DECLINED;
     }
-    log_error("the EULA page ended with exit code %d", r.status);
+    if (r.status > 128 && r.status < 128 + 65) /* Ctrl+C on the page under -it, for example */
+        log_info("the EULA page was stopped by %s before a choice; Jupyter not started",
+                 sigabbrev_np(r.status - 128));
+    else
+        log_error("the EULA page ended with exit code %d", r.status);
     return r.status;
 }
 

@@ -345,6 +345,22 @@ class Config(unittest.TestCase):
         self.assertEqual(len(r.stderr.strip().splitlines()), 1, r.stderr)
         self.assertIn("SPARK_MASTER_URL", r.stderr)
 
+    def test_eula_page_stopped_by_a_signal_does_not_start_jupyter(self):
+        with tempfile.TemporaryDirectory() as d:
+            page = os.path.join(d, "page")
+            with open(page, "w") as f:
+                f.write("#!/bin/sh\nkill -INT $$\n")  # as Ctrl+C on the page under -it
+            os.chmod(page, 0o755)
+            conf = os.path.join(d, "conf")
+            with open(conf, "w") as f:
+                f.write(f'eula_command = "{page}"\njupyter_command = "false"\n')
+            env = dict(ENV)
+            env.pop("ACCEPT_EULA")
+            r = subprocess.run([INIT, "--config", conf], capture_output=True, text=True, env=env)
+        self.assertEqual(r.returncode, 130, r.stderr)
+        self.assertIn("Jupyter not started", r.stderr)
+        self.assertNotIn("starting Jupyter", r.stderr)
+
     def test_declined_eula_stops_the_notebook_job_with_3(self):
         r = subprocess.run([INIT], capture_output=True, text=True,
                            env=dict(ENV, ACCEPT_EULA="no"))
