@@ -25,7 +25,7 @@ import traceback
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "testlib"))
 import maven_repo as maven  # noqa: E402
-from harness import Fail, Skip, check, docker, run  # noqa: E402,F401
+from harness import Fail, Skip, check, docker, run, wait_for  # noqa: E402,F401
 HERE = os.path.dirname(os.path.abspath(__file__))
 TOP = os.path.abspath(os.path.join(HERE, "..", ".."))
 ARTIFACTS = os.path.join(TOP, "artifacts", "cluster")
@@ -49,17 +49,6 @@ SUBMIT = ["spark-submit", "--master", "spark://master:7077", "--driver-memory", 
           "--conf", "spark.executor.memory=512m", "--conf", "spark.executor.cores=1",
           "--conf", "spark.cores.max=2", "--conf", "spark.ui.enabled=false",
           "--py-files", "/jobs/common.py"]
-
-
-def wait_for(what, fn, timeout, interval=0.5):
-    deadline = time.monotonic() + timeout
-    last = None
-    while time.monotonic() < deadline:
-        last = fn()
-        if last:
-            return last
-        time.sleep(interval)
-    raise Fail("%s: not within %d s (last: %r)" % (what, timeout, last))
 
 
 def network():

@@ -29,7 +29,7 @@ import traceback
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "testlib"))
 import maven_repo as maven  # noqa: E402
-from harness import Fail, Skip, check, docker, run  # noqa: E402,F401
+from harness import Fail, Skip, check, docker, run, wait_for  # noqa: E402,F401
 
 TOP = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 ARTIFACTS = os.path.join(TOP, "artifacts", "image")
@@ -73,18 +73,6 @@ def http_req(port, path="/", method="GET", body=None, headers=None, timeout=3):
         return status, text
     except (OSError, http.client.HTTPException) as e:
         return None, str(e)
-
-
-def wait_for(what, fn, timeout, interval=0.25):
-    """Polls fn() until it returns a truthy value; Fail after timeout seconds."""
-    deadline = time.monotonic() + timeout
-    last = None
-    while time.monotonic() < deadline:
-        last = fn()
-        if last:
-            return last
-        time.sleep(interval)
-    raise Fail("%s: not within %d s (last: %r)" % (what, timeout, last))
 
 
 def jupyter_answers(port, timeout=90):

@@ -21,6 +21,14 @@ PID1 = ["unshare", "-fp", "--mount-proc"]
 ENV = dict(os.environ, ACCEPT_EULA="yes")
 
 
+def straggler_job(mark, code):
+    """A shell job that leaves a TERM-trapping straggler (it writes TERM to mark), waits until
+    the trap is set, then exits with code."""
+    return (f"(trap 'echo TERM >> {mark}; exit 0' TERM; : > {mark}.ready; "
+            f"while :; do sleep 0.05; done) & "
+            f"while [ ! -e {mark}.ready ]; do sleep 0.02; done; exit {code}")
+
+
 def run_pid1(args, timeout=60, **kw):
     return subprocess.run(PID1 + [INIT] + args, capture_output=True, text=True,
                           timeout=timeout, env=kw.pop("env", ENV), **kw)
@@ -176,9 +184,7 @@ class Stopping(unittest.TestCase):
     def test_stragglers_get_term_before_kill(self):
         with tempfile.TemporaryDirectory() as d:
             mark = os.path.join(d, "mark")
-            job = (f"(trap 'echo TERM >> {mark}; exit 0' TERM; : > {mark}.ready; "
-                   f"while :; do sleep 0.05; done) & "
-                   f"while [ ! -e {mark}.ready ]; do sleep 0.02; done; exit 5")
+            job = straggler_job(mark, 5)
             r = run_pid1(["-g", "20", "--", "sh", "-c", job])
             self.assertEqual(r.returncode, 5, r.stderr)
             with open(mark) as f:
@@ -222,9 +228,7 @@ class Subreaper(unittest.TestCase):
     def test_not_pid1_still_stops_the_stragglers_it_adopted(self):
         with tempfile.TemporaryDirectory() as d:
             mark = os.path.join(d, "mark")
-            job = (f"(trap 'echo TERM >> {mark}; exit 0' TERM; : > {mark}.ready; "
-                   f"while :; do sleep 0.05; done) & "
-                   f"while [ ! -e {mark}.ready ]; do sleep 0.02; done; exit 6")
+            job = straggler_job(mark, 6)
             r = subprocess.run([INIT, "-g", "20", "--", "sh", "-c", job], capture_output=True,
                                text=True, timeout=60, env=ENV)
             self.assertEqual(r.returncode, 6, r.stderr)

@@ -1,5 +1,6 @@
 """harness - what the Docker end-to-end suites share: outcomes, checks and bounded commands."""
 import subprocess
+import time
 
 
 class Fail(Exception):
@@ -28,3 +29,15 @@ def run(args, timeout=120, input=None, env=None):
 
 def docker(*args, timeout=120, input=None):
     return run(["docker"] + list(args), timeout=timeout, input=input)
+
+
+def wait_for(what, fn, timeout, interval=0.25):
+    """Polls fn() until it returns a truthy value; Fail after timeout seconds."""
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        last = fn()
+        if last:
+            return last
+        time.sleep(interval)
+    raise Fail("%s: not within %d s (last: %r)" % (what, timeout, last))
