@@ -114,7 +114,7 @@ class Signals(unittest.TestCase):
 @unittest.skipUnless(os.geteuid() == 0, "process tests need root for unshare -p")
 class Reaping(unittest.TestCase):
     def test_10000_orphans_are_reaped_with_no_zombie_left(self):
-        r = run_pid1(["--", ORPHANS, "10000"], timeout=120)
+        r = run_pid1(["--", ORPHANS, "trickle", "10000", "60"], timeout=120)
         self.assertIn("orphans=10000", r.stdout)
         self.assertIn("zombies=0", r.stdout, r.stderr)
         self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
