@@ -11,6 +11,11 @@ ARG DEBIAN_IMAGE=debian:bookworm
 # base: the runtime without our binaries. Slow to build, rarely changes.
 FROM ${DEBIAN_IMAGE} AS base
 ARG PYSPARK_VERSION=3.5.9
+ARG NUMPY_VERSION=1.26.4
+ARG PANDAS_VERSION=2.0.3
+ARG PYARROW_VERSION=14.0.2
+ARG MATPLOTLIB_VERSION=3.8.4
+ARG SCIKIT_LEARN_VERSION=1.5.2
 # Debian package pins (versions.env). An empty value installs the mirror's current version.
 ARG OPENJDK_VERSION=17.0.19+10-1~deb12u2
 ARG PYTHON3_VERSION=3.11.2-1+b1
@@ -31,20 +36,26 @@ RUN find /usr/local/share/ca-certificates -type f ! -name '*.crt' -delete \
       "jupyter-nbconvert${JUPYTER_NBCONVERT_VERSION:+=$JUPYTER_NBCONVERT_VERSION}" \
       "python3-ipykernel${IPYKERNEL_VERSION:+=$IPYKERNEL_VERSION}" \
       procps less \
+      libgomp1 \
       libconfuse2 libpam0g libpam-modules libpam-runtime libmicrohttpd12 libcap2 \
  && update-ca-certificates \
  && ln -s "$(dirname "$(dirname "$(readlink -f "$(command -v java)")")")" /usr/lib/jvm/default-java \
- && rm -rf /var/lib/apt/lists/* /var/cache/apt/*.bin
+ && apt-get clean \
+ && rm -rf /var/lib/apt/lists/* /var/cache/apt/*.bin /var/cache/apt/archives/*.deb /var/log/apt /var/log/dpkg.log
 
 ENV VIRTUAL_ENV=/opt/venv \
     PATH=/opt/venv/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
     PIP_CERT=/etc/ssl/certs/ca-certificates.crt \
     REQUESTS_CA_BUNDLE=/etc/ssl/certs/ca-certificates.crt \
     PIP_DISABLE_PIP_VERSION_CHECK=1
-# The venv sees Debian's Jupyter/ipykernel (--system-site-packages); pyspark is pinned.
+# The venv sees Debian's Jupyter/ipykernel (--system-site-packages); pyspark and the Python stack
+# of Spark ML / SynapseML (numpy, pandas, pyarrow, matplotlib, scikit-learn) are pinned.
 RUN python3 -m venv --system-site-packages /opt/venv \
  && pip install --no-cache-dir "pyspark==${PYSPARK_VERSION}" \
- && python3 -c 'import pyspark, py4j; print("pyspark", pyspark.__version__)' \
+      "numpy==${NUMPY_VERSION}" "pandas==${PANDAS_VERSION}" "pyarrow==${PYARROW_VERSION}" \
+      "matplotlib==${MATPLOTLIB_VERSION}" "scikit-learn==${SCIKIT_LEARN_VERSION}" \
+ && find /opt/venv/lib -type d -name tests -path '*/site-packages/*' -prune -exec rm -rf {} + \
+ && python3 -c 'import pyspark, py4j, pyspark.ml, pyspark.pandas, sklearn, matplotlib; print("pyspark", pyspark.__version__)' \
  && ln -s "$(python3 -c 'import os, pyspark; print(os.path.dirname(pyspark.__file__))')" /opt/spark
 
 # The notebook user: group 0 member and group-0-writable dirs so an arbitrary uid still works.
@@ -79,14 +90,23 @@ RUN cmake -S . -B /build -DMMLSPARK_TESTS=OFF -DCMAKE_BUILD_TYPE=Release \
  && ls -l /out/usr/local/bin
 
 # ---------------------------------------------------------------------------------------------
+# synapseml: MML_PACKAGE resolved once, with Spark's own Ivy, into a Maven-layout repository
+# (/opt/synapseml/maven: the only copy of its jars in the image) plus the resolved classpath.
+FROM base AS synapseml
+ARG MML_PACKAGE=com.microsoft.azure:synapseml_2.12:1.1.0
+COPY image/synapseml/ /tmp/synapseml/
+RUN /tmp/synapseml/resolve.sh "$MML_PACKAGE" /out/opt/synapseml /opt/synapseml
+
+# ---------------------------------------------------------------------------------------------
 # release: base + configuration + notebooks + binaries.
 FROM base AS release
 ARG MML_PACKAGE=com.microsoft.azure:synapseml_2.12:1.1.0
-ARG MML_M2REPOS=https://mmlspark.azureedge.net/maven
+ARG MML_M2REPOS=file:/opt/synapseml/maven
 LABEL org.opencontainers.image.title="mmlspark/release" \
       org.opencontainers.image.description="Jupyter and PySpark with SynapseML, supervised by mmlspark-init" \
       org.opencontainers.image.base.name="debian:bookworm"
 ENV MML_PACKAGE=${MML_PACKAGE} \
+    PYARROW_IGNORE_TIMEZONE=1 \
     MML_M2REPOS=${MML_M2REPOS} \
     SPARK_HOME=/opt/spark \
     JAVA_HOME=/usr/lib/jvm/default-java \
@@ -101,6 +121,8 @@ COPY image/ipython/ /etc/ipython/
 COPY image/jupyter/ /opt/venv/share/jupyter/
 COPY image/healthcheck /usr/local/bin/mmlspark-healthcheck
 COPY image/profile.d/ /etc/profile.d/
+COPY image/spark/ /opt/spark/conf/
+COPY --from=synapseml /out/opt/synapseml/ /opt/synapseml/
 COPY --chown=mmlspark:0 image/notebooks/ /notebooks/
 RUN rm -f /etc/pam.d/.keep \
  && chmod -R g+w /notebooks \

@@ -121,7 +121,7 @@ static const struct setting_def defs[SET_COUNT] = {
     [SET_MML_PACKAGE] = {"mml_package", "MML_PACKAGE", "com.microsoft.azure:synapseml_2.12:1.1.0",
                          parse_maven_coordinates,
                          "a comma list of Maven coordinates group:artifact:version"},
-    [SET_MML_M2REPOS] = {"mml_m2repos", "MML_M2REPOS", "https://mmlspark.azureedge.net/maven",
+    [SET_MML_M2REPOS] = {"mml_m2repos", "MML_M2REPOS", "file:/opt/synapseml/maven",
                          parse_repository_urls, "a comma list of http://, https:// or file:/ URLs"},
     [SET_LOG_LEVEL] = {"log_level", "MMLSPARK_LOG", "info", check_level,
                        "debug, info, warn or error"},

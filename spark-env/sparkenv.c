@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <glob.h>
 #include <limits.h>
+#include <netdb.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -17,6 +18,7 @@ static const char *const var_names[SV_COUNT] = {
     [SV_MML_PACKAGE] = "MML_PACKAGE",       [SV_MML_M2REPOS] = "MML_M2REPOS",
     [SV_SPARK_HOME] = "SPARK_HOME",         [SV_JAVA_HOME] = "JAVA_HOME",
     [SV_PYSPARK_PYTHON] = "PYSPARK_PYTHON", [SV_PATH] = "PATH",
+    [SV_SPARK_LOCAL_IP] = "SPARK_LOCAL_IP",
 };
 
 const char *spark_var_name(enum spark_var v)
@@ -266,6 +268,31 @@ static int load_path(struct spark_env *e, const char *path)
     return 0;
 }
 
+const char *spark_local_ip_fallback(const char *user_value, const char *hostname)
+{
+    if (user_value != NULL && *user_value != '\0')
+        return NULL;
+    if (hostname == NULL || *hostname == '\0')
+        return "127.0.0.1";
+    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM};
+    struct addrinfo *res = NULL;
+    int rc = getaddrinfo(hostname, NULL, &hints, &res);
+    if (res != NULL)
+        freeaddrinfo(res);
+    return rc == 0 ? NULL : "127.0.0.1";
+}
+
+static int load_local_ip(struct spark_env *e)
+{
+    char host[HOST_NAME_MAX + 1];
+    const char *name = gethostname(host, sizeof(host)) == 0 ? host : NULL;
+    host[sizeof(host) - 1] = '\0';
+    const char *ip = spark_local_ip_fallback(getenv("SPARK_LOCAL_IP"), name);
+    if (ip != NULL)
+        log_debug("host name '%s' does not resolve: SPARK_LOCAL_IP=%s", name ? name : "", ip);
+    return ip != NULL ? set_value(e, SV_SPARK_LOCAL_IP, ip) : 0;
+}
+
 int spark_env_load(struct spark_env *e, const char *config, bool config_required, char *err,
                    size_t errlen)
 {
@@ -288,7 +315,7 @@ int spark_env_load(struct spark_env *e, const char *config, bool config_required
             rc = load_homes(e, path, err, errlen);
         if (rc == 0)
             rc = load_python(e, path, err, errlen);
-        if (rc == 0 && load_path(e, path) != 0)
+        if (rc == 0 && (load_path(e, path) != 0 || load_local_ip(e) != 0))
             rc = 70;
     }
     settings_free(&s);

@@ -14,6 +14,7 @@ enum spark_var {
     SV_JAVA_HOME,
     SV_PYSPARK_PYTHON,
     SV_PATH,
+    SV_SPARK_LOCAL_IP,
     SV_COUNT
 };
 
@@ -47,6 +48,11 @@ char *detect_java_home(const char *path);
 /* SPARK_HOME from a Spark distribution's spark-submit on PATH, or a pip-installed pyspark next to
  * a PATH entry (DIR/../lib/python3.X/site-packages/pyspark), or NULL. */
 char *detect_spark_home(const char *path);
+/* SPARK_LOCAL_IP for Spark when the user gave none (user_value NULL or empty) and HOSTNAME does
+ * not resolve (`--network none`, some `--network host` setups): "127.0.0.1", so that Spark
+ * starts on the loopback address instead of failing in InetAddress.getLocalHost. Otherwise NULL:
+ * a user's value always wins and a resolvable host is left to Spark. */
+const char *spark_local_ip_fallback(const char *user_value, const char *hostname);
 /* A Spark home has an executable bin/spark-submit; a detected one also has jars/. */
 bool spark_home_looks_valid(const char *dir, bool need_jars);
 

@@ -329,6 +329,30 @@ static void test_bad_config_file_is_a_config_error(void **state)
     assert_non_null(strstr(err, "mml_package"));
 }
 
+static void test_local_ip_is_loopback_when_the_host_name_does_not_resolve(void **state)
+{
+    (void)state;
+    /* .invalid never resolves (RFC 6761); an empty user value counts as unset */
+    assert_string_equal(spark_local_ip_fallback(NULL, "mmlspark-no-such-host.invalid"),
+                        "127.0.0.1");
+    assert_string_equal(spark_local_ip_fallback("", "mmlspark-no-such-host.invalid"),
+                        "127.0.0.1");
+    assert_string_equal(spark_local_ip_fallback(NULL, ""), "127.0.0.1");
+}
+
+static void test_local_ip_is_left_to_spark_when_the_host_name_resolves(void **state)
+{
+    (void)state;
+    assert_null(spark_local_ip_fallback(NULL, "localhost"));
+}
+
+static void test_users_local_ip_always_wins(void **state)
+{
+    (void)state;
+    assert_null(spark_local_ip_fallback("10.1.2.3", "mmlspark-no-such-host.invalid"));
+    assert_null(spark_local_ip_fallback("10.1.2.3", "localhost"));
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int main(void)
@@ -354,6 +378,9 @@ int main(void)
         T(test_unset_mml_package_falls_back_to_the_config_file),
         T(test_env_and_detection_fill_the_homes),
         T(test_bad_config_file_is_a_config_error),
+        T(test_local_ip_is_loopback_when_the_host_name_does_not_resolve),
+        T(test_local_ip_is_left_to_spark_when_the_host_name_resolves),
+        T(test_users_local_ip_always_wins),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -9,9 +9,36 @@
 #                           before it is abandoned (default 300)
 #   MMLSPARK_SPARK_SESSION  "no" to start kernels without a Spark session
 #
-# Packages are resolved once into the user's Ivy cache (~/.ivy2); later kernels use the cache and
-# work offline. If the packages cannot be resolved (no network, wrong coordinates), the kernel
+# The image's own MML_PACKAGE (SynapseML) was resolved when the image was built: its jars are
+# loaded from /opt/synapseml in place (no resolution, no copy, no network; `local:` jars, so
+# executors of a cluster of this image load them from their own image too).
+# Other packages are resolved once into the user's Ivy cache (~/.ivy2); later kernels use the
+# cache and work offline. If they cannot be resolved (no network, wrong coordinates), the kernel
 # still gets a working `spark` without them, and the first cell shows why.
+
+
+def _mmlspark_image_packages(packages, root="/opt/synapseml"):
+    """(jars, python jars) resolved at build time when PACKAGES is what the image was built
+    with (same coordinates, any order), else ([], [])."""
+    import os
+
+    def coords(text):
+        return sorted(c.strip() for c in text.split(",") if c.strip())
+
+    try:
+        with open(os.path.join(root, "package")) as f:
+            built = f.read()
+        with open(os.path.join(root, "classpath")) as f:
+            jars = f.read().split()
+        with open(os.path.join(root, "pythonpath")) as f:
+            python = f.read().split()
+    except OSError:
+        return [], []
+    if not coords(packages) or coords(packages) != coords(built):
+        return [], []
+    if not all(os.path.isfile(j) for j in jars):
+        return [], []
+    return jars, python
 
 
 def _mmlspark_start_spark():
@@ -44,6 +71,7 @@ def _mmlspark_start_spark():
     except ValueError:
         timeout = 300.0
 
+    image_jars, image_python = _mmlspark_image_packages(packages)
     ivy = os.path.expanduser("~/.ivy2")
     home = os.path.dirname(ivy)
     if not (os.path.isdir(ivy) and os.access(ivy, os.W_OK)) and not os.access(home, os.W_OK):
@@ -53,7 +81,16 @@ def _mmlspark_start_spark():
         conf = SparkConf().setMaster(master).setAppName("mmlspark-notebook")
         conf.set("spark.jars.ivy", ivy)
         conf.set("spark.ui.showConsoleProgress", "false")  # no progress bars in cell output
-        if with_packages:
+        if with_packages and image_jars:
+            conf.set("spark.jars", ",".join("local:" + j for j in image_jars))
+            # Python workers (local and on executors) import SynapseML from the same jars
+            pythonpath = ":".join(image_python + [p for p in [os.environ.get("PYTHONPATH")] if p])
+            conf.set("spark.executorEnv.PYTHONPATH", pythonpath)
+            os.environ["PYTHONPATH"] = pythonpath
+            for jar in reversed(image_python):
+                if jar not in sys.path:
+                    sys.path.insert(1, jar)
+        elif with_packages:
             conf.set("spark.jars.packages", packages)
             if repos:
                 conf.set("spark.jars.repositories", repos)
@@ -111,4 +148,4 @@ if _mmlspark_notes:
         get_ipython().events.unregister("pre_run_cell", _mmlspark_show_notes)  # noqa: F821
 
     get_ipython().events.register("pre_run_cell", _mmlspark_show_notes)  # noqa: F821
-del _mmlspark_start_spark
+del _mmlspark_start_spark, _mmlspark_image_packages

@@ -1,0 +1,22 @@
+# /opt/spark/conf/spark-env.sh - sourced (exported) by every Spark launcher in the image: pyspark,
+# spark-submit, spark-class (notebook kernels, cluster master and workers, docker exec shells).
+#
+# Where the container's host name does not resolve (`--network none`, some `--network host`
+# setups) Java cannot find the local host. mmlspark-env then gives SPARK_LOCAL_IP=127.0.0.1 (a
+# value the user set is never touched), so Spark starts on the loopback address. With no network
+# at all (only `lo`), the JVMs also get a hosts file naming this host 127.0.0.1
+# (-Djdk.net.hosts.file), which keeps Spark's logging from printing a stack trace about it.
+# Nothing changes where the host name resolves.
+if command -v mmlspark-env >/dev/null 2>&1; then
+  _mmlspark_ip=$(SPARK_LOCAL_IP= mmlspark-env 2>/dev/null | grep '^export SPARK_LOCAL_IP=')
+  if [ -n "$_mmlspark_ip" ]; then
+    [ -n "${SPARK_LOCAL_IP:-}" ] || eval "$_mmlspark_ip"
+    if [ "$(ls /sys/class/net 2>/dev/null)" = lo ] \
+       && _mmlspark_hosts=$(mktemp "${TMPDIR:-/tmp}/mmlspark-hosts.XXXXXX"); then
+      printf '127.0.0.1 localhost %s\n::1 localhost ip6-localhost\n' "$(uname -n)" >"$_mmlspark_hosts"
+      SPARK_SUBMIT_OPTS="-Djdk.net.hosts.file=$_mmlspark_hosts${SPARK_SUBMIT_OPTS:+ $SPARK_SUBMIT_OPTS}"
+      SPARK_DAEMON_JAVA_OPTS="-Djdk.net.hosts.file=$_mmlspark_hosts${SPARK_DAEMON_JAVA_OPTS:+ $SPARK_DAEMON_JAVA_OPTS}"
+    fi
+  fi
+  unset _mmlspark_ip _mmlspark_hosts
+fi
