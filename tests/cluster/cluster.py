@@ -92,11 +92,16 @@ def exec_py(name, code, timeout=30):
     return docker("exec", name, "python3", "-c", code, timeout=timeout)
 
 
-def master_state():
-    rc, out = exec_py(cluster["master"], "import urllib.request as u; print(u.urlopen("
-                      "'http://127.0.0.1:8080/json/', timeout=5).read().decode())")
-    check(rc == 0, "master's JSON API: %s" % out)
+def json_api(name, url, what, timeout=5):
+    """GET of a JSON API from inside container NAME (the network is internal; no curl there)."""
+    rc, out = exec_py(name, "import urllib.request as u; print(u.urlopen(%r, timeout=%d)"
+                      ".read().decode())" % (url, timeout), timeout=timeout + 30)
+    check(rc == 0, "%s (%s): %s" % (what, url, out[-800:]))
     return json.loads(out)
+
+
+def master_state():
+    return json_api(cluster["master"], "http://127.0.0.1:8080/json/", "master's JSON API")
 
 
 def result_of(text, tag="RESULT"):
@@ -237,6 +242,107 @@ def a_job_runs_on_executors_from_both_workers(ctx):
     check(r["by_key"] == expected, "wrong reduceByKey result: %r" % r["by_key"])
     done = [a for a in master_state()["completedapps"] if a["id"] == r["app_id"]]
     check(done and done[0]["state"] == "FINISHED", "master's completed apps: %r" % done)
+
+
+# spark-submit --packages "$MML_PACKAGE": resolved by Ivy from the image's /opt/synapseml, shipped
+# to the executors by the driver. The UI stays on (port 4040) for its REST API.
+LIGHTGBM_SUBMIT = ("exec spark-submit --master spark://master:7077 --packages \"$MML_PACKAGE\" "
+                   "--driver-memory 768m --conf spark.executor.memory=512m "
+                   "--conf spark.executor.cores=1 --conf spark.cores.max=2 "
+                   "--conf spark.ui.enabled=true --conf spark.ui.port=4040 "
+                   "--py-files /jobs/common.py /jobs/lightgbm_both_workers.py")
+
+
+def executors_by_worker(driver, app_id):
+    """{worker role: [(executor id, host, completed tasks)]} of the application: executors from
+    its REST API (port 4040), placed on workers by the workers' own JSON APIs (port 8081)."""
+    api = "http://127.0.0.1:4040/api/v1/applications/%s" % app_id
+    # The first request starts the REST API (Jersey), slow on a busy machine.
+    execs = {e["id"]: e for e in json_api(driver, api + "/executors", "the application's REST API",
+                                          timeout=60) if e["id"] != "driver"}
+    hosts = {w["id"]: w["host"] for w in master_state()["workers"]}
+    placed = {}
+    for role in ("w1", "w2"):
+        ws = json_api(cluster[role], "http://127.0.0.1:8081/json/", "%s's JSON API" % role)
+        for e in ws["executors"]:
+            if e["appid"] == app_id and str(e["id"]) in execs:
+                x = execs[str(e["id"])]
+                host = x["hostPort"].rsplit(":", 1)[0]
+                check(host == hosts.get(ws["id"]), "executor %s on %s: its host %s is not the "
+                      "worker's %s" % (x["id"], role, host, hosts.get(ws["id"])))
+                placed.setdefault(role, []).append((x["id"], host, x["completedTasks"]))
+    return placed
+
+
+def stage_tasks_by_executor(driver, app_id, group):
+    """[(stage id, name, {executor id: succeeded tasks})] of the jobs of job group GROUP."""
+    api = "http://127.0.0.1:4040/api/v1/applications/%s" % app_id
+    jobs = [j for j in json_api(driver, api + "/jobs", "the application's jobs")
+            if j.get("jobGroup") == group]
+    check(jobs, "no job in group %r" % group)
+    found = []
+    for sid in sorted({s for j in jobs for s in j["stageIds"]}):
+        rc, out = exec_py(driver, "import urllib.request as u; print(u.urlopen(%r, timeout=20)"
+                          ".read().decode())" % ("%s/stages/%d?details=true" % (api, sid)),
+                          timeout=60)
+        if rc != 0:  # a stage skipped (its output reused) has no data
+            continue
+        for attempt in json.loads(out):
+            found.append((sid, attempt["name"], {k: v["succeededTasks"] for k, v in
+                                                 attempt.get("executorSummary", {}).items()
+                                                 if v["succeededTasks"]}))
+    return found
+
+
+@test(needs_cluster=True)
+def lightgbm_trains_across_both_workers_with_no_outside_network(ctx):
+    """SynapseML from the image (spark-submit --packages "$MML_PACKAGE", no network): a
+    LightGBMClassifier fit on the breast cancer data runs its training tasks on executors of both
+    workers (the application's REST API, the workers' JSON APIs) and the model is good."""
+    rc, out = docker("network", "inspect", "--format", "{{.Internal}}", network(), timeout=20)
+    check(rc == 0 and out.strip() == "true", "network %s is not --internal: %s" % (network(), out))
+    t0 = time.monotonic()
+    driver = start("driver-lgbm", cmd=["bash", "-c", LIGHTGBM_SUBMIT])
+    ctx["containers"] = list(cluster.values())
+
+    def result_or_exit():
+        text = logs(driver)
+        if re.search(r"^RESULT ", text, re.M):
+            return text
+        check(state(driver).get("Status") != "exited", "the driver exited before its RESULT: "
+              "%s" % text[-2000:])
+    r = result_of(wait_for("the LightGBM job's RESULT", result_or_exit, 420, interval=1))
+    timings["spark-submit --packages to a trained LightGBM model"] = time.monotonic() - t0
+    timings["LightGBM fit on the cluster (job's own measure)"] = r["fit_seconds"]
+    print("    fit %.1f s on %d+%d rows in %d partitions, %d trees: AUC %.4f, accuracy %.4f"
+          % (r["fit_seconds"], r["train_rows"], r["test_rows"], r["train_partitions"], r["trees"],
+             r["auc"], r["accuracy"]))
+    print("    connections out of the network: %s" % r["outside"])
+    print("    job steps (s since its start): %s" % r["steps"])
+    try:
+        placed = executors_by_worker(driver, r["app_id"])
+        print("    executors (id, host, completed tasks): %s" % placed)
+        stages = stage_tasks_by_executor(driver, r["app_id"], "lightgbm-fit")
+        for sid, name, tasks in stages:
+            print("    fit stage %d %s: tasks per executor %s" % (sid, name[:60], tasks))
+    finally:  # lets the job end either way
+        docker("exec", driver, "touch", "/tmp/lightgbm-checked", timeout=20)
+    rc, out = wait_exit(driver, 120)
+    check(rc == 0 and re.search(r"^CHECKED$", out, re.M),
+          "the driver exited %d: %s" % (rc, out[-1500:]))
+    check(r["train_rows"] + r["test_rows"] == 569, "rows: %r" % r)
+    check(r["auc"] > 0.95 and r["accuracy"] > 0.9, "a poor model: AUC %s, accuracy %s"
+          % (r["auc"], r["accuracy"]))
+    check(r["trees"] > 0, "no trees: %r" % r)
+    check(all(v != "connected" for v in r["outside"].values()),
+          "the driver reached outside the network: %r" % r["outside"])
+    check(r["executors"] == 2 and sorted(placed) == ["w1", "w2"]
+          and all(sum(t for _, _, t in placed[w]) > 0 for w in placed),
+          "completed tasks on executors of both workers expected: %r" % placed)
+    owner = {e: w for w in placed for e, _, _ in placed[w]}
+    both = [(sid, name) for sid, name, tasks in stages
+            if {owner.get(e) for e in tasks} >= {"w1", "w2"}]
+    check(both, "no stage of the fit ran tasks on both workers: %r" % stages)
 
 
 def maven_repo():

@@ -564,6 +564,125 @@ def nb_uid_owns_the_files_it_writes(ctx):
           "myfiles/out.csv is owned by %d:%d, expected %d:%d" % (st.st_uid, st.st_gid, uid, gid))
 
 
+# ------------------------------------------------------------------------- SynapseML, offline
+# SynapseML is inside the image: these run with --network none (no network at all, so also no
+# resolvable host name: Spark must start on the loopback address by itself).
+NONE = ["--network", "none"]
+HERE = os.path.dirname(os.path.abspath(__file__))
+ARBITRARY_UID = ["--user", "12345:0"]  # OpenShift style: no passwd entry, group 0
+
+
+def run_notebook(ctx, tag, notebook, *args, timeout=420):
+    """Executes NOTEBOOK (a path in the image; tests/image/notebooks is at /tests) headless in a
+    fresh offline container; returns the executed notebook's outputs as (text, output list)."""
+    name = new_name(tag)
+    ctx.setdefault("containers", []).append(name)
+    rc, out = docker("run", "--name", name, *NONE, "-v", "%s/notebooks:/tests:ro" % HERE, *args,
+                     image, "bash", "-c",
+                     "mmlspark-env -- jupyter nbconvert --to notebook --execute "
+                     "--ExecutePreprocessor.timeout=300 --output /tmp/out.ipynb " + notebook,
+                     timeout=timeout)
+    ctx["output"] = ctx.get("output", "") + out
+    check(rc == 0, "nbconvert of %s exited %d: %s" % (notebook, rc, out[-1500:]))
+    got = os.path.join(new_dir("nb"), "out.ipynb")
+    rc, cp_out = docker("cp", "%s:/tmp/out.ipynb" % name, got)
+    check(rc == 0, "docker cp of the executed notebook failed: %s" % cp_out)
+    with open(got) as f:
+        outputs = [o for c in json.load(f)["cells"] for o in c.get("outputs", [])]
+    errors = [o for o in outputs if o.get("output_type") == "error"]
+    check(not errors, "%s raised %s" % (notebook, [(e["ename"], e["evalue"][:300]) for e in errors]))
+    text = "".join("".join(o.get("text", "")) + "".join(o.get("data", {}).get("text/plain", ""))
+                   for o in outputs)
+    return text, outputs
+
+
+@test
+def lightgbm_notebook_trains_offline_as_default_user_and_arbitrary_uid(ctx):
+    """LightGBMClassifier (AUC > 0.95) and LightGBMRegressor (R2 > 0.3) train in a notebook, with
+    ValueIndexer and CleanMissingData, from the image's SynapseML, without network."""
+    for who in ([], ARBITRARY_UID):
+        text, _ = run_notebook(ctx, "lgbm", "/tests/lightgbm.ipynb", *who)
+        check("LIGHTGBM-NOTEBOOK-OK" in text, "the notebook did not finish (%s): %r"
+              % (who or "default user", text[-800:]))
+        print("    %s: %s" % (" ".join(who) or "default user",
+                               "; ".join(re.findall(r"(?:classifier AUC|regressor R2) [0-9.]+", text))))
+
+
+@test
+def vowpal_wabbit_notebook_trains_offline_as_default_user_and_arbitrary_uid(ctx):
+    for who in ([], ARBITRARY_UID):
+        text, _ = run_notebook(ctx, "vw", "/tests/vowpal-wabbit.ipynb", *who)
+        check("VW-NOTEBOOK-OK" in text, "the notebook did not finish (%s): %r"
+              % (who or "default user", text[-800:]))
+        print("    %s: %s" % (" ".join(who) or "default user",
+                               " ".join(re.findall(r"vw AUC [0-9.]+", text))))
+
+
+@test
+def quickstart_notebook_runs_top_to_bottom_offline(ctx):
+    """/notebooks/synapseml-quickstart.ipynb, as shipped: trains, evaluates, plots inline."""
+    text, outputs = run_notebook(ctx, "quick", "/notebooks/synapseml-quickstart.ipynb")
+    check(any("image/png" in o.get("data", {}) for o in outputs),
+          "no inline plot (image/png) in the quickstart's outputs")
+    fit = re.search(r"LightGBM fit: ([0-9.]+) s", text)
+    check(fit and re.search(r"accuracy\s+0\.9", text), "no fit time or accuracy: %r" % text[-800:])
+    print("    LightGBM fit in the quickstart: %s s" % fit.group(1))
+
+
+@test
+def seed_pyspark_line_trains_lightgbm_offline(ctx):
+    """The seed's line, typed on a terminal with no network: SynapseML loads from the image and
+    a LightGBM model trains in the pyspark shell."""
+    name = new_name("seed-pyspark")
+    term = Pty(["docker", "run", "-it", "--rm", "--name", name, *NONE, image, "bash"])
+    ctx["pty"], ctx["containers"] = term, [name]
+    term.expect(PROMPT, 30)
+    term.send(b'pyspark --repositories "$MML_M2REPOS" --packages "$MML_PACKAGE" --master "local[*]"\r')
+    term.expect(r"SparkSession available as 'spark'[\s\S]*>>> $", 240)
+    term.send(b"from synapse.ml.lightgbm import LightGBMRegressor; "
+              b"from pyspark.ml.feature import VectorAssembler; "
+              b"df = VectorAssembler(inputCols=['x'], outputCol='features').transform("
+              b"spark.createDataFrame([(float(i), 2.0 * i) for i in range(200)], ['x', 'y'])); "
+              b"m = LightGBMRegressor(labelCol='y', numIterations=30, verbosity=-1).fit(df); "
+              b"print('RESULT', round(m.transform(df).filter('x = 100').first().prediction))\r")
+    m = term.expect(r"RESULT (\d+)", 180)
+    check(abs(int(m.group(1)) - 200) <= 10, "the model predicts %s for x=100, expected about 200"
+          % m.group(1))
+    term.send(b"exit()\r")
+    term.expect(PROMPT, 60)
+    term.send(b"exit\r")
+    check(term.wait(30) == 0, "bash did not exit 0 (%s)" % term.status)
+
+
+@test
+def spark_submit_packages_runs_every_native_component_offline(ctx):
+    """spark-submit --packages "$MML_PACKAGE": LightGBM, Vowpal Wabbit, OpenCV and ONNX Runtime
+    load their native code (as the default user and as root); the image's jars are used where
+    they are: the user's Ivy cache stays small."""
+    for who in ([], ["--user", "root"]):
+        rc, out = docker("run", "--rm", *NONE, "-v", "%s/jobs:/jobs:ro" % HERE, *who, image,
+                         "bash", "-c", 'spark-submit --packages "$MML_PACKAGE" '
+                         "/jobs/synapseml_natives.py && du -sm ~/.ivy2/cache", timeout=420)
+        ctx["output"] = ctx.get("output", "") + out
+        check(rc == 0, "exit %d (%s): %s" % (rc, who or "default user", out[-1500:]))
+        for part in ("lightgbm", "vowpal-wabbit", "opencv", "onnxruntime"):
+            check("NATIVE %s ok" % part in out, "%s did not work (%s)" % (part, who or "default"))
+        cache = re.search(r"^(\d+)\s+\S*\.ivy2/cache$", out, re.M)
+        check(cache and int(cache.group(1)) < 20, "the Ivy cache holds copies of the jars: %s MB"
+              % (cache and cache.group(1)))
+
+
+@test
+def spark_local_ip_only_where_the_host_name_does_not_resolve(ctx):
+    """Spark's environment (load-spark-env.sh, as every Spark launcher sources it):
+    --network none gives 127.0.0.1; a resolvable host gets nothing; a user's value wins."""
+    show = ["bash", "-c", '. "$SPARK_HOME/bin/load-spark-env.sh"; echo "IP=$SPARK_LOCAL_IP."']
+    for args, want in ((NONE, "IP=127.0.0.1."), ([], "IP=."),
+                       (NONE + ["-e", "SPARK_LOCAL_IP=127.0.0.2"], "IP=127.0.0.2.")):
+        rc, out = docker("run", "--rm", *args, image, *show, timeout=60)
+        check(rc == 0 and want in out, "%s: expected %s, got %r" % (args, want, out))
+
+
 # ------------------------------------------------------------------------------------- runner
 def cleanup():
     for name in made_containers:
