@@ -8,8 +8,24 @@
 ARG DEBIAN_IMAGE=debian:bookworm
 
 # ---------------------------------------------------------------------------------------------
+# os: the Debian base in one layer, without what a runtime never reads: apt's downloaded
+# packages and lists (a debootstrap-built base keeps about 80 MB of them), manuals and
+# translations (dpkg skips them from now on; every package's copyright file stays).
+FROM ${DEBIAN_IMAGE} AS debian
+COPY image/dpkg/ /etc/dpkg/dpkg.cfg.d/
+RUN rm -rf /var/cache/apt/archives/*.deb /var/cache/apt/*.bin /var/lib/apt/lists/* \
+      /usr/share/man/* /usr/share/info/* \
+ && find /usr/share/locale -mindepth 1 -maxdepth 1 ! -name locale.alias -exec rm -rf {} + \
+ && find /usr/share/doc -type f ! -name copyright -delete \
+ && find /usr/share/doc -depth -type d -empty -delete \
+ && mkdir -p /usr/share/man/man1
+# COPY --from keeps owners, groups and modes (setuid/setgid) of every file.
+FROM scratch AS os
+COPY --from=debian / /
+
+# ---------------------------------------------------------------------------------------------
 # base: the runtime without our binaries. Slow to build, rarely changes.
-FROM ${DEBIAN_IMAGE} AS base
+FROM os AS base
 ARG PYSPARK_VERSION=3.5.9
 ARG NUMPY_VERSION=1.26.4
 ARG PANDAS_VERSION=2.0.3

@@ -46,10 +46,14 @@ while pid > 0:
     chain.append([pid, started, cmd[:80]])
     pid = ppid
 jvm = sc._jvm.java.lang.management.ManagementFactory.getRuntimeMXBean()
+from pyspark import SparkFiles
+copied = 0
+for root, _dirs, files in os.walk(SparkFiles.getRootDirectory()):
+    copied += sum(os.path.getsize(os.path.join(root, f)) for f in files)
 print(@MARK@ + json.dumps({
     'variant': VARIANT, 't_cell': t_cell, 't_ready': t_ready, 'chain': chain,
     'jvm_start': jvm.getStartTime() / 1000.0, 'sc_start': sc.startTime / 1000.0,
-    'jars': len([j for j in (sc.getConf().get('spark.jars') or '').split(',') if j]),
+    'copied': copied, 'jars': len([j for j in (sc.getConf().get('spark.jars') or '').split(',') if j]),
     'notes': list(globals().get('_mmlspark_notes') or []),
     'mml_package': os.environ.get('MML_PACKAGE', ''), 'check': CHECK}))
 '''
@@ -176,6 +180,7 @@ def first_cell_run(r, variant, extra, i):
         "to_cell": d["t_cell"] - d["sc_start"],  # SparkContext -> the first cell runs
         "cell": d["t_ready"] - d["t_cell"],     # the cell itself (import synapse.ml.lightgbm)
         "jars": d["jars"],
+        "copied_mb": d["copied"] / 1e6,  # jars Spark's local executor copied to its userFiles
         "check": d["check"],
     }
 
@@ -184,8 +189,8 @@ PHASES = [("container", "docker run -> container started (daemon StartedAt)"),
           ("nbconvert", "container started -> nbconvert process started"),
           ("kernel", "nbconvert started -> kernel process started"),
           ("jvm", "kernel started -> Spark driver JVM started"),
-          ("sc", "JVM started -> SparkContext constructed"),
-          ("to_cell", "SparkContext -> first cell starts"),
+          ("sc", "JVM started -> SparkContext construction begins"),
+          ("to_cell", "SparkContext init, kernel ready -> first cell starts"),
           ("cell", "first cell (import synapse.ml.lightgbm / spark check)")]
 
 
@@ -198,11 +203,14 @@ def bench_first_cell(r, n):
     for i in range(n):
         # A B, B A, A B, ...: neither variant always runs right after the other
         for variant, extra in (VARIANTS if i % 2 == 0 else VARIANTS[::-1]):
+            others, load = noise()
             x = first_cell_run(r, variant, extra, i)
+            x["others"], x["load"] = others, load
             res[variant].append(x)
-            print("run %d %-9s first cell ready %6.2f s  (cell starts %6.2f s; %2d jars; %s)"
-                  % (i + 1, variant, x["total"], x["cell_start"], x["jars"], x["check"]),
-                  flush=True)
+            print("run %d %-9s first cell ready %6.2f s  (cell starts %6.2f s; %2d jars, "
+                  "%3.0f MB copied to userFiles; other containers %d, load %.1f)"
+                  % (i + 1, variant, x["total"], x["cell_start"], x["jars"], x["copied_mb"],
+                     others, load), flush=True)
     print()
     print("%-10s %9s %9s %9s   %s" % ("", "median", "min", "max", "runs"))
     med = {}
@@ -222,13 +230,31 @@ def bench_first_cell(r, n):
         a = statistics.median(x[key] for x in res["synapseml"])
         b = statistics.median(x[key] for x in res["plain"])
         print("  %-55s %9.2f %9.2f %+8.2f" % (what, a, b, a - b))
+    runs = [x for v in res.values() for x in v]
+    busy = [x for x in runs if x["others"]]
+    print()
+    print("noise: other running containers at the start of %d of %d runs; 1-min load average "
+          "%.1f..%.1f (%d cores)" % (len(busy), len(runs), min(x["load"] for x in runs),
+                                     max(x["load"] for x in runs), os.cpu_count() or 0))
+    if busy or max(x["load"] for x in runs) > (os.cpu_count() or 1):
+        print("noise: the machine was busy during this run; the times (and less so the ratio) "
+              "are inflated by other work")
     return res
+
+
+def noise():
+    """(other running containers, 1-min load average) just before a run."""
+    p = docker("ps", "-q", "--filter", "status=running", check=False)
+    with open("/proc/loadavg") as f:
+        load = float(f.read().split()[0])
+    return len(p.stdout.split()), load
 
 
 def bench_fit(r, runs):
     fits = []
     for i in range(runs):
         name = "mmlspark-nbbench-%d-fit-%d" % (os.getpid(), i)
+        others, load = noise()
         t0, rc, err, nb, _ = r.run_notebook(name, [], "/notebooks/synapseml-quickstart.ipynb",
                                             FIT_TIMEOUT)
         wall = time.time() - t0
@@ -241,10 +267,11 @@ def bench_fit(r, runs):
         fits.append(float(m.group(1)))
         acc = re.search(r"^accuracy\s+([0-9.]+)", text, re.M)
         auc = re.search(r"^AUC\s+([0-9.]+)", text, re.M)
-        print("quickstart run %d: LightGBM fit: %s s   (whole notebook incl. container: %.1f s%s)"
+        print("quickstart run %d: LightGBM fit: %s s   (whole notebook incl. container: %.1f s%s; "
+              "other containers %d, load %.1f)"
               % (i + 1, m.group(1), wall,
-                 "; accuracy %s, AUC %s" % (acc.group(1), auc.group(1)) if acc and auc else ""),
-              flush=True)
+                 "; accuracy %s, AUC %s" % (acc.group(1), auc.group(1)) if acc and auc else "",
+                 others, load), flush=True)
     if runs > 1:
         print("LightGBM fit median: %.1f s (min %.1f, max %.1f)"
               % (statistics.median(fits), min(fits), max(fits)))

@@ -244,18 +244,28 @@ def a_job_runs_on_executors_from_both_workers(ctx):
     check(done and done[0]["state"] == "FINISHED", "master's completed apps: %r" % done)
 
 
+# LightGBM (SynapseML) on the cluster: jobs/lightgbm_train.py trains on both executors, says RESULT
+# (stdout and /tmp/lightgbm-result.json) and keeps the application up until the test has read its
+# REST API (port 4040, from inside the driver's container) and creates /tmp/lightgbm-checked.
 # spark-submit --packages "$MML_PACKAGE": resolved by Ivy from the image's /opt/synapseml, shipped
-# to the executors by the driver. The UI stays on (port 4040) for its REST API.
+# to the executors by the driver.
 LIGHTGBM_SUBMIT = ("exec spark-submit --master spark://master:7077 --packages \"$MML_PACKAGE\" "
                    "--driver-memory 768m --conf spark.executor.memory=512m "
                    "--conf spark.executor.cores=1 --conf spark.cores.max=2 "
                    "--conf spark.ui.enabled=true --conf spark.ui.port=4040 "
-                   "--py-files /jobs/common.py /jobs/lightgbm_both_workers.py")
+                   "--py-files /jobs/common.py,/jobs/lightgbm_train.py "
+                   "/jobs/lightgbm_both_workers.py")
+# A notebook kernel (00-spark.py, default MML_PACKAGE: the image's jars as local: jars).
+LIGHTGBM_NOTEBOOK = ("cd /tmp && exec mmlspark-env -- jupyter nbconvert --to notebook --execute "
+                     "--ExecutePreprocessor.startup_timeout=300 --ExecutePreprocessor.timeout=600 "
+                     "--output /tmp/out.ipynb /jobs/lightgbm_notebook.ipynb")
+LIGHTGBM_WAIT = 600  # spark-submit or kernel start to RESULT (a loaded 2-core machine: ~300 s)
 
 
 def executors_by_worker(driver, app_id):
-    """{worker role: [(executor id, host, completed tasks)]} of the application: executors from
-    its REST API (port 4040), placed on workers by the workers' own JSON APIs (port 8081)."""
+    """{worker role: [(executor id, host, completed tasks, jars in its work dir)]} of the
+    application: executors from its REST API (port 4040), placed on workers by the workers' own
+    JSON APIs (port 8081) and checked against the hosts the master lists."""
     api = "http://127.0.0.1:4040/api/v1/applications/%s" % app_id
     # The first request starts the REST API (Jersey), slow on a busy machine.
     execs = {e["id"]: e for e in json_api(driver, api + "/executors", "the application's REST API",
@@ -265,19 +275,24 @@ def executors_by_worker(driver, app_id):
     for role in ("w1", "w2"):
         ws = json_api(cluster[role], "http://127.0.0.1:8081/json/", "%s's JSON API" % role)
         for e in ws["executors"]:
-            if e["appid"] == app_id and str(e["id"]) in execs:
-                x = execs[str(e["id"])]
-                host = x["hostPort"].rsplit(":", 1)[0]
-                check(host == hosts.get(ws["id"]), "executor %s on %s: its host %s is not the "
-                      "worker's %s" % (x["id"], role, host, hosts.get(ws["id"])))
-                placed.setdefault(role, []).append((x["id"], host, x["completedTasks"]))
+            if e["appid"] != app_id or str(e["id"]) not in execs:
+                continue
+            x = execs[str(e["id"])]
+            host = x["hostPort"].rsplit(":", 1)[0]
+            check(host == hosts.get(ws["id"]), "executor %s on %s: its host %s is not the "
+                  "worker's %s" % (x["id"], role, host, hosts.get(ws["id"])))
+            rc, jars = exec_py(cluster[role], "import glob; print(len(glob.glob("
+                               "'/tmp/spark-worker/%s/%s/*.jar')))" % (app_id, x["id"]))
+            check(rc == 0, "jars of executor %s on %s: %s" % (x["id"], role, jars))
+            placed.setdefault(role, []).append((x["id"], host, x["completedTasks"],
+                                                int(jars)))
     return placed
 
 
 def stage_tasks_by_executor(driver, app_id, group):
     """[(stage id, name, {executor id: succeeded tasks})] of the jobs of job group GROUP."""
     api = "http://127.0.0.1:4040/api/v1/applications/%s" % app_id
-    jobs = [j for j in json_api(driver, api + "/jobs", "the application's jobs")
+    jobs = [j for j in json_api(driver, api + "/jobs", "the application's jobs", timeout=20)
             if j.get("jobGroup") == group]
     check(jobs, "no job in group %r" % group)
     found = []
@@ -285,13 +300,63 @@ def stage_tasks_by_executor(driver, app_id, group):
         rc, out = exec_py(driver, "import urllib.request as u; print(u.urlopen(%r, timeout=20)"
                           ".read().decode())" % ("%s/stages/%d?details=true" % (api, sid)),
                           timeout=60)
-        if rc != 0:  # a stage skipped (its output reused) has no data
+        if rc != 0:  # a skipped stage (its output reused) has no data
             continue
         for attempt in json.loads(out):
             found.append((sid, attempt["name"], {k: v["succeededTasks"] for k, v in
                                                  attempt.get("executorSummary", {}).items()
                                                  if v["succeededTasks"]}))
     return found
+
+
+def lightgbm_result(name):
+    """The RESULT of the LightGBM run in container NAME, once there (bounded); fails at once if
+    the container ends first."""
+    def ready():
+        rc, out = docker("exec", name, "cat", "/tmp/lightgbm-result.json", timeout=20)
+        if rc == 0 and out.strip().startswith("{"):
+            return json.loads(out)
+        check(state(name).get("Status") != "exited", "%s exited before its RESULT: %s"
+              % (name, logs(name)[-2000:]))
+    return wait_for("the LightGBM RESULT of %s" % name, ready, LIGHTGBM_WAIT, interval=2)
+
+
+def check_lightgbm_on_both_workers(name, r, jars_shipped):
+    """What a LightGBM run in container NAME promises: a good model, tasks of the fit (and its
+    last stage, the training) on executors of both workers, no way out of the network. With
+    --packages the driver ships the jars to each executor's work dir; with local: jars none."""
+    print("    fit %.1f s on %d+%d rows in %d partitions, %d trees: AUC %.4f, accuracy %.4f"
+          % (r["fit_seconds"], r["train_rows"], r["test_rows"], r["train_partitions"], r["trees"],
+             r["auc"], r["accuracy"]))
+    print("    job steps (s since its start): %s" % r["steps"])
+    print("    connections out of the network: %s" % r["outside"])
+    try:
+        placed = executors_by_worker(name, r["app_id"])
+        print("    executors (id, host, completed tasks, jars fetched): %s" % placed)
+        stages = stage_tasks_by_executor(name, r["app_id"], "lightgbm-fit")
+    finally:  # lets the application end either way
+        docker("exec", name, "touch", "/tmp/lightgbm-checked", timeout=20)
+    check(r["master"] == "spark://master:7077", "master %r" % r["master"])
+    check(r["train_rows"] + r["test_rows"] == 569, "rows: %r" % r)
+    check(r["auc"] > 0.95 and r["accuracy"] > 0.9, "a poor model: AUC %s, accuracy %s"
+          % (r["auc"], r["accuracy"]))
+    check(r["trees"] > 0, "no trees: %r" % r)
+    check(all(v != "connected" for v in r["outside"].values()),
+          "a connection out of the --internal network succeeded: %r" % r["outside"])
+    check(r["executors"] == 2 and sorted(placed) == ["w1", "w2"]
+          and all(sum(e[2] for e in placed[w]) > 0 for w in placed),
+          "completed tasks on executors of both workers expected: %r" % placed)
+    fetched = sorted(e[3] for w in placed for e in placed[w])
+    check(all(n >= 30 for n in fetched) if jars_shipped else fetched == [0, 0],
+          "jars in the executors' work dirs: %r (%s expected)"
+          % (fetched, "SynapseML's" if jars_shipped else "none"))
+    owner = {e[0]: w for w in placed for e in placed[w]}
+    ran = [(sid, nm, {owner.get(e, e): n for e, n in t.items()}) for sid, nm, t in stages if t]
+    check(ran, "no stage of the fit ran: %r" % stages)
+    sid, nm, training = ran[-1]
+    print("    training stage %d (%s): tasks per worker %s" % (sid, nm, training))
+    check(sorted(training) == ["w1", "w2"], "the training stage did not run on both workers: "
+          "%r" % ran)
 
 
 @test(needs_cluster=True)
@@ -304,45 +369,40 @@ def lightgbm_trains_across_both_workers_with_no_outside_network(ctx):
     t0 = time.monotonic()
     driver = start("driver-lgbm", cmd=["bash", "-c", LIGHTGBM_SUBMIT])
     ctx["containers"] = list(cluster.values())
-
-    def result_or_exit():
-        text = logs(driver)
-        if re.search(r"^RESULT ", text, re.M):
-            return text
-        check(state(driver).get("Status") != "exited", "the driver exited before its RESULT: "
-              "%s" % text[-2000:])
-    r = result_of(wait_for("the LightGBM job's RESULT", result_or_exit, 420, interval=1))
+    r = lightgbm_result(driver)
     timings["spark-submit --packages to a trained LightGBM model"] = time.monotonic() - t0
-    timings["LightGBM fit on the cluster (job's own measure)"] = r["fit_seconds"]
-    print("    fit %.1f s on %d+%d rows in %d partitions, %d trees: AUC %.4f, accuracy %.4f"
-          % (r["fit_seconds"], r["train_rows"], r["test_rows"], r["train_partitions"], r["trees"],
-             r["auc"], r["accuracy"]))
-    print("    connections out of the network: %s" % r["outside"])
-    print("    job steps (s since its start): %s" % r["steps"])
-    try:
-        placed = executors_by_worker(driver, r["app_id"])
-        print("    executors (id, host, completed tasks): %s" % placed)
-        stages = stage_tasks_by_executor(driver, r["app_id"], "lightgbm-fit")
-        for sid, name, tasks in stages:
-            print("    fit stage %d %s: tasks per executor %s" % (sid, name[:60], tasks))
-    finally:  # lets the job end either way
-        docker("exec", driver, "touch", "/tmp/lightgbm-checked", timeout=20)
+    timings["LightGBM fit, spark-submit (the job's own measure)"] = r["fit_seconds"]
+    check(r["packages"] == "com.microsoft.azure:synapseml_2.12:1.1.0", "packages %r" % r)
+    check_lightgbm_on_both_workers(driver, r, jars_shipped=True)
     rc, out = wait_exit(driver, 120)
     check(rc == 0 and re.search(r"^CHECKED$", out, re.M),
           "the driver exited %d: %s" % (rc, out[-1500:]))
-    check(r["train_rows"] + r["test_rows"] == 569, "rows: %r" % r)
-    check(r["auc"] > 0.95 and r["accuracy"] > 0.9, "a poor model: AUC %s, accuracy %s"
-          % (r["auc"], r["accuracy"]))
-    check(r["trees"] > 0, "no trees: %r" % r)
-    check(all(v != "connected" for v in r["outside"].values()),
-          "the driver reached outside the network: %r" % r["outside"])
-    check(r["executors"] == 2 and sorted(placed) == ["w1", "w2"]
-          and all(sum(t for _, _, t in placed[w]) > 0 for w in placed),
-          "completed tasks on executors of both workers expected: %r" % placed)
-    owner = {e: w for w in placed for e, _, _ in placed[w]}
-    both = [(sid, name) for sid, name, tasks in stages
-            if {owner.get(e) for e in tasks} >= {"w1", "w2"}]
-    check(both, "no stage of the fit ran tasks on both workers: %r" % stages)
+    resolved = re.search(r"resolve (\d+)ms", out)
+    print("    Ivy resolution of $MML_PACKAGE from the image: %s ms"
+          % (resolved.group(1) if resolved else "?"))
+
+
+@test(needs_cluster=True)
+def notebook_kernel_trains_lightgbm_on_both_workers_with_the_image_jars(ctx):
+    """A notebook kernel (nbconvert --execute, SPARK_MASTER_URL, default MML_PACKAGE) gets
+    SynapseML as local: jars from /opt/synapseml; the executors load them from their own image
+    (nothing shipped) and LightGBM trains on both workers."""
+    t0 = time.monotonic()
+    nb = start("notebook-lgbm", "-e", "SPARK_MASTER_URL=spark://master:7077",
+               "-e", "PYSPARK_SUBMIT_ARGS=--driver-memory 768m --conf spark.executor.memory=512m "
+               "--conf spark.executor.cores=1 --conf spark.cores.max=2 pyspark-shell",
+               cmd=["bash", "-c", LIGHTGBM_NOTEBOOK])
+    ctx["containers"] = list(cluster.values())
+    r = lightgbm_result(nb)
+    timings["notebook kernel start to a trained LightGBM model"] = time.monotonic() - t0
+    timings["LightGBM fit, notebook kernel (its own measure)"] = r["fit_seconds"]
+    jars = r["jars"].split(",")
+    check(r["packages"] == "" and len(jars) >= 30
+          and all(j.startswith("local:/opt/synapseml/") for j in jars),
+          "the kernel did not use the image's jars as local: jars: %r" % r)
+    check_lightgbm_on_both_workers(nb, r, jars_shipped=False)
+    rc, out = wait_exit(nb, 120)  # its last cell asserts that the test had looked in time
+    check(rc == 0, "nbconvert exited %d: %s" % (rc, out[-2000:]))
 
 
 def maven_repo():
