@@ -321,21 +321,28 @@ def lightgbm_result(name):
     return wait_for("the LightGBM RESULT of %s" % name, ready, LIGHTGBM_WAIT, interval=2)
 
 
-def check_lightgbm_on_both_workers(name, r, jars_shipped):
+def added_jars(driver, app_id):
+    """The jars the application added (its REST API's environment), as the executors get them:
+    spark://DRIVER:PORT/jars/... (served by the driver) or file:/... (each executor's own file)."""
+    env = json_api(driver, "http://127.0.0.1:4040/api/v1/applications/%s/environment" % app_id,
+                   "the application's environment", timeout=20)
+    return sorted(p for p, source in env["classpathEntries"] if source == "Added By User")
+
+
+def check_lightgbm_on_both_workers(name, r, jars_from):
     """What a LightGBM run in container NAME promises: a good model, tasks of the fit (and its
-    last stage, the training) on executors of both workers, no way out of the network. With
-    --packages the driver ships the jars to each executor's work dir; with local: jars none."""
+    last stage, the training) on executors of both workers, no way out of the network, and
+    SynapseML's jars reaching the executors from JARS_FROM (a prefix of their URLs)."""
     print("    fit %.1f s on %d+%d rows in %d partitions, %d trees: AUC %.4f, accuracy %.4f"
           % (r["fit_seconds"], r["train_rows"], r["test_rows"], r["train_partitions"], r["trees"],
              r["auc"], r["accuracy"]))
     print("    job steps (s since its start): %s" % r["steps"])
     print("    connections out of the network: %s" % r["outside"])
-    try:
-        placed = executors_by_worker(name, r["app_id"])
-        print("    executors (id, host, completed tasks, jars fetched): %s" % placed)
-        stages = stage_tasks_by_executor(name, r["app_id"], "lightgbm-fit")
-    finally:  # lets the application end either way
-        docker("exec", name, "touch", "/tmp/lightgbm-checked", timeout=20)
+    placed = executors_by_worker(name, r["app_id"])
+    print("    executors (id, host, completed tasks, jars in its work dir): %s" % placed)
+    added = added_jars(name, r["app_id"])
+    print("    jars added: %d, e.g. %s" % (len(added), added[:1]))
+    stages = stage_tasks_by_executor(name, r["app_id"], "lightgbm-fit")
     check(r["master"] == "spark://master:7077", "master %r" % r["master"])
     check(r["train_rows"] + r["test_rows"] == 569, "rows: %r" % r)
     check(r["auc"] > 0.95 and r["accuracy"] > 0.9, "a poor model: AUC %s, accuracy %s"
@@ -346,10 +353,10 @@ def check_lightgbm_on_both_workers(name, r, jars_shipped):
     check(r["executors"] == 2 and sorted(placed) == ["w1", "w2"]
           and all(sum(e[2] for e in placed[w]) > 0 for w in placed),
           "completed tasks on executors of both workers expected: %r" % placed)
-    fetched = sorted(e[3] for w in placed for e in placed[w])
-    check(all(n >= 30 for n in fetched) if jars_shipped else fetched == [0, 0],
-          "jars in the executors' work dirs: %r (%s expected)"
-          % (fetched, "SynapseML's" if jars_shipped else "none"))
+    check(len(added) >= 30 and all(re.match(jars_from, j) for j in added),
+          "SynapseML's jars should come from %s: %r" % (jars_from, added))
+    check(all(e[3] == len(added) for w in placed for e in placed[w]),
+          "not every executor has the %d jars: %r" % (len(added), placed))
     owner = {e[0]: w for w in placed for e in placed[w]}
     ran = [(sid, nm, {owner.get(e, e): n for e, n in t.items()}) for sid, nm, t in stages if t]
     check(ran, "no stage of the fit ran: %r" % stages)
@@ -357,6 +364,14 @@ def check_lightgbm_on_both_workers(name, r, jars_shipped):
     print("    training stage %d (%s): tasks per worker %s" % (sid, nm, training))
     check(sorted(training) == ["w1", "w2"], "the training stage did not run on both workers: "
           "%r" % ran)
+
+
+def release(name, failed):
+    """Lets the LightGBM application in NAME end (it waits for the test); on a failure, stops
+    the container so that it does not hold the cluster's cores."""
+    docker("exec", name, "touch", "/tmp/lightgbm-checked", timeout=20)
+    if failed:
+        docker("stop", "-t", "5", name, timeout=30)
 
 
 @test(needs_cluster=True)
@@ -369,38 +384,52 @@ def lightgbm_trains_across_both_workers_with_no_outside_network(ctx):
     t0 = time.monotonic()
     driver = start("driver-lgbm", cmd=["bash", "-c", LIGHTGBM_SUBMIT])
     ctx["containers"] = list(cluster.values())
-    r = lightgbm_result(driver)
-    timings["spark-submit --packages to a trained LightGBM model"] = time.monotonic() - t0
-    timings["LightGBM fit, spark-submit (the job's own measure)"] = r["fit_seconds"]
-    check(r["packages"] == "com.microsoft.azure:synapseml_2.12:1.1.0", "packages %r" % r)
-    check_lightgbm_on_both_workers(driver, r, jars_shipped=True)
+    failed = True
+    try:
+        r = lightgbm_result(driver)
+        timings["spark-submit --packages to a trained LightGBM model"] = time.monotonic() - t0
+        timings["LightGBM fit, spark-submit (the job's own measure)"] = r["fit_seconds"]
+        # --packages: the driver serves the jars it resolved; executors fetch them from it
+        check_lightgbm_on_both_workers(driver, r, r"spark://[^/]+/jars/")
+        failed = False
+    finally:
+        release(driver, failed)
     rc, out = wait_exit(driver, 120)
     check(rc == 0 and re.search(r"^CHECKED$", out, re.M),
           "the driver exited %d: %s" % (rc, out[-1500:]))
-    resolved = re.search(r"resolve (\d+)ms", out)
-    print("    Ivy resolution of $MML_PACKAGE from the image: %s ms"
-          % (resolved.group(1) if resolved else "?"))
+    found = re.findall(r"^\s*found (\S+) in (\S+)$", out, re.M)
+    took = re.search(r"resolve (\d+)ms", out)
+    print("    Ivy: %d modules found, in %s; resolution took %s ms"
+          % (len(found), sorted({where for _, where in found}), took and took.group(1)))
+    check(len(found) >= 30 and all(where == "image-synapseml" for _, where in found),
+          "$MML_PACKAGE was not resolved from the image's repository: %r" % found)
 
 
 @test(needs_cluster=True)
 def notebook_kernel_trains_lightgbm_on_both_workers_with_the_image_jars(ctx):
     """A notebook kernel (nbconvert --execute, SPARK_MASTER_URL, default MML_PACKAGE) gets
-    SynapseML as local: jars from /opt/synapseml; the executors load them from their own image
-    (nothing shipped) and LightGBM trains on both workers."""
+    SynapseML as local: jars from /opt/synapseml; the executors take them from their own image
+    (not from the driver) and LightGBM trains on both workers."""
     t0 = time.monotonic()
     nb = start("notebook-lgbm", "-e", "SPARK_MASTER_URL=spark://master:7077",
                "-e", "PYSPARK_SUBMIT_ARGS=--driver-memory 768m --conf spark.executor.memory=512m "
                "--conf spark.executor.cores=1 --conf spark.cores.max=2 pyspark-shell",
                cmd=["bash", "-c", LIGHTGBM_NOTEBOOK])
     ctx["containers"] = list(cluster.values())
-    r = lightgbm_result(nb)
-    timings["notebook kernel start to a trained LightGBM model"] = time.monotonic() - t0
-    timings["LightGBM fit, notebook kernel (its own measure)"] = r["fit_seconds"]
-    jars = r["jars"].split(",")
-    check(r["packages"] == "" and len(jars) >= 30
-          and all(j.startswith("local:/opt/synapseml/") for j in jars),
-          "the kernel did not use the image's jars as local: jars: %r" % r)
-    check_lightgbm_on_both_workers(nb, r, jars_shipped=False)
+    failed = True
+    try:
+        r = lightgbm_result(nb)
+        timings["notebook kernel start to a trained LightGBM model"] = time.monotonic() - t0
+        timings["LightGBM fit, notebook kernel (its own measure)"] = r["fit_seconds"]
+        jars = r["jars"].split(",")
+        check(r["packages"] == "" and len(jars) >= 30
+              and all(j.startswith("local:/opt/synapseml/maven/") for j in jars),
+              "the kernel did not load the image's jars as local: jars: %r" % r)
+        # local: jars: each executor copies them from its own /opt/synapseml
+        check_lightgbm_on_both_workers(nb, r, r"file:/opt/synapseml/maven/")
+        failed = False
+    finally:
+        release(nb, failed)
     rc, out = wait_exit(nb, 120)  # its last cell asserts that the test had looked in time
     check(rc == 0, "nbconvert exited %d: %s" % (rc, out[-2000:]))
 

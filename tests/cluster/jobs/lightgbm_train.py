@@ -52,6 +52,8 @@ def train_and_evaluate(spark, sc, executors=2, timeout=240):
     from sklearn.datasets import load_breast_cancer
     from synapse.ml.lightgbm import LightGBMClassifier
 
+    # pandas -> Spark through Arrow: the data reaches the executors' JVMs without Python workers
+    spark.conf.set("spark.sql.execution.arrow.pyspark.enabled", "true")
     pdf = load_breast_cancer(as_frame=True).frame.rename(columns=lambda c: c.replace(" ", "_"))
     features = [c for c in pdf.columns if c != "target"]
     df = VectorAssembler(inputCols=features, outputCol="features").transform(
