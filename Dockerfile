@@ -24,8 +24,8 @@ FROM scratch AS os
 COPY --from=debian / /
 
 # ---------------------------------------------------------------------------------------------
-# base: the runtime without our binaries. Slow to build, rarely changes.
-FROM os AS base
+# spark: Java, Python, pyspark and its Python stack. Slow to build, rarely changes.
+FROM os AS spark
 ARG PYSPARK_VERSION=3.5.9
 ARG NUMPY_VERSION=1.26.4
 ARG PANDAS_VERSION=2.0.3
@@ -35,9 +35,6 @@ ARG SCIKIT_LEARN_VERSION=1.5.2
 # Debian package pins (versions.env). An empty value installs the mirror's current version.
 ARG OPENJDK_VERSION=17.0.19+10-1~deb12u2
 ARG PYTHON3_VERSION=3.11.2-1+b1
-ARG JUPYTER_NOTEBOOK_VERSION=6.4.12-2.2
-ARG JUPYTER_NBCONVERT_VERSION=6.5.3-3
-ARG IPYKERNEL_VERSION=6.17.0-1
 SHELL ["/bin/bash", "-o", "pipefail", "-c"]
 
 # Extra CA certificates (a TLS proxy's, corporate ones) from the build context: picked up by
@@ -48,9 +45,6 @@ RUN find /usr/local/share/ca-certificates -type f ! -name '*.crt' -delete \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
       ca-certificates "openjdk-17-jre-headless${OPENJDK_VERSION:+=$OPENJDK_VERSION}" ca-certificates-java \
       "python3${PYTHON3_VERSION:+=$PYTHON3_VERSION}" python3-venv \
-      "jupyter-notebook${JUPYTER_NOTEBOOK_VERSION:+=$JUPYTER_NOTEBOOK_VERSION}" \
-      "jupyter-nbconvert${JUPYTER_NBCONVERT_VERSION:+=$JUPYTER_NBCONVERT_VERSION}" \
-      "python3-ipykernel${IPYKERNEL_VERSION:+=$IPYKERNEL_VERSION}" \
       procps less \
       libgomp1 \
       libconfuse2 libpam0g libpam-modules libpam-runtime libmicrohttpd12 libcap2 \
@@ -64,8 +58,8 @@ ENV VIRTUAL_ENV=/opt/venv \
     PIP_CERT=/etc/ssl/certs/ca-certificates.crt \
     REQUESTS_CA_BUNDLE=/etc/ssl/certs/ca-certificates.crt \
     PIP_DISABLE_PIP_VERSION_CHECK=1
-# The venv sees Debian's Jupyter/ipykernel (--system-site-packages); pyspark and the Python stack
-# of Spark ML / SynapseML (numpy, pandas, pyarrow, matplotlib, scikit-learn) are pinned.
+# The venv holds everything Python, pinned. This layer: pyspark and the Python stack of Spark ML /
+# SynapseML (numpy, pandas, pyarrow, matplotlib, scikit-learn); the SynapseML stage needs no more.
 RUN python3 -m venv --system-site-packages /opt/venv \
  && pip install --no-cache-dir "pyspark==${PYSPARK_VERSION}" \
       "numpy==${NUMPY_VERSION}" "pandas==${PANDAS_VERSION}" "pyarrow==${PYARROW_VERSION}" \
@@ -73,6 +67,38 @@ RUN python3 -m venv --system-site-packages /opt/venv \
  && find /opt/venv/lib -type d -name tests -path '*/site-packages/*' -prune -exec rm -rf {} + \
  && python3 -c 'import pyspark, py4j, pyspark.ml, pyspark.pandas, sklearn, matplotlib; print("pyspark", pyspark.__version__)' \
  && ln -s "$(python3 -c 'import os, pyspark; print(os.path.dirname(pyspark.__file__))')" /opt/spark
+
+# ---------------------------------------------------------------------------------------------
+# synapseml: MML_PACKAGE resolved once, with Spark's own Ivy, into a Maven-layout repository
+# (/opt/synapseml/maven: the only copy of its jars in the image) plus the resolved classpath.
+FROM spark AS synapseml
+ARG MML_PACKAGE=com.microsoft.azure:synapseml_2.12:1.1.0
+COPY image/synapseml/ /tmp/synapseml/
+RUN /tmp/synapseml/resolve.sh "$MML_PACKAGE" /out/opt/synapseml /opt/synapseml
+
+# ---------------------------------------------------------------------------------------------
+# base: spark + Jupyter + the notebook user.
+FROM spark AS base
+ARG JUPYTERLAB_VERSION=4.6.6
+ARG NOTEBOOK_VERSION=7.6.5
+ARG JUPYTER_SERVER_VERSION=2.21.1
+ARG IPYKERNEL_VERSION=6.31.0
+ARG NBCONVERT_VERSION=7.17.2
+ARG JUPYTER_SERVER_PROXY_VERSION=4.6.0
+ARG SPARKMONITOR_VERSION=3.3.0
+# Jupyter: JupyterLab 4, Notebook 7 (/tree), jupyter_server 2, ipykernel, nbconvert 7,
+# jupyter-server-proxy (Spark's UI behind Jupyter's port and authentication), sparkmonitor
+# (Spark's progress under the running cell). --system-site-packages (above) keeps the user site
+# (~/.local) on the path: `pip install` as the notebook user lands there, constrained to what the
+# image ships (PIP_CONSTRAINT=/opt/venv/constraints.txt, the `pip freeze` of this layer).
+RUN pip install --no-cache-dir \
+      "jupyterlab==${JUPYTERLAB_VERSION}" "notebook==${NOTEBOOK_VERSION}" \
+      "jupyter_server==${JUPYTER_SERVER_VERSION}" "ipykernel==${IPYKERNEL_VERSION}" \
+      "nbconvert==${NBCONVERT_VERSION}" "jupyter-server-proxy==${JUPYTER_SERVER_PROXY_VERSION}" \
+      "sparkmonitor==${SPARKMONITOR_VERSION}" \
+ && find /opt/venv/lib -type d -name tests -path '*/site-packages/*' -prune -exec rm -rf {} + \
+ && python3 -c 'import jupyterlab, notebook, jupyter_server_proxy, sparkmonitor, ipykernel, nbconvert' \
+ && pip freeze --exclude-editable | grep -v -i -E '^(pip|setuptools|wheel)==' >/opt/venv/constraints.txt
 
 # The notebook user: group 0 member and group-0-writable dirs so an arbitrary uid still works.
 RUN useradd --create-home --home-dir /home/mmlspark --shell /bin/bash --uid 1000 \
@@ -106,14 +132,6 @@ RUN cmake -S . -B /build -DMMLSPARK_TESTS=OFF -DCMAKE_BUILD_TYPE=Release \
  && ls -l /out/usr/local/bin
 
 # ---------------------------------------------------------------------------------------------
-# synapseml: MML_PACKAGE resolved once, with Spark's own Ivy, into a Maven-layout repository
-# (/opt/synapseml/maven: the only copy of its jars in the image) plus the resolved classpath.
-FROM base AS synapseml
-ARG MML_PACKAGE=com.microsoft.azure:synapseml_2.12:1.1.0
-COPY image/synapseml/ /tmp/synapseml/
-RUN /tmp/synapseml/resolve.sh "$MML_PACKAGE" /out/opt/synapseml /opt/synapseml
-
-# ---------------------------------------------------------------------------------------------
 # release: base + configuration + notebooks + binaries.
 FROM base AS release
 ARG MML_PACKAGE=com.microsoft.azure:synapseml_2.12:1.1.0
@@ -122,6 +140,7 @@ LABEL org.opencontainers.image.title="mmlspark/release" \
       org.opencontainers.image.description="Jupyter and PySpark with SynapseML, supervised by mmlspark-init" \
       org.opencontainers.image.base.name="debian:bookworm"
 ENV MML_PACKAGE=${MML_PACKAGE} \
+    PIP_CONSTRAINT=/opt/venv/constraints.txt \
     PYARROW_IGNORE_TIMEZONE=1 \
     MML_M2REPOS=${MML_M2REPOS} \
     SPARK_HOME=/opt/spark \
@@ -135,6 +154,7 @@ COPY image/pam.d/ /etc/pam.d/
 COPY image/mmlspark.conf /etc/mmlspark/mmlspark.conf
 COPY image/ipython/ /etc/ipython/
 COPY image/jupyter/ /opt/venv/share/jupyter/
+COPY image/jupyter-config/ /etc/jupyter/
 COPY image/healthcheck /usr/local/bin/mmlspark-healthcheck
 COPY image/profile.d/ /etc/profile.d/
 COPY image/spark/ /opt/spark/conf/
@@ -148,8 +168,9 @@ COPY --from=build /out/ /
 
 USER mmlspark
 WORKDIR /notebooks
-# Jupyter; SPARK_MODE=master: RPC, web UI; SPARK_MODE=worker: web UI (its RPC port is random).
-EXPOSE 8888 7077 8080 8081
+# Jupyter; a kernel's Spark UI (also at Jupyter's /proxy/4040/); SPARK_MODE=master: RPC, web UI;
+# SPARK_MODE=worker: web UI (its RPC port is random).
+EXPOSE 8888 4040 7077 8080 8081
 HEALTHCHECK --interval=10s --timeout=5s --start-period=60s --retries=3 \
   CMD ["/usr/local/bin/mmlspark-healthcheck"]
 ENTRYPOINT ["/usr/local/bin/mmlspark-init"]

@@ -83,7 +83,7 @@ int jupyter_argv(const struct mml_settings *s, int allow_root, char *buf, size_t
     char port[8];
     snprintf(port, sizeof(port), "%u", s->port);
     if (add_arg(buf, buflen, &used, argv, max, &argc, "--no-browser", "") ||
-        add_arg(buf, buflen, &used, argv, max, &argc, "--ip=", "0.0.0.0") ||
+        add_arg(buf, buflen, &used, argv, max, &argc, "--ip=", "*") ||
         add_arg(buf, buflen, &used, argv, max, &argc, "--port=", port) ||
         add_arg(buf, buflen, &used, argv, max, &argc, "--port-retries=", "0") ||
         add_arg(buf, buflen, &used, argv, max, &argc, "--notebook-dir=", s->notebook_dir))

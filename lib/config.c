@@ -101,7 +101,7 @@ static const struct setting_def defs[SET_COUNT] = {
                   "a user name ([a-z_][a-z0-9_-]*, at most 32 characters)"},
     [SET_NOTEBOOK_DIR] = {"notebook_dir", "MMLSPARK_NOTEBOOK_DIR", "/notebooks", check_abs_path,
                           "an absolute path"},
-    [SET_JUPYTER_COMMAND] = {"jupyter_command", "MMLSPARK_JUPYTER_COMMAND", "jupyter notebook",
+    [SET_JUPYTER_COMMAND] = {"jupyter_command", "MMLSPARK_JUPYTER_COMMAND", "jupyter lab",
                              check_command, "a command line (words separated by spaces)"},
     [SET_PORT] = {"port", "MMLSPARK_JUPYTER_PORT", "8888", check_port, "a port number 1..65535"},
     [SET_ACCEPT_EULA] = {NULL, "ACCEPT_EULA", "", check_eula,

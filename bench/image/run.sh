@@ -28,7 +28,7 @@ RUN apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-ins
  && rm -rf /var/lib/apt/lists/*
 USER mmlspark
 ENTRYPOINT ["tini", "-g", "--"]
-CMD ["mmlspark-env", "--", "jupyter", "notebook", "--no-browser", "--ip=0.0.0.0", "--port=8888", \
+CMD ["mmlspark-env", "--", "jupyter", "lab", "--no-browser", "--ip=*", "--port=8888", \
      "--port-retries=0", "--notebook-dir=/notebooks"]
 DOCKERFILE
 docker build -q -t "$tini_image" "$work" >/dev/null 2>"$work/build.err" || { cat "$work/build.err" >&2; exit 1; }

@@ -2,8 +2,10 @@
 """Drives headless Chromium through the EULA flow of a running container (see run.sh).
 
 Steps, each with a screenshot: the license page (desktop and phone widths), the page after
-"Accept" (Jupyter is starting), Jupyter's own page reached without a manual reload, and the tree
-after logging in with the token that `docker logs` shows. Every wait is bounded.
+"Accept" (Jupyter is starting), Jupyter's login page reached without a manual reload, JupyterLab
+after logging in with the token that `docker logs` shows, a notebook opened in JupyterLab, and
+`spark.range(1000).count()` typed into a cell, run, and its 1000 in the output. Every wait is
+bounded.
 """
 import argparse
 import re
@@ -15,6 +17,7 @@ from selenium import webdriver
 from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
 
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
          "--disable-background-networking", "--disable-component-update", "--disable-sync",
@@ -38,15 +41,20 @@ def wait_for(predicate, timeout, what, step=0.5):
     fail("timed out after %ds waiting for %s" % (timeout, what))
 
 
-def on_jupyter_page(d):
-    """Jupyter Notebook's login or tree page, judged by title and DOM, not by URL."""
-    title = d.title or ""
-    if "Jupyter" not in title and "Home Page" not in title:
-        return False
+def visible(d, css):
+    return any(e.is_displayed() for e in d.find_elements(By.CSS_SELECTOR, css))
+
+
+def on_jupyter_login(d):
+    """Jupyter's login page (jupyter_server 2), judged by its DOM, not by URL."""
     if d.execute_script("return document.readyState") != "complete":
         return False
-    found = d.find_elements(By.CSS_SELECTOR, "#password_input, #notebook_list")
-    return any(e.is_displayed() for e in found)
+    return visible(d, "#password_input, input[name=password]")
+
+
+def in_jupyterlab(d):
+    """JupyterLab's shell has rendered (its main dock panel and the file browser)."""
+    return visible(d, "#jp-main-dock-panel") and visible(d, ".jp-DirListing")
 
 
 def docker_logs(container):
@@ -60,6 +68,7 @@ def main():
     ap.add_argument("--artifacts", required=True)
     ap.add_argument("--profile", required=True)
     ap.add_argument("--container", required=True)
+    ap.add_argument("--notebook", required=True, help="an empty notebook's name in /notebooks")
     a = ap.parse_args()
 
     opts = webdriver.ChromeOptions()
@@ -91,15 +100,15 @@ def main():
 
         # 2. accept
         accept.click()
-        wait_for(lambda: "Jupyter is starting" in d.title or on_jupyter_page(d), 30,
+        wait_for(lambda: "Jupyter is starting" in d.title or on_jupyter_login(d), 30,
                  "the page after Accept")
         shot("03-accepted")
 
-        # 3. the page takes the browser to Jupyter by itself once Jupyter answers
-        wait_for(lambda: on_jupyter_page(d), 120, "Jupyter's page (login or tree)")
+        # 3. the page takes the browser to Jupyter by itself once Jupyter answers: its login
+        wait_for(lambda: on_jupyter_login(d), 120, "Jupyter's login page")
         time.sleep(0.5)  # let it paint before the screenshot
-        shot("04-jupyter")
-        print("reached Jupyter: title %r, url %s" % (d.title, d.current_url), flush=True)
+        shot("04-jupyter-login")
+        print("reached Jupyter's login: title %r, url %s" % (d.title, d.current_url), flush=True)
 
         # 4. the terminal / docker logs: the acceptance and the one-click URL with the token
         logs = docker_logs(a.container)
@@ -110,13 +119,34 @@ def main():
             fail("docker logs show no URL with a token")
         token = m.group(1)
 
-        # 5. the one-click URL (host part replaced by the mapped port) opens the tree
+        # 5. the one-click URL (host part replaced by the mapped port) opens JupyterLab
         d.get(a.url + "?token=" + token)
-        wait_for(lambda: on_jupyter_page(d) and d.find_elements(By.ID, "notebook_list"), 60,
-                 "the notebook tree")
+        wait_for(lambda: in_jupyterlab(d), 90, "JupyterLab")
+        if "/lab" not in d.current_url:
+            fail("the token URL did not land in JupyterLab: %s" % d.current_url)
+        time.sleep(1)
+        shot("05-jupyterlab")
+        print("logged in with the token from docker logs: %s, title %r" % (d.current_url, d.title),
+              flush=True)
+
+        # 6. open a notebook, type a cell, run it: Spark answers in the output
+        d.get(a.url + "lab/tree/" + a.notebook)
+        wait_for(lambda: visible(d, ".jp-NotebookPanel .jp-Cell .cm-content"), 90,
+                 "the notebook's first cell")
+        wait_for(lambda: "Idle" in d.find_element(By.CSS_SELECTOR, ".jp-StatusBar-Widget").text
+                 or "Idle" in d.find_element(By.ID, "jp-main-statusbar").text, 120,
+                 "the kernel to be idle (status bar)")
+        editor = d.find_element(By.CSS_SELECTOR, ".jp-NotebookPanel .jp-Cell .cm-content")
+        editor.click()
+        editor.send_keys("spark.range(1000).count()")
+        shot("06-notebook")
+        editor.send_keys(Keys.SHIFT + Keys.ENTER)  # run the cell, as a user does
+        wait_for(lambda: any(o.text.strip() == "1000" for o in d.find_elements(
+            By.CSS_SELECTOR, ".jp-NotebookPanel .jp-OutputArea-output")), 240,
+            "1000 in the cell's output")
         time.sleep(0.5)
-        shot("05-tree")
-        print("logged in with the token from docker logs: title %r" % d.title, flush=True)
+        shot("07-cell-output")
+        print("ran spark.range(1000).count() in JupyterLab: 1000", flush=True)
     finally:
         d.quit()
 

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# tests/browser/run.sh - the EULA page in a real browser: headless Chromium opens the page of a
-# fresh container, clicks "Accept", and must end on Jupyter's page (login or tree) served by the
-# Jupyter that mmlspark-init started; one screenshot per step in artifacts/browser/.
+# tests/browser/run.sh - the EULA page and JupyterLab in a real browser: headless Chromium opens
+# the page of a fresh container, clicks "Accept", lands on the login of the Jupyter that
+# mmlspark-init started, logs in with the token from `docker logs`, arrives in JupyterLab, opens a
+# notebook and runs `spark.range(1000).count()` in it; one screenshot per step in
+# artifacts/browser/.
 #
 # Needs these Debian packages (installs nothing itself): chromium chromium-driver python3-selenium
 # (and docker.io, curl). Runs /usr/bin/python3, Debian's, which sees python3-selenium.
@@ -42,7 +44,12 @@ for _ in $(seq 1 120); do   # at most 60 s for the page to come up
 done
 [ "$ok" = 1 ] || { echo "FAIL: the EULA page did not come up on port $port"; docker logs "$cid" | tail -20; exit 1; }
 
-echo "== headless Chromium: page, accept, Jupyter"
-timeout 300 /usr/bin/python3 "$top/tests/browser/eula_browser.py" \
-  --url "http://127.0.0.1:$port/" --artifacts "$art" --profile "$profile" --container "$cid"
+nb=browser-test.ipynb   # an empty notebook for the browser to type into
+printf '%s' '{"cells":[{"cell_type":"code","execution_count":null,"metadata":{},"outputs":[],"source":[]}],"metadata":{"kernelspec":{"display_name":"Python 3 (PySpark)","language":"python","name":"python3"}},"nbformat":4,"nbformat_minor":5}' >"$profile/$nb"
+docker exec -i "$cid" sh -c "cat > /notebooks/$nb" <"$profile/$nb"   # as the notebook user
+
+echo "== headless Chromium: page, accept, Jupyter login, JupyterLab, a cell with Spark"
+timeout 480 /usr/bin/python3 "$top/tests/browser/eula_browser.py" \
+  --url "http://127.0.0.1:$port/" --artifacts "$art" --profile "$profile" --container "$cid" \
+  --notebook "$nb"
 echo "PASS: browser test (screenshots in $art)"

@@ -688,6 +688,208 @@ def spark_local_ip_only_where_the_host_name_does_not_resolve(ctx):
         check(rc == 0 and want in out, "%s: expected %s, got %r" % (args, want, out))
 
 
+# ------------------------------------------------------------------------- Jupyter of today
+def wheel(directory, name="mmlspark_e2e_hello", version="1.0"):
+    """A minimal pure-Python wheel (stdlib zipfile) whose module says hello; returns its path."""
+    import base64
+    import hashlib
+    import zipfile
+    dist = "%s-%s.dist-info" % (name, version)
+    files = {
+        "%s.py" % name: "def hello():\n    return 'hello from a wheel the user installed'\n",
+        dist + "/METADATA": "Metadata-Version: 2.1\nName: %s\nVersion: %s\n" % (name, version),
+        dist + "/WHEEL": "Wheel-Version: 1.0\nGenerator: e2e\nRoot-Is-Purelib: true\n"
+                         "Tag: py3-none-any\n",
+    }
+    record = []
+    for path, text in files.items():
+        digest = base64.urlsafe_b64encode(hashlib.sha256(text.encode()).digest()).rstrip(b"=")
+        record.append("%s,sha256=%s,%d" % (path, digest.decode(), len(text.encode())))
+    record.append(dist + "/RECORD,,")
+    out = os.path.join(directory, "%s-%s-py3-none-any.whl" % (name, version))
+    with zipfile.ZipFile(out, "w") as z:
+        for path, text in files.items():
+            z.writestr(path, text)
+        z.writestr(dist + "/RECORD", "\n".join(record) + "\n")
+    return out
+
+
+@test
+def pip_install_lands_in_the_users_site_and_a_new_kernel_imports_it(ctx):
+    """pip install of a local wheel as the default user and as an arbitrary uid in group 0: a new
+    kernel imports it; what the image ships is protected (PIP_CONSTRAINT): a numpy other than the
+    image's is refused with pip's clear conflict message, and the image's numpy still imports."""
+    wheels = new_dir("wheels")
+    os.chmod(wheels, 0o755)
+    whl = os.path.basename(wheel(wheels))
+    nb = {"cells": [{"cell_type": "code", "execution_count": None, "metadata": {}, "outputs": [],
+                     "source": "import mmlspark_e2e_hello, numpy\n"
+                               "print('RESULT:', mmlspark_e2e_hello.hello(), numpy.__version__)"}],
+          "metadata": NOTEBOOK["metadata"], "nbformat": 4, "nbformat_minor": 5}
+    for who in ([], ARBITRARY_UID):
+        rc, out = docker("run", "-i", "--rm", *NONE, "-v", "%s:/wheels:ro" % wheels, *who, image,
+                         "bash", "-c",
+                         "cd /tmp && cat > t.ipynb && pip install --no-index /wheels/%s && "
+                         "(pip install --no-index numpy==1.26.3 2>&1; true) && "
+                         "MMLSPARK_SPARK_SESSION=no jupyter nbconvert --to notebook --execute "
+                         "--stdout t.ipynb 2>/dev/null | grep -o 'RESULT: [a-z0-9 .]*'" % whl,
+                         input=json.dumps(nb).encode(), timeout=180)
+        ctx["output"] = ctx.get("output", "") + out
+        check(rc == 0, "exit %d (%s): %s" % (rc, who or "default user", out[-1500:]))
+        check(re.search(r"Successfully installed mmlspark[-_]e2e[-_]hello-1\.0", out),
+              "pip did not install the wheel: %r" % out[-800:])
+        check(re.search(r"user requested \(constraint\) numpy==1\.26\.4", out),
+              "a numpy other than the image's was not refused: %r" % out[-800:])
+        check(re.search(r"RESULT: hello from a wheel the user installed 1\.26\.4", out),
+              "the new kernel did not import the wheel with the image's numpy: %r" % out[-800:])
+
+
+def kernel_with_spark(name, port, token):
+    """Starts a kernel through Jupyter's REST API; returns the port of its Spark UI once the
+    UI answers through Jupyter's proxy."""
+    status, body = http_req(port, "/api/kernels", "POST", json.dumps({"name": "python3"}),
+                            {"Authorization": "token " + token,
+                             "Content-Type": "application/json"})
+    check(status == 201, "POST /api/kernels answered %s: %s" % (status, body[:300]))
+
+    def ui_port():
+        rc, out = docker("exec", name, "python3", "-c",
+                         "import socket\nfor p in range(4040, 4050):\n"
+                         "    s = socket.socket()\n"
+                         "    if s.connect_ex(('127.0.0.1', p)) == 0:\n        print(p); break",
+                         timeout=20)
+        return out.strip() if rc == 0 and out.strip().isdigit() else None
+    ui = wait_for("the kernel's Spark UI", ui_port, 120, interval=1)
+
+    def started():  # the UI answers "Spark is starting up" until the SparkContext is ready
+        status, body = http_req(port, "/proxy/%s/jobs/" % ui, timeout=10,
+                                headers={"Authorization": "token " + token})
+        return status == 200 and "<title>" in body
+    wait_for("the Spark UI's Jobs page", started, 120, interval=1)
+    return ui
+
+
+@test
+def spark_ui_is_reached_through_jupyter_with_its_token_only(ctx):
+    """-p 8888:8888 alone: each kernel's Spark UI is at /proxy/PORT/ behind Jupyter's own
+    authentication; the Jobs and Executors pages answer with Spark's content and their links stay
+    under the proxy."""
+    token = "e2e-proxy-token"
+    name, port = start_detached("proxy", "-e", "ACCEPT_EULA=y", "-e", "JUPYTER_TOKEN=" + token,
+                                "-e", "MML_PACKAGE=")
+    ctx["containers"] = [name]
+    jupyter_answers(port)
+    ui = kernel_with_spark(name, port, token)
+    status, body = http_req(port, "/proxy/%s/jobs/" % ui)
+    check(status in (302, 403) and "Spark Jobs" not in body,
+          "without the token the Spark UI answered %s" % status)
+    auth = {"Authorization": "token " + token}
+    # (the SQL tab appears with the first DataFrame query; the browser test runs one)
+    for page, content in (("jobs", "Spark Jobs"), ("executors", "Executors"),
+                          ("stages", "Stages"), ("environment", "Environment")):
+        status, body = http_req(port, "/proxy/%s/%s/" % (ui, page), headers=auth, timeout=10)
+        title = re.search(r"<title>([^<]*)</title>", body)
+        check(status == 200 and title and content in title.group(1),
+              "/proxy/%s/%s/ answered %s, title %r: %r" % (ui, page, status,
+                                                           title and title.group(1), body[:300]))
+    status, body = http_req(port, "/proxy/%s/jobs/" % ui, headers=auth, timeout=10)
+    links = re.findall(r'href="(/[^"]*)"', body)
+    check(links and all(h.startswith("/proxy/%s/" % ui) for h in links
+                        if re.match(r"/(jobs|stages|storage|environment|executors|SQL)/", h)
+                        or h.startswith("/proxy/")),
+          "the UI's links leave the proxy: %s" % links[:10])
+    check(any(h.startswith("/proxy/%s/executors" % ui) for h in links),
+          "no Executors link under /proxy/%s/: %s" % (ui, links[:10]))
+
+
+def browser_session(port, token):
+    """A logged-in browser session as Jupyter's login page makes one: (opener, _xsrf value)."""
+    import http.cookiejar
+    import urllib.parse
+    import urllib.request
+    jar = http.cookiejar.CookieJar()
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}),
+                                         urllib.request.HTTPCookieProcessor(jar))
+    base = "http://127.0.0.1:%d" % port
+    opener.open(base + "/login", timeout=10).read()
+    xsrf = next((c.value for c in jar if c.name == "_xsrf"), None)
+    check(xsrf, "Jupyter's login page set no _xsrf cookie")
+    form = urllib.parse.urlencode({"password": token, "_xsrf": xsrf}).encode()
+    opener.open(base + "/login", data=form, timeout=10).read()
+    check(any(c.name.startswith("username-") for c in jar), "logging in with the token failed")
+    return opener, xsrf
+
+
+def session_post(opener, port, path, headers):
+    import urllib.error
+    import urllib.request
+    req = urllib.request.Request("http://127.0.0.1:%d%s" % (port, path), method="POST",
+                                 data=json.dumps({"type": "notebook"}).encode(),
+                                 headers=dict({"Content-Type": "application/json"}, **headers))
+    try:
+        return opener.open(req, timeout=10).status
+    except urllib.error.HTTPError as e:
+        return e.code
+
+
+@test
+def jupyter_checks_xsrf_and_origin_and_listens_on_ipv6(ctx):
+    """Jupyter's own checks are on for a logged-in browser: a POST without the XSRF token, or
+    from another origin, is refused; the same POST from Jupyter's own page is accepted. Jupyter
+    answers on IPv6 as on IPv4 (as the EULA page does)."""
+    token = "e2e-origin-token"
+    name, port = start_detached("origin", "--sysctl", "net.ipv6.conf.all.disable_ipv6=0",
+                                "-e", "ACCEPT_EULA=y", "-e", "JUPYTER_TOKEN=" + token)
+    ctx["containers"] = [name]
+    jupyter_answers(port)
+    opener, xsrf = browser_session(port, token)
+    own = "http://127.0.0.1:%d" % port
+    status = session_post(opener, port, "/api/contents", {"Origin": own})
+    check(status == 403, "a POST without the XSRF token answered %s, expected 403" % status)
+    status = session_post(opener, port, "/api/contents",
+                          {"X-XSRFToken": xsrf, "Origin": "http://evil.example"})
+    check(status in (403, 404), "a cross-origin POST answered %s, expected 403/404" % status)
+    status = session_post(opener, port, "/api/contents", {"X-XSRFToken": xsrf, "Origin": own})
+    check(status == 201, "Jupyter's own POST with the XSRF token answered %s" % status)
+    rc, out = docker("exec", name, "python3", "-c",
+                     "import socket\ns = socket.socket(socket.AF_INET6)\ns.settimeout(3)\n"
+                     "try:\n    s.connect(('::1', 8888)); print('IPV6 OK')\n"
+                     "except OSError as e:\n    print('IPV6', e.errno, e)", timeout=20)
+    check("IPV6 OK" in out, "Jupyter does not answer on [::1]:8888: %s" % out)
+
+
+@test
+def docker_stop_at_any_moment_exits_cleanly(ctx):
+    """docker stop at 0, 0.5, 1, 2 s after start, and 1, 2, 5 s after a kernel was started: exit
+    0 or 143 each time, never SIGKILL's 137 (the times are printed; bench/image measures them)."""
+    token = "e2e-stop-token"
+    times = []
+    for after_kernel, delay in [(False, 0), (False, 0.5), (False, 1), (False, 2),
+                                (True, 1), (True, 2), (True, 5)]:
+        name, port = start_detached("stop", "-e", "ACCEPT_EULA=y", "-e", "JUPYTER_TOKEN=" + token,
+                                    "-e", "MML_PACKAGE=")
+        ctx["containers"] = [name]
+        if after_kernel:
+            jupyter_answers(port)
+            status, body = http_req(port, "/api/kernels", "POST",
+                                    json.dumps({"name": "python3"}),
+                                    {"Authorization": "token " + token,
+                                     "Content-Type": "application/json"})
+            check(status == 201, "POST /api/kernels answered %s" % status)
+        time.sleep(delay)
+        t0 = time.monotonic()
+        rc, out = docker("stop", name, timeout=30)
+        took = time.monotonic() - t0
+        code = container_state(name)[1]
+        times.append("%s%.1fs: %.2fs exit %s" % ("kernel+" if after_kernel else "start+", delay,
+                                                took, code))
+        check(code in ("0", "143"), "docker stop %s %.1f s after %s: exit %s"
+              % (name, delay, "a kernel" if after_kernel else "start", code))
+        subprocess.run(["docker", "rm", "-f", name], stdout=subprocess.DEVNULL,
+                       stderr=subprocess.DEVNULL, timeout=60)
+    print("    " + "; ".join(times))
+
+
 # ------------------------------------------------------------------------------------- runner
 def cleanup():
     for name in made_containers:

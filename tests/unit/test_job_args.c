@@ -36,9 +36,9 @@ static void test_jupyter_argv_has_port_dir_and_no_browser(void **state)
     int n = jupyter_argv(&s, 0, buf, sizeof(buf), argv, 32);
     assert_int_equal(n, 7);
     assert_string_equal(argv[0], "jupyter");
-    assert_string_equal(argv[1], "notebook");
+    assert_string_equal(argv[1], "lab");
     assert_string_equal(argv[2], "--no-browser");
-    assert_string_equal(argv[3], "--ip=0.0.0.0");
+    assert_string_equal(argv[3], "--ip=*"); /* every IPv4 and IPv6 address */
     assert_string_equal(argv[4], "--port=80");
     assert_string_equal(argv[5], "--port-retries=0");
     assert_string_equal(argv[6], "--notebook-dir=/notebooks");
