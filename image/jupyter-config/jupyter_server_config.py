@@ -8,3 +8,23 @@ c = get_config()  # noqa: F821
 # still importing cannot, and Jupyter's default wait of 5 s for it would outlast `docker stop`'s
 # grace period. After 1 s it gets SIGTERM, then SIGKILL.
 c.KernelManager.shutdown_wait_time = 1.0
+
+# Ctrl+C under `docker run -it` reaches Jupyter as SIGINT. Jupyter's stdin is not a terminal
+# here (mmlspark-init gives it /dev/null), so there is nobody to ask "Shutdown this Jupyter
+# server (y/[n])?": SIGINT stops it the way SIGTERM does (kernels shut down, then exit), instead
+# of a KeyboardInterrupt raised wherever the server happens to be.
+import signal  # noqa: E402
+import sys  # noqa: E402
+
+from jupyter_server.serverapp import ServerApp  # noqa: E402
+
+_mmlspark_init_signal = ServerApp.init_signal
+
+
+def _mmlspark_init_signal_sigint_stops(self):
+    _mmlspark_init_signal(self)
+    if not (sys.stdin and sys.stdin.isatty()):
+        signal.signal(signal.SIGINT, self._signal_stop)
+
+
+ServerApp.init_signal = _mmlspark_init_signal_sigint_stops
