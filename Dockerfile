@@ -91,12 +91,19 @@ ARG SPARKMONITOR_VERSION=3.3.0
 # (Spark's progress under the running cell). --system-site-packages (above) keeps the user site
 # (~/.local) on the path: `pip install` as the notebook user lands there, constrained to what the
 # image ships (PIP_CONSTRAINT=/opt/venv/constraints.txt, the `pip freeze` of this layer).
+# Not kept: test suites, JavaScript source maps, sparkmonitor's classic-notebook extension and
+# its listeners for Scala 2.13 / Spark 4, pyarrow's C++ headers.
 RUN pip install --no-cache-dir \
       "jupyterlab==${JUPYTERLAB_VERSION}" "notebook==${NOTEBOOK_VERSION}" \
       "jupyter_server==${JUPYTER_SERVER_VERSION}" "ipykernel==${IPYKERNEL_VERSION}" \
       "nbconvert==${NBCONVERT_VERSION}" "jupyter-server-proxy==${JUPYTER_SERVER_PROXY_VERSION}" \
       "sparkmonitor==${SPARKMONITOR_VERSION}" \
  && find /opt/venv/lib -type d -name tests -path '*/site-packages/*' -prune -exec rm -rf {} + \
+ && find /opt/venv -name '*.js.map' -delete \
+ && cd /opt/venv/lib/python3.*/site-packages \
+ && rm -rf sparkmonitor/nbextension sparkmonitor/listener_spark4_2.13.jar \
+      sparkmonitor/listener_spark3_2.13.jar pyarrow/include \
+ && cd / \
  && python3 -c 'import jupyterlab, notebook, jupyter_server_proxy, sparkmonitor, ipykernel, nbconvert' \
  && pip freeze --exclude-editable | grep -v -i -E '^(pip|setuptools|wheel)==' >/opt/venv/constraints.txt
 
