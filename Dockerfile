@@ -107,6 +107,12 @@ RUN pip install --no-cache-dir \
  && python3 -c 'import jupyterlab, notebook, jupyter_server_proxy, sparkmonitor, ipykernel, nbconvert' \
  && pip freeze --exclude-editable | grep -v -i -E '^(pip|setuptools|wheel)==' >/opt/venv/constraints.txt
 
+# nss_wrapper: Spark's JVMs under an arbitrary uid get a passwd entry (/opt/spark/conf/spark-env.sh).
+RUN apt-get update \
+ && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends libnss-wrapper \
+ && apt-get clean \
+ && rm -rf /var/lib/apt/lists/* /var/cache/apt/*.bin /var/log/apt /var/log/dpkg.log
+
 # The notebook user: group 0 member and group-0-writable dirs so an arbitrary uid still works.
 RUN useradd --create-home --home-dir /home/mmlspark --shell /bin/bash --uid 1000 \
       --user-group --groups 0,users mmlspark \

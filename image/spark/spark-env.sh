@@ -20,3 +20,17 @@ if command -v mmlspark-env >/dev/null 2>&1; then
   fi
   unset _mmlspark_ip _mmlspark_hosts
 fi
+
+# An arbitrary uid (`--user 12345:0`, OpenShift) has no passwd entry, and Hadoop's login in every
+# Spark JVM fails without a user name ("invalid null input: name"). nss_wrapper gives the JVM a
+# passwd file with this uid in it (/etc/passwd itself stays read-only).
+if ! id -un >/dev/null 2>&1 && [ -z "${NSS_WRAPPER_PASSWD:-}" ] \
+   && _mmlspark_passwd=$(mktemp "${TMPDIR:-/tmp}/mmlspark-passwd.XXXXXX"); then
+  { cat /etc/passwd
+    printf 'mmlspark-%s:x:%s:%s:notebook user:%s:/bin/bash\n' "$(id -u)" "$(id -u)" "$(id -g)" "${HOME:-/tmp}"
+  } >"$_mmlspark_passwd"
+  NSS_WRAPPER_PASSWD=$_mmlspark_passwd
+  NSS_WRAPPER_GROUP=/etc/group
+  LD_PRELOAD="libnss_wrapper.so${LD_PRELOAD:+ $LD_PRELOAD}"
+  unset _mmlspark_passwd
+fi
