@@ -2,7 +2,8 @@
 """cluster.py - the image as a Spark standalone cluster, on a real Docker engine (stdlib only).
 
 A master and two workers (SPARK_MODE=master|worker) on an --internal network made here, drivers
-and a notebook run against them, then docker-compose runs the example docker-compose.yml. Every
+and notebooks run against them (among them SynapseML's LightGBM, from the image, on both
+workers), then docker-compose runs the example docker-compose.yml. Every
 test prints PASS/FAIL/SKIP and its name; the last line is "N passed, N failed". Every wait is
 bounded; every container and network made here is removed at the end (also on failure or a
 signal). `docker logs` of the containers of a failing test go to artifacts/cluster/.
@@ -265,12 +266,17 @@ LIGHTGBM_WAIT = 600  # spark-submit or kernel start to RESULT (a loaded 2-core m
 def executors_by_worker(driver, app_id):
     """{worker role: [(executor id, host, completed tasks, jars in its work dir)]} of the
     application: executors from its REST API (port 4040), placed on workers by the workers' own
-    JSON APIs (port 8081) and checked against the hosts the master lists."""
+    JSON APIs (port 8081) and checked against the hosts the master's JSON API lists (which also
+    runs the application, with 2 cores)."""
     api = "http://127.0.0.1:4040/api/v1/applications/%s" % app_id
     # The first request starts the REST API (Jersey), slow on a busy machine.
     execs = {e["id"]: e for e in json_api(driver, api + "/executors", "the application's REST API",
                                           timeout=60) if e["id"] != "driver"}
-    hosts = {w["id"]: w["host"] for w in master_state()["workers"]}
+    st = master_state()
+    apps = [a for a in st["activeapps"] if a["id"] == app_id]
+    check(apps and apps[0]["state"] == "RUNNING" and apps[0]["cores"] == 2,
+          "the master's JSON API on the application: %r" % apps)
+    hosts = {w["id"]: w["host"] for w in st["workers"]}
     placed = {}
     for role in ("w1", "w2"):
         ws = json_api(cluster[role], "http://127.0.0.1:8081/json/", "%s's JSON API" % role)
@@ -323,10 +329,12 @@ def lightgbm_result(name):
 
 def added_jars(driver, app_id):
     """The jars the application added (its REST API's environment), as the executors get them:
-    spark://DRIVER:PORT/jars/... (served by the driver) or file:/... (each executor's own file)."""
+    spark://DRIVER:PORT/jars/... (served by the driver) or file:/... (each executor's own file).
+    Not .../files/...: the copies spark-submit adds for Python (--packages jars are py-files)."""
     env = json_api(driver, "http://127.0.0.1:4040/api/v1/applications/%s/environment" % app_id,
                    "the application's environment", timeout=20)
-    return sorted(p for p, source in env["classpathEntries"] if source == "Added By User")
+    return sorted(p for p, source in env["classpathEntries"]
+                  if source == "Added By User" and "/files/" not in p)
 
 
 def check_lightgbm_on_both_workers(name, r, jars_from):
@@ -353,6 +361,8 @@ def check_lightgbm_on_both_workers(name, r, jars_from):
     check(r["executors"] == 2 and sorted(placed) == ["w1", "w2"]
           and all(sum(e[2] for e in placed[w]) > 0 for w in placed),
           "completed tasks on executors of both workers expected: %r" % placed)
+    check(len({e[1] for w in placed for e in placed[w]}) == 2,
+          "the executors are not on two different hosts: %r" % placed)
     check(len(added) >= 30 and all(re.match(jars_from, j) for j in added),
           "SynapseML's jars should come from %s: %r" % (jars_from, added))
     check(all(e[3] == len(added) for w in placed for e in placed[w]),

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# tests/cluster/run.sh - the image as a Spark standalone cluster (master, 2 workers, drivers, a
-# notebook; then the example docker-compose.yml) on a real Docker engine. Does NOT build the
-# image: tests/image/run.sh builds it once per run. Takes about 5 minutes.
+# tests/cluster/run.sh - the image as a Spark standalone cluster (master, 2 workers, drivers,
+# notebooks, SynapseML's LightGBM trained on both workers with no outside network; then the
+# example docker-compose.yml) on a real Docker engine. Does NOT build the image: tests/image/run.sh
+# builds it once per run. Takes about 10 minutes (2 cores; more when the machine is busy).
 # Usage: tests/cluster/run.sh [IMAGE] [-k NAME_SUBSTRING]     (default mmlspark/release:latest)
 # Debian packages: docker.io, docker-compose (v1, for the compose tests; skipped without it),
 # python3, openjdk-17-jdk-headless (javac/jar for a test Maven package; skipped without), curl.
