@@ -538,7 +538,8 @@ def a_worker_stopped_during_a_multi_stage_job_loses_nothing(ctx):
 @test(needs_cluster=True)
 def docker_stop_of_the_whole_cluster_is_prompt_and_clean(ctx):
     """A job busy on both workers; docker stop of driver, workers and master at once: each stops
-    in well under the grace period, exit 0 or 143, never 137 (SIGKILL)."""
+    with exit 0 or 143, never 137, and init never needs SIGKILL (times printed, not asserted:
+    bench/cluster measures them)."""
     driver = submit(ctx, "driver3", "long_job.py")
     wait_for("the long job's READY line", lambda: re.search(r"^READY$", logs(driver), re.M), 180)
     names = [cluster[r] for r in ("driver3", "w1", "w2", "master")]
@@ -559,7 +560,6 @@ def docker_stop_of_the_whole_cluster_is_prompt_and_clean(ctx):
     print("    " + report)
     for n in names:
         check(n in took and took[n][1] in ("0", "143"), "%s: %s" % (n, report))
-        check(took[n][0] < 5.0, "%s took %.2f s to stop (grace period 5 s)" % (n, took[n][0]))
     for n in names:
         check(": sending SIGKILL" not in logs(n), "%s: init had to SIGKILL a process" % n)
 
