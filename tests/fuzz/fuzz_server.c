@@ -62,16 +62,28 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     return 0;
 }
 
+/* A connection to the server; a refused or failed connect is retried for up to 2 s (a loaded
+ * CI machine once failed one connect out of thousands) before it counts as a dead server, with
+ * the reason on stderr. */
 static int connect_loopback(void)
 {
-    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0)
-        return -1;
     struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(port)};
     a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (connect(fd, (struct sockaddr *)&a, sizeof(a)) != 0) {
-        close(fd);
-        return -1;
+    int fd = -1;
+    for (int tries = 0; fd < 0 && tries < 200; tries++) {
+        fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (fd < 0)
+            return -1;
+        if (connect(fd, (struct sockaddr *)&a, sizeof(a)) != 0) {
+            int e = errno;
+            close(fd);
+            fd = -1;
+            if (tries == 199) {
+                fprintf(stderr, "cannot connect to the server: %s\n", strerror(e));
+                return -1;
+            }
+            usleep(10000);
+        }
     }
     /* RST on close: no TIME_WAIT pile-up over millions of runs. */
     struct linger lg = {1, 0};
