@@ -11,7 +11,7 @@
 #   2. the LightGBM fit time printed by /notebooks/synapseml-quickstart.ipynb run headless
 #      (MMLSPARK_BENCH_FIT_RUNS times, default 1; 0 skips it).
 #   3. the image size (target <= 1.6 GB) and its big parts, measured with du inside the image.
-# Usage: bench/notebook/run.sh [N]      N >= 5 (default 5). Takes about 1 min per N plus ~1-3 min
+# Usage: bench/notebook/run.sh [N]      N >= 5 (default 5). Takes about 0.5-1 min per N plus ~1-3 min
 # for the quickstart on a quiet 2-core machine. Does not build the image: it measures the image
 # mmlspark/release:latest points to when it starts (pinned by id for the whole run).
 # Not a test: prints numbers. Other Docker work on the machine adds noise; each run line shows the
@@ -29,8 +29,13 @@ fi
 
 label="mmlspark-bench-notebook=$$"
 work=$(mktemp -d /tmp/mmlspark-bench-notebook.XXXXXX)
+pypid=
 cleanup() {
   local ids
+  if [ -n "$pypid" ] && kill -0 "$pypid" 2>/dev/null; then
+    kill -TERM "$pypid" 2>/dev/null || true
+    wait "$pypid" 2>/dev/null || true
+  fi
   ids=$(docker ps -aq --filter "label=$label" 2>/dev/null || true)
   [ -z "$ids" ] || docker rm -f $ids >/dev/null 2>&1 || true
   rm -rf "$work"
@@ -45,7 +50,12 @@ echo "host: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GB", $2/1048576}' /p
   "other running containers: $(docker ps -q | wc -l)"
 echo
 
-python3 "$here/bench.py" --image "$image" --work "$work" --label "$label" -n "$n" --fit-runs "$fit_runs"
+# in the background and waited for, so that a signal reaches the trap at once (cleanup stops it)
+python3 "$here/bench.py" --image "$image" --work "$work" --label "$label" -n "$n" \
+  --fit-runs "$fit_runs" &
+pypid=$!
+wait "$pypid"
+pypid=
 
 echo
 echo "== image size (docker image inspect .Size; parts: du -sb inside the image, apparent bytes)"
@@ -53,7 +63,8 @@ size=$(docker image inspect --format '{{.Size}}' "$image")
 parts=$(docker run --rm --network none --label "$label" -u 0 --entrypoint sh "$image" -c '
   for d in /usr/lib/jvm /opt/venv /opt/venv/lib/python3.11/site-packages/pyspark \
            /opt/venv/lib/python3.11/site-packages/pyspark/jars /opt/synapseml /usr/lib/python3; do
-    printf "%s %s\n" "$d" "$(du -sb "$d" | cut -f1)"   # one du each: du counts a file once per call
+    # one du each: du counts a file once per call. A missing directory prints -1.
+    if [ -e "$d" ]; then printf "%s %s\n" "$d" "$(du -sb "$d" | cut -f1)"; else printf "%s -1\n" "$d"; fi
   done')
 awk -v size="$size" -v parts="$parts" 'BEGIN {
   n = split(parts, lines, "\n")
@@ -66,7 +77,8 @@ awk -v size="$size" -v parts="$parts" 'BEGIN {
   printf "  %-62s %7.0f MB\n", "Python stack (/opt/venv minus pyspark)", (venv - spark) / 1e6
   printf "  %-62s %7.0f MB  (jars %.0f MB, Python %.0f MB)\n", "Spark (/opt/venv/lib/python3.11/site-packages/pyspark)", spark / 1e6, jars / 1e6, (spark - jars) / 1e6
   printf "  %-62s %7.0f MB\n", "SynapseML jars (/opt/synapseml)", syn / 1e6
-  printf "  %-62s %7.0f MB  (of it Debian Python/Jupyter /usr/lib/python3 %.0f MB)\n", "rest (Debian base, Python, Jupyter, ...)", (size - jre - venv - syn) / 1e6, b["/usr/lib/python3"] / 1e6
+  deb = b["/usr/lib/python3"] < 0 ? "absent" : sprintf("%.0f MB", b["/usr/lib/python3"] / 1e6)
+  printf "  %-62s %7.0f MB  (of it Debian Python packages /usr/lib/python3: %s)\n", "rest (Debian base, system Python, ...)", (size - jre - venv - syn) / 1e6, deb
 }'
 
 now=$(docker image inspect --format '{{.Id}}' "$tag" 2>/dev/null || echo none)

@@ -16,8 +16,9 @@
 # when it is published. A running job shows its progress under the cell (sparkmonitor).
 #
 # The image's own MML_PACKAGE (SynapseML) was resolved when the image was built: its jars are
-# loaded from /opt/synapseml in place (no resolution, no copy, no network; `local:` jars, so
-# executors of a cluster of this image load them from their own image too).
+# taken from /opt/synapseml (no resolution, no network; `local:` jars, so executors of a cluster
+# of this image load them from their own image too; Spark's executor still copies them into its
+# temporary directory, about 1 s per kernel).
 # Other packages are resolved once into the user's Ivy cache (~/.ivy2); later kernels use the
 # cache and work offline. If they cannot be resolved (no network, wrong coordinates), the kernel
 # still gets a working `spark` without them, and the first cell shows why.
