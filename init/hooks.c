@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "exitcodes.h"
 #include "log.h"
 #include "spawn.h"
 

@@ -3,7 +3,6 @@
 #define MMLSPARK_HOOKS_H
 
 /* Exit code of init when a hook fails: the job is not started. */
-enum { EXIT_HOOK_FAILED = 1 };
 
 /* Number of hooks in dir (executable regular files, dot files skipped); 0 if dir is missing. */
 int hooks_count(const char *dir);

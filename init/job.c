@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/random.h>
 
+#include "exitcodes.h"
 #include "log.h"
 
 int split_command(const char *line, char *buf, size_t buflen, char **argv, size_t max)
@@ -161,7 +162,7 @@ int job_notebook(const struct mml_settings *s, const struct supervise_opts *base
     }
     const char *token = ensure_token();
     if (token == NULL)
-        return 71;
+        return EXIT_OSERR;
     char buf[8192];
     char *argv[96];
     int allow_root = base->plan ? base->plan->job_is_root : 0;

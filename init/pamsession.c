@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "exitcodes.h"
 #include "log.h"
 
 #define LIBPAM "libpam.so.0"

@@ -9,7 +9,6 @@
 #define MML_PAM_SERVICE "mmlspark"
 
 /* Exit code when PAM refuses or fails the session (EX_NOPERM of sysexits.h). */
-enum { EXIT_PAM_FAILED = 77 };
 
 struct pam_session {
     pam_handle_t *pamh;

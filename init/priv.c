@@ -10,13 +10,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "exitcodes.h"
 #include "hooks.h"
 #include "log.h"
 #include "pamsession.h"
 #include "session.h"
 #include "userdb.h"
 
-enum { EXIT_REMAP_FAILED = 70 };
 #define ID_MAX 2147483646UL /* 2^31-2: (uid_t)-1 and negative ids stay out of reach */
 
 /* What the environment asks of a root start, parsed once. */
@@ -125,10 +125,10 @@ static int remap(const struct mml_settings *s, const struct requests *rq, struct
 {
     struct user_info old = *u;
     if (userdb_remap(u, rq->uid_set, rq->uid, rq->gid_set, rq->gid) != 0)
-        return EXIT_REMAP_FAILED;
+        return EXIT_SOFTWARE;
     if (userdb_lookup(old.name, u) != 0) {
         log_error("user %s is gone after the uid/gid change", old.name);
-        return EXIT_REMAP_FAILED;
+        return EXIT_SOFTWARE;
     }
     userdb_chown_tree(u->home, old.uid, old.gid, u->uid, u->gid);
     userdb_chown_tree(s->notebook_dir, old.uid, old.gid, u->uid, u->gid);
@@ -205,14 +205,14 @@ static int prepare_in_child(const struct mml_settings *s, const struct requests 
     int fds[2];
     if (pipe2(fds, O_CLOEXEC) != 0) {
         log_error("cannot create a pipe: %s", strerror(errno));
-        return EXIT_REMAP_FAILED;
+        return EXIT_SOFTWARE;
     }
     pid_t pid = fork();
     if (pid < 0) {
         log_error("cannot fork: %s", strerror(errno));
         close(fds[0]);
         close(fds[1]);
-        return EXIT_REMAP_FAILED;
+        return EXIT_SOFTWARE;
     }
     if (pid == 0) {
         close(fds[0]);
@@ -227,7 +227,7 @@ static int prepare_in_child(const struct mml_settings *s, const struct requests 
         ;
     if (!got) {
         log_error("the preparation process died before it reported");
-        return EXIT_REMAP_FAILED;
+        return EXIT_SOFTWARE;
     }
     return out->rc;
 }

@@ -19,7 +19,9 @@
 
 #include "config.h"
 #include "drop.h"
+#include "exitcodes.h"
 #include "log.h"
+#include "procutil.h"
 #include "pamsession.h"
 #include "ptyrelay.h"
 
@@ -70,22 +72,14 @@ static void exec_job(const struct session_spec *spec, char *const argv[], bool o
     }
     pid_t session = getppid();
     if (drop_to_user(spec->uid, spec->gid) != 0)
-        _exit(EXIT_DROP_FAILED);
+        _exit(EXIT_SOFTWARE);
     /* If init has to SIGKILL the session process (grace period over), the job goes with it.
      * Set after the uid change, which would clear it. */
     if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != session)
-        _exit(EXIT_DROP_FAILED);
+        _exit(EXIT_SOFTWARE);
     if (access(".", X_OK) != 0 && chdir(spec->home) != 0)
         log_debug("cannot change to %s: %s", spec->home, strerror(errno));
-    for (int sig = 1; sig < NSIG; sig++)
-        signal(sig, SIG_DFL);
-    sigset_t none;
-    sigemptyset(&none);
-    sigprocmask(SIG_SETMASK, &none, NULL);
-    execvp(argv[0], argv);
-    int err = errno;
-    log_error("cannot run '%s': %s", argv[0], strerror(err));
-    _exit(err == ENOENT || err == ENOTDIR ? EXIT_NOTFOUND : EXIT_NOEXEC);
+    exec_with_default_signals(argv, NULL, true);
 }
 
 /* ---- the session process's side ---- */
@@ -118,7 +112,7 @@ static void reap(struct session *ss)
         if (pid != ss->child)
             continue;
         ss->exited = true;
-        ss->status = WIFSIGNALED(wstatus) ? 128 + WTERMSIG(wstatus) : WEXITSTATUS(wstatus);
+        ss->status = wait_status_code(wstatus);
     }
 }
 
@@ -182,7 +176,7 @@ static pid_t start_job(struct session *ss, const struct session_spec *spec, char
 
 void session_run(const struct session_spec *spec, char *const argv[])
 {
-    struct session ss = {.child = -1, .status = EXIT_DROP_FAILED, .sigfd = -1};
+    struct session ss = {.child = -1, .status = EXIT_SOFTWARE, .sigfd = -1};
     set_user_env(spec);
     const char *tty = isatty(STDIN_FILENO) ? ttyname(STDIN_FILENO) : NULL;
     struct pam_session ps;

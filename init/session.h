@@ -5,7 +5,6 @@
 #include <sys/types.h>
 
 /* Exit code when the identity change or its proof fails (EX_SOFTWARE of sysexits.h). */
-enum { EXIT_DROP_FAILED = 70 };
 
 struct session_spec {
     uid_t uid;

@@ -10,23 +10,17 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "procutil.h"
 
 static void exec_helper(char *const argv[])
 {
-    /* init blocks every signal; a helper gets the defaults a shell would give it. */
-    for (int sig = 1; sig < NSIG; sig++)
-        signal(sig, SIG_DFL);
-    sigset_t none;
-    sigemptyset(&none);
-    sigprocmask(SIG_SETMASK, &none, NULL);
     int fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
     if (fd >= 0) {
         dup2(fd, STDIN_FILENO);
         close(fd);
     }
-    execv(argv[0], argv);
-    log_error("cannot run %s: %s", argv[0], strerror(errno));
-    _exit(errno == ENOENT ? 127 : 126);
+    /* init blocks every signal; a helper gets the defaults a shell would give it. */
+    exec_with_default_signals(argv, NULL, false);
 }
 
 bool spawn_wait(char *const argv[], char *why, size_t whylen)
@@ -47,9 +41,6 @@ bool spawn_wait(char *const argv[], char *why, size_t whylen)
     }
     if (WIFEXITED(wstatus) && WEXITSTATUS(wstatus) == 0)
         return true;
-    if (WIFSIGNALED(wstatus))
-        snprintf(why, whylen, "killed by signal SIG%s", sigabbrev_np(WTERMSIG(wstatus)));
-    else
-        snprintf(why, whylen, "exit code %d", WEXITSTATUS(wstatus));
+    wait_status_describe(wstatus, why, whylen);
     return false;
 }

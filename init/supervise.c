@@ -14,6 +14,7 @@
 
 #include "config.h"
 #include "log.h"
+#include "procutil.h"
 #include "tty.h"
 
 enum sup_state {
@@ -50,7 +51,7 @@ void supervise_block_signals(void)
     sigdelset(&all_signals, SIGSYS);
     if (sigprocmask(SIG_BLOCK, &all_signals, &original_mask) != 0) {
         log_error("cannot block signals: %s", strerror(errno));
-        exit(70);
+        exit(EXIT_SOFTWARE);
     }
 }
 
@@ -116,13 +117,7 @@ static void exec_child(char *const argv[], const struct supervise_opts *opts)
     }
     if (opts->plan)
         priv_enter(opts->plan, argv); /* returns only when no drop is needed */
-    for (int sig = 1; sig < NSIG; sig++)
-        signal(sig, SIG_DFL);
-    sigprocmask(SIG_SETMASK, &original_mask, NULL);
-    execvp(argv[0], argv);
-    int err = errno;
-    log_error("cannot run '%s': %s", argv[0], strerror(err));
-    _exit(err == ENOENT || err == ENOTDIR ? EXIT_NOTFOUND : EXIT_NOEXEC);
+    exec_with_default_signals(argv, &original_mask, true);
 }
 
 /* ---- signals to others ---- */
@@ -176,18 +171,9 @@ static void begin_stop(struct supervisor *sv, int sig)
     set_deadline(sv);
 }
 
-static int status_code(int wstatus)
-{
-    if (WIFEXITED(wstatus))
-        return WEXITSTATUS(wstatus);
-    if (WIFSIGNALED(wstatus))
-        return 128 + WTERMSIG(wstatus);
-    return 1;
-}
-
 static void job_ended(struct supervisor *sv, int wstatus)
 {
-    sv->status = status_code(wstatus);
+    sv->status = wait_status_code(wstatus);
     if (WIFSIGNALED(wstatus))
         log_info("job (pid %d) killed by signal %s: exit %d", (int)sv->child,
                  sigabbrev_np(WTERMSIG(wstatus)), sv->status);
@@ -260,7 +246,7 @@ struct job_result supervise_run(char *const argv[], const struct supervise_opts 
     sv.child = fork();
     if (sv.child < 0) {
         log_error("cannot fork: %s", strerror(errno));
-        return (struct job_result){.status = 70};
+        return (struct job_result){.status = EXIT_SOFTWARE};
     }
     if (sv.child == 0)
         exec_child(argv, opts);

@@ -7,6 +7,7 @@
 #include <stdio.h>
 
 #include "envparse.h"
+#include "exitcodes.h"
 #include "log.h"
 
 #define MML_DEFAULT_CONFIG "/etc/mmlspark/mmlspark.conf"
@@ -57,15 +58,6 @@ struct mml_settings {
     enum setting_origin origin[SET_COUNT];
 };
 
-/* Exit codes of DESIGN.md, shared by every program; EXIT_EULA_DECLINED: the EULA was declined
- * (ACCEPT_EULA=no, or "Decline" on the page). */
-enum {
-    EXIT_EULA_DECLINED = 3,
-    EXIT_USAGE = 64,
-    EXIT_CONFIG = 78,
-    EXIT_NOEXEC = 126,
-    EXIT_NOTFOUND = 127
-};
 
 void settings_init(struct mml_settings *s);
 void settings_free(struct mml_settings *s);

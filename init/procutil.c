@@ -1,0 +1,44 @@
+/* procutil.c - the steps every child of init takes before exec, and one decoder of wait statuses. */
+#include "procutil.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "exitcodes.h"
+#include "log.h"
+
+void exec_with_default_signals(char *const argv[], const sigset_t *mask, bool search_path)
+{
+    for (int sig = 1; sig < NSIG; sig++)
+        signal(sig, SIG_DFL);
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, mask ? mask : &none, NULL);
+    if (search_path)
+        execvp(argv[0], argv);
+    else
+        execv(argv[0], argv);
+    int err = errno;
+    log_error("cannot run '%s': %s", argv[0], strerror(err));
+    _exit(err == ENOENT || err == ENOTDIR ? EXIT_NOTFOUND : EXIT_NOEXEC);
+}
+
+int wait_status_code(int wstatus)
+{
+    if (WIFEXITED(wstatus))
+        return WEXITSTATUS(wstatus);
+    if (WIFSIGNALED(wstatus))
+        return 128 + WTERMSIG(wstatus);
+    return 1;
+}
+
+void wait_status_describe(int wstatus, char *buf, size_t len)
+{
+    if (WIFSIGNALED(wstatus))
+        snprintf(buf, len, "killed by signal SIG%s", sigabbrev_np(WTERMSIG(wstatus)));
+    else
+        snprintf(buf, len, "exit code %d", wait_status_code(wstatus));
+}

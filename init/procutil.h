@@ -1,0 +1,21 @@
+/* procutil.h - the steps every child of init takes before exec, and one decoder of wait statuses. */
+#ifndef MML_PROCUTIL_H
+#define MML_PROCUTIL_H
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+/* Sets every signal's disposition to its default and the signal mask to *mask (NULL: none
+ * blocked), then runs argv (a PATH search when search_path). Does not return: on failure one error
+ * line and _exit(EXIT_NOTFOUND) or _exit(EXIT_NOEXEC). */
+void exec_with_default_signals(char *const argv[], const sigset_t *mask, bool search_path)
+    __attribute__((noreturn));
+
+/* The exit code a shell would report for a waitpid() status: the code, or 128+n for signal n. */
+int wait_status_code(int wstatus);
+
+/* "exit code N" or "killed by signal SIGNAME", for log lines. */
+void wait_status_describe(int wstatus, char *buf, size_t len);
+
+#endif
