@@ -151,7 +151,8 @@ static int prepare(const struct mml_settings *s, const struct requests *rq, stru
     struct priv_plan *plan = &out->plan;
     if (geteuid() != 0)
         return prepare_unprivileged(s, rq, out);
-    bool asked = rq->uid_set || rq->gid_set || rq->umask_set || hooks_count(s->hooks_dir) > 0;
+    /* NB_UMASK alone is no reason to drop: PID 1 set it, and a root job keeps it. */
+    bool asked = rq->uid_set || rq->gid_set || hooks_count(s->hooks_dir) > 0;
     if (!asked) {
         plan->job_is_root = true; /* --user root: the seed's promise */
         return 0;
@@ -197,7 +198,7 @@ static bool read_all(int fd, void *buf, size_t len)
     return true;
 }
 
-/* The passwd lookups, usermod, the ownership walk and the hooks run in a child: none of their
+/* The passwd lookups and edits, the ownership walk and the hooks run in a child: none of their
  * memory (NSS, nftw, scandir) stays in long-lived PID 1, which only keeps the small plan. */
 static int prepare_in_child(const struct mml_settings *s, const struct requests *rq,
                             struct prep_result *out)

@@ -27,7 +27,7 @@ cc -O2 -o "$work/ptydrive" "$top/bench/pty/ptydrive.c" -lutil
 mkdir -m 755 "$work/pam" && install -m 644 "$top/image/pam.d/mmlspark" "$work/pam/mmlspark"
 
 job="head -c $bytes /dev/zero"
-initenv=(env NB_USER=$user NB_UMASK=022 MMLSPARK_PAM_CONFDIR="$work/pam" ACCEPT_EULA=yes
+initenv=(env NB_USER=$user NB_UID="$(id -u $user)" MMLSPARK_PAM_CONFDIR="$work/pam" ACCEPT_EULA=yes
          MMLSPARK_LOG=warn MMLSPARK_HOOKS_DIR="$work/none")
 run_variant() {
   case $1 in

@@ -118,7 +118,7 @@ def hook(name, body, mode=0o755):
 def test_drop_runs_job_as_notebook_user_without_capabilities():
     r = run_init(["sh", "-c", "cat /proc/self/status; " + PY +
                   " -c 'import os; os.setuid(0)' 2>&1; echo setuid-exit=$?; umask"],
-                 init_env(NB_UMASK="027"))
+                 init_env(NB_UID="1500", NB_UMASK="027"))
     check(r.returncode == 0, "init exits 0", r.stdout, r.stderr)
     st = status_fields(r.stdout)
     u = pwd.getpwnam(USER)
@@ -135,7 +135,7 @@ def test_drop_runs_job_as_notebook_user_without_capabilities():
 
 def test_drop_sets_user_environment_and_keeps_path():
     r = run_init(["sh", "-c", 'echo "$HOME|$USER|$LOGNAME|$SHELL|$PATH|$MMLSPARK_PAM_TEST|'
-                  '${MMLSPARK_PAM_CONFDIR-unset}"'], init_env(NB_UMASK="022"))
+                  '${MMLSPARK_PAM_CONFDIR-unset}"'], init_env(NB_UID="1500"))
     check(r.returncode == 0, "init exits 0", r.stderr)
     want = f"{T}/home/{USER}|{USER}|{USER}|/bin/bash|{PATH}|from-pam|unset"
     check(r.stdout.strip() == want, "HOME USER LOGNAME SHELL set, PATH kept, PAM env merged",
@@ -143,7 +143,7 @@ def test_drop_sets_user_environment_and_keeps_path():
 
 
 def test_pam_session_opens_before_job_and_closes_after():
-    r = run_init(["sh", "-c", f"cat {T}/markers"], init_env(NB_UMASK="022"))
+    r = run_init(["sh", "-c", f"cat {T}/markers"], init_env(NB_UID="1500"))
     check(r.returncode == 0, "init exits 0", r.stderr)
     check(r.stdout.split("\n")[:-1] == [f"open_session {USER}"], "session open while the job runs",
           r.stdout)
@@ -152,11 +152,11 @@ def test_pam_session_opens_before_job_and_closes_after():
 
 
 def test_job_exit_status_passes_through_session():
-    r = run_init(["sh", "-c", "exit 5"], init_env(NB_UMASK="022"))
+    r = run_init(["sh", "-c", "exit 5"], init_env(NB_UID="1500"))
     check(r.returncode == 5, "exit code 5", r.returncode, r.stderr)
-    r = run_init(["sh", "-c", "kill -KILL $$"], init_env(NB_UMASK="022"))
+    r = run_init(["sh", "-c", "kill -KILL $$"], init_env(NB_UID="1500"))
     check(r.returncode == 137, "killed by signal 9 gives 137", r.returncode, r.stderr)
-    r = run_init(["no-such-command-here"], init_env(NB_UMASK="022"))
+    r = run_init(["no-such-command-here"], init_env(NB_UID="1500"))
     check(r.returncode == 127, "a missing command gives 127", r.returncode, r.stderr)
 
 
@@ -164,7 +164,7 @@ def test_sigterm_reaches_dropped_job_and_session_closes():
     p = subprocess.Popen([INIT, "--", "sh", "-c",
                           'trap "echo got-term; exit 7" TERM; echo ready; '
                           'while :; do sleep 0.1; done'],
-                         env=init_env(NB_UMASK="022"), stdout=subprocess.PIPE,
+                         env=init_env(NB_UID="1500"), stdout=subprocess.PIPE,
                          stderr=subprocess.PIPE, text=True)
     check(p.stdout.readline().strip() == "ready", "job started")
     p.send_signal(signal.SIGTERM)
@@ -244,7 +244,7 @@ def test_bad_requests_exit_64_with_one_line():
     cases = [dict(NB_UID="abc"), dict(NB_UID="0"), dict(NB_UID="-1"),
              dict(NB_UID="2147483647"), dict(NB_UID="12 "), dict(NB_GID="x"),
              dict(NB_UMASK="0999"), dict(NB_UMASK="abc"),
-             dict(NB_USER="nosuchuser", NB_UMASK="022")]
+             dict(NB_USER="nosuchuser", NB_UID="1500")]
     for c in cases:
         r = run_init(["true"], init_env(**c))
         lines = [l for l in r.stderr.split("\n") if ": error: " in l or ": warn: " in l]
@@ -256,7 +256,7 @@ def test_bad_requests_exit_64_with_one_line():
 
 def test_pam_failure_exits_77():
     write_pam_stack("pam", "session requisite pam_deny.so")
-    r = run_init(["sh", "-c", "echo job-ran"], init_env(NB_UMASK="022"))
+    r = run_init(["sh", "-c", "echo job-ran"], init_env(NB_UID="1500"))
     check(r.returncode == 77, "exit 77", r.returncode, r.stderr)
     check("job-ran" not in r.stdout and "pam_open_session" in r.stderr, "one clear line, no job",
           r.stdout, r.stderr)
@@ -264,7 +264,7 @@ def test_pam_failure_exits_77():
 
 def test_unsafe_pam_confdir_is_refused():
     os.chmod(f"{T}/pam", 0o777)
-    r = run_init(["true"], init_env(NB_UMASK="022"))
+    r = run_init(["true"], init_env(NB_UID="1500"))
     check(r.returncode == 64 and "MMLSPARK_PAM_CONFDIR" in r.stderr, "refused with 64",
           r.returncode, r.stderr)
 
@@ -274,7 +274,7 @@ def test_shipped_pam_service_opens_session():
     os.makedirs(d, mode=0o755)
     with open(f"{SRC}/image/pam.d/mmlspark") as f:
         write(f"{d}/mmlspark", f.read())
-    r = run_init(["id", "-un"], init_env(NB_UMASK="022", MMLSPARK_PAM_CONFDIR=d))
+    r = run_init(["id", "-un"], init_env(NB_UID="1500", MMLSPARK_PAM_CONFDIR=d))
     check(r.returncode == 0 and r.stdout.strip() == USER, "image's service file works",
           r.stdout, r.stderr)
 
@@ -318,7 +318,7 @@ def test_session_killed_takes_job_with_it():
     # Without PDEATHSIG the job would outlive the session process by a second grace period.
     p = subprocess.Popen([INIT, "--grace", "3", "--", "sh", "-c",
                           'trap "" TERM; echo ready; while :; do sleep 0.1; done'],
-                         env=init_env(NB_UMASK="022"), stdout=subprocess.PIPE,
+                         env=init_env(NB_UID="1500"), stdout=subprocess.PIPE,
                          stderr=subprocess.PIPE, text=True)
     check(p.stdout.readline().strip() == "ready", "job started")
     start = time.time()
@@ -409,20 +409,20 @@ class Pty:
 
 def test_pty_relay_passes_ctrl_c_and_exit_status():
     p = Pty(["sh", "-c", 'trap "echo caught-int; exit 42" INT; echo READY; '
-             "while :; do sleep 0.1; done"], init_env(NB_UMASK="022"))
+             "while :; do sleep 0.1; done"], init_env(NB_UID="1500"))
     p.read_until(b"READY")
     check(not (p.lflag() & (termios.ICANON | termios.ECHO)), "outer terminal is raw")
     p.send(b"\x03")
     check(p.wait() == 42 and b"caught-int" in p.out, "Ctrl+C reached the job, 42 passed on",
           p.status, p.out)
-    p = Pty(["sh", "-c", "echo READY; exec sleep 100"], init_env(NB_UMASK="022"))
+    p = Pty(["sh", "-c", "echo READY; exec sleep 100"], init_env(NB_UID="1500"))
     p.read_until(b"READY")
     p.send(b"\x03")
     check(p.wait() == 130, "an untrapped Ctrl+C gives 130", p.status, p.out)
 
 
 def test_pty_relay_passes_eof():
-    p = Pty(["sh", "-c", "echo READY; cat; echo cat-done"], init_env(NB_UMASK="022"))
+    p = Pty(["sh", "-c", "echo READY; cat; echo cat-done"], init_env(NB_UID="1500"))
     p.read_until(b"READY")
     p.send(b"hello\r")
     p.read_until(b"hello\r\nhello")
@@ -432,13 +432,13 @@ def test_pty_relay_passes_eof():
 
 def test_pty_relay_ends_when_job_leaves_a_writer_behind():
     p = Pty(["sh", "-c", "yes > /dev/tty & echo started; sleep 0.2; exit 3"],
-            init_env(NB_UMASK="022", MMLSPARK_LOG="warn"))
+            init_env(NB_UID="1500", MMLSPARK_LOG="warn"))
     check(p.wait() == 3, "the job's exit ends the relay despite a writer on the pty", p.status)
 
 
 def test_pty_relay_follows_window_size():
     p = Pty(["sh", "-c", 'stty size; echo READY; while [ "$(stty size)" = "30 100" ]; '
-             "do sleep 0.05; done; echo now $(stty size)"], init_env(NB_UMASK="022"))
+             "do sleep 0.05; done; echo now $(stty size)"], init_env(NB_UID="1500"))
     p.read_until(b"READY")
     check(b"30 100" in p.out, "initial size copied", p.out)
     p.set_size(45, 132)
@@ -447,7 +447,7 @@ def test_pty_relay_follows_window_size():
 
 
 def test_pty_relay_restores_terminal_after_child_killed():
-    p = Pty(["sh", "-c", "echo PID=$$ END; exec sleep 100"], init_env(NB_UMASK="022"))
+    p = Pty(["sh", "-c", "echo PID=$$ END; exec sleep 100"], init_env(NB_UID="1500"))
     out = p.read_until(b" END")
     pid = int(re.search(rb"PID=(\d+) END", out).group(1))
     check(not (p.lflag() & termios.ICANON), "outer terminal is raw while the job runs", out)
@@ -482,7 +482,7 @@ print("inner", os.ttyname(0), "outer", os.environ["OUTER_TTY"])
 def test_pty_relay_blocks_tiocsti_into_outer_tty():
     write(f"{T}/tiocsti.py", TIOCSTI_JOB)
     # Even with the outer terminal open to everyone, it is not the job's controlling terminal.
-    p = Pty([PY, f"{T}/tiocsti.py"], init_env(NB_UMASK="022"), outer_mode=0o666)
+    p = Pty([PY, f"{T}/tiocsti.py"], init_env(NB_UID="1500"), outer_mode=0o666)
     check(p.wait() == 0, "job exit 0", p.status, p.out)
     check(b"INJECTED" not in p.out, "no TIOCSTI reached a terminal but the job's own", p.out)
     check(f"tiocsti {p.outer_name} refused".encode() in p.out, "TIOCSTI on the outer tty refused",
