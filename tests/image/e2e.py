@@ -894,6 +894,53 @@ def docker_stop_at_any_moment_exits_cleanly(ctx):
     print("    " + "; ".join(times))
 
 
+@test
+def nb_uid_leaves_the_owners_of_a_volume_under_the_home_alone(ctx):
+    """--user root -e NB_UID=1001 -v DIR:/home/mmlspark/work: Jupyter starts, the notebook user
+    is 1001, and the host's DIR and DIR/f keep their owner 1000 (mounted volumes are never
+    re-owned)."""
+    files = new_dir("nbuid-home")
+    with open(os.path.join(files, "f"), "w") as f:
+        f.write("host file\n")
+    for path in (files, os.path.join(files, "f")):
+        os.chown(path, 1000, 1000)
+    token = "e2e-nbuid-home-token"
+    name, port = start_detached("nbuid-home", "--user", "root", "-e", "NB_UID=1001",
+                                "-e", "ACCEPT_EULA=y", "-e", "JUPYTER_TOKEN=" + token,
+                                "-v", "%s:/home/mmlspark/work" % files)
+    ctx["containers"] = [name]
+    jupyter_answers(port)
+    rc, out = docker("exec", name, "id", "-u", "mmlspark", timeout=20)
+    check(rc == 0 and out.strip() == "1001", "the notebook user is %r, expected 1001" % out)
+    for path in (files, os.path.join(files, "f")):
+        st = os.stat(path)
+        check((st.st_uid, st.st_gid) == (1000, 1000), "host's %s is now owned by %d:%d, "
+              "expected 1000:1000" % (path, st.st_uid, st.st_gid))
+
+
+@test
+def nb_uid_leaves_the_owners_of_a_volume_at_notebooks_alone(ctx):
+    """--user root -e NB_UID=1002 -v DIR:/notebooks: the job runs as 1002 in /notebooks, and the
+    host's DIR and DIR/g keep their owner 1000."""
+    files = new_dir("nbuid-notebooks")
+    os.chmod(files, 0o755)
+    with open(os.path.join(files, "g"), "w") as f:
+        f.write("host file\n")
+    for path in (files, os.path.join(files, "g")):
+        os.chown(path, 1000, 1000)
+    rc, out = docker("run", "--rm", "--user", "root", "-e", "NB_UID=1002",
+                     "-v", "%s:/notebooks" % files, image,
+                     "bash", "-c", "id -u; pwd; cat g", timeout=60)
+    ctx["output"] = out
+    check(rc == 0, "exit %d: %s" % (rc, out))
+    check(re.search(r"^1002\n/notebooks\nhost file$", out, re.M) is not None,
+          "the job did not run as 1002 in /notebooks: %s" % out)
+    for path in (files, os.path.join(files, "g")):
+        st = os.stat(path)
+        check((st.st_uid, st.st_gid) == (1000, 1000), "host's %s is now owned by %d:%d, "
+              "expected 1000:1000" % (path, st.st_uid, st.st_gid))
+
+
 # ------------------------------------------------------------------------------------- runner
 def cleanup():
     for name in made_containers:

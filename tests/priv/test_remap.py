@@ -113,10 +113,10 @@ def test_remap_leaves_volumes_under_home_and_at_notebook_dir_alone():
 
 
 def test_remap_edits_passwd_and_group_atomically():
-    before, names_before = etc_state()
     os.chmod("/etc/group", 0o640)  # an unusual mode and owner must survive the rewrite
     os.chown("/etc/group", 0, 42)
     before, names_before = etc_state()
+    inodes = {f: os.stat("/etc/" + f).st_ino for f in ("passwd", "group")}
     r = p.run_init(["id", "-u"], remap_env())
     p.check(r.returncode == 0 and r.stdout.strip() == "4321", "init exits 0, job is 4321",
             r.stdout, r.stderr)
@@ -126,6 +126,9 @@ def test_remap_edits_passwd_and_group_atomically():
     for f in before:
         p.check(before[f][:3] == after[f][:3], f"/etc/{f} keeps mode and owner", before[f][:3],
                 after[f][:3])
+    for f in inodes:
+        p.check(os.stat("/etc/" + f).st_ino != inodes[f], f"/etc/{f} replaced whole (rename), "
+                "not rewritten in place")
     for f in ("passwd", "shadow"):
         p.check(lines_without(before[f][3], USER) == lines_without(after[f][3], USER),
                 f"the other lines of /etc/{f} are unchanged")
