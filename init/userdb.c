@@ -426,7 +426,7 @@ struct inode_key {
 struct walk {
     uid_t old_uid, uid;
     gid_t old_gid, gid;
-    struct inode_key *mounts; /* from /proc/self/mountinfo: for kernels without statx's mount info */
+    struct inode_key *mounts; /* from /proc/self/mountinfo, for kernels without statx mount info */
     size_t n_mounts;
     bool depth_warned;
     size_t path_len;
