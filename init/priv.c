@@ -130,6 +130,11 @@ static int remap(const struct mml_settings *s, const struct requests *rq, struct
         log_error("user %s is gone after the uid/gid change", old.name);
         return EXIT_SOFTWARE;
     }
+    if ((rq->uid_set && u->uid != rq->uid) || (rq->gid_set && u->gid != rq->gid)) {
+        log_error("user %s has uid %u and gid %u after the change, not the asked NB_UID/NB_GID",
+                  old.name, (unsigned)u->uid, (unsigned)u->gid);
+        return EXIT_SOFTWARE;
+    }
     userdb_chown_tree(u->home, old.uid, old.gid, u->uid, u->gid);
     userdb_chown_tree(s->notebook_dir, old.uid, old.gid, u->uid, u->gid);
     return 0;

@@ -351,11 +351,17 @@ static int plan_edits(struct dbfile *pw, struct dbfile *gr, struct dbfile *gs,
     if (set_gid && gid != u->gid) {
         const char *own = db_find(gr, 0, u->name, -1);
         long long own_gid = own ? field_id(own, strcspn(own, "\n"), 2) : -1;
-        if (db_find(gr, 2, NULL, gid) == NULL && own_gid >= 0) {
+        bool taken = db_find(gr, 2, NULL, gid) != NULL;
+        if (!taken && own && own_gid < 0) {
+            log_error("cannot renumber the notebook user: the line of group '%s' in %s has no "
+                      "numeric group id",
+                      u->name, gr->path);
+            return -1;
+        } else if (!taken && own) {
             struct line_edit ge = {u->name, -1, 2, gid};
             oom |= !db_rewrite(gr, &ge, 1);
             pw_edits[n_pw++] = (struct line_edit){NULL, own_gid, 3, gid}; /* as groupmod */
-        } else if (db_find(gr, 2, NULL, gid) == NULL) {
+        } else if (!taken) {
             char line[128];
             oom |= !db_rewrite(gr, NULL, 0);
             snprintf(line, sizeof(line), "%s:x:%u:\n", u->name, (unsigned)gid);
