@@ -36,6 +36,11 @@ vg init_print_config 0 $init --config "$tmp/good.conf" --print-config
 vg init_bad_config 78 $init --config "$tmp/bad.conf" -- true
 vg init_not_found 127 $init -- no-such-command
 vg init_stragglers 0 $init -g 1 -- sh -c 'sleep 5 & exit 0'
+# The drop path: root -> PAM session (pam_limits, pam_unix) -> the job as `nobody` (valgrind follows
+# the forked session process too).
+mkdir -m 755 "$tmp/pam" && install -m 644 image/pam.d/mmlspark "$tmp/pam/mmlspark"
+NB_USER=nobody NB_UID="$(id -u nobody)" MMLSPARK_PAM_CONFDIR="$tmp/pam" \
+  vg init_drops_root_with_a_pam_session 0 $init -- id -u
 vg env_prints 0 $b/spark-env/mmlspark-env
 if [ -x $b/eula/mmlspark-eula ]; then
   port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
