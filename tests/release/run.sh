@@ -180,8 +180,8 @@ for change in untracked modified; do
   rc=0
   out=$("$dirty/tools/release.sh" --dry-run 2>&1) || rc=$?
   [ "$rc" = 65 ] && [ "$(wc -l <<<"$out")" = 1 ] && grep -q "uncommitted or untracked" <<<"$out" &&
-    pass "release_sh_refuses_a_tree_with_a_${change}_file" "exit 65: $out" ||
-    fail "release_sh_refuses_a_tree_with_a_${change}_file" "exit $rc, expected 65 and one line: $out"
+    pass "release_sh_refuses_dirty_tree_${change}_file" "exit 65: $out" ||
+    fail "release_sh_refuses_dirty_tree_${change}_file" "exit $rc, expected 65 and one line: $out"
 done
 out=$("$dirty/tools/release.sh" --dry-run --allow-dirty 2>/dev/null)
 drev=$(git -C "$dirty" rev-parse HEAD)-dirty
