@@ -151,7 +151,7 @@ write_notes() {
   fi
   mkdir -p "$(dirname "$notes")"
   {
-    echo "# ${tags[0]##*/}"
+    echo "# $repo $version"
     echo
     echo "- tags: ${tags[*]}"
     echo "- version: $version"

@@ -252,7 +252,7 @@ dA=$(registry_digest "$A")
 
 # The notes carry the released image's own manifest, byte for byte, with its version and revision.
 manifest=$(docker run --rm --entrypoint cat "$pub:$A" /usr/share/mmlspark/manifest.txt 2>/dev/null)
-in_notes=$(sed -n '/^## Installed versions/,$p' "$notes" 2>/dev/null | sed '1,3d;$d')
+in_notes=$(awk '/^## Installed versions/ {h = 1; next} h && /^```/ {if (b) exit; b = 1; next} b' "$notes" 2>/dev/null)
 [ -n "$manifest" ] && [ "$in_notes" = "$manifest" ] && grep -qx -- "- version: $A" "$notes" &&
   grep -qx -- "- revision: $(label "$pub:$A" revision)" "$notes" &&
   pass release_notes_include_the_images_manifest "$(wc -l <<<"$manifest") lines, artifacts/release/notes-$A.md" ||
