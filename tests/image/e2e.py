@@ -981,12 +981,12 @@ def main():
             skipped.append(fn.__name__)
         print("%s: %s (%.1f s)%s" % (outcome, fn.__name__, time.monotonic() - t0,
                                      ": " + why if why else ""), flush=True)
-    print("%d passed, %d failed" % (results["pass"], results["fail"])
-          + (", %d skipped" % results["skip"] if results["skip"] else ""))
     if skipped:
         # A skipped test proved nothing; in CI (which installs everything) the run is not a pass.
         print("%s: %d skipped: %s" % ("FAIL (CI=true)" if IN_CI else "not run", len(skipped),
                                       ", ".join(skipped)))
+    print("%d passed, %d failed" % (results["pass"], results["fail"])
+          + (", %d skipped" % results["skip"] if results["skip"] else ""))
     return 1 if results["fail"] or (skipped and IN_CI) else 0
 
 
