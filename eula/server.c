@@ -300,7 +300,8 @@ static struct MHD_Response *make_reply(const char *body, size_t len, const char 
               MHD_add_response_header(r, "Referrer-Policy", "same-origin") == MHD_YES &&
               MHD_add_response_header(r, "Content-Security-Policy", csp) == MHD_YES;
     /* same-origin, not no-referrer: under no-referrer a browser posts the form with
-     * "Origin: null" (Fetch, "append a request Origin header"), which from_another_origin refuses. */
+     * "Origin: null" (Fetch, "append a request Origin header"), which from_another_origin
+     * refuses. */
     if (ok && allow)
         ok = MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, allow) == MHD_YES;
     /* After the choice the server exits: tell the browser not to reuse the connection. */

@@ -524,7 +524,8 @@ def notebook_kernel_has_spark_with_the_package_and_writes_to_the_volume(ctx):
     with open(os.path.join(files, "out.csv", parts[0])) as f:
         check(f.read().splitlines()[:2] == ["n,square", "0,0"], "unexpected CSV content")
     st = os.stat(os.path.join(files, "out.csv", parts[0]))
-    check(st.st_uid == 1000, "the CSV on the host is owned by uid %d, not the user's 1000" % st.st_uid)
+    check(st.st_uid == 1000,
+          "the CSV on the host is owned by uid %d, not the user's 1000" % st.st_uid)
 
 
 @test
