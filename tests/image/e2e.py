@@ -222,8 +222,14 @@ def eula_page_then_accept_starts_jupyter(ctx):
     check("<form" in body, "the EULA page has no form: %r" % body[:300])
     nonce = re.search(r'name="nonce" value="([0-9a-f]+)"', body)
     check(nonce, "no nonce in the EULA page's accept form")
+    form = {"Content-Type": "application/x-www-form-urlencoded"}
+    # Another site's page posting the form (right nonce) is refused; the page's own origin, as
+    # the browser names it through Docker's port mapping (the host's port), is not.
     status, _ = http_req(port, "/accept", "POST", "nonce=" + nonce.group(1),
-                     {"Content-Type": "application/x-www-form-urlencoded"})
+                         dict(form, Origin="http://evil.example"))
+    check(status == 403, "POST /accept from another Origin answered %s, not 403" % status)
+    status, _ = http_req(port, "/accept", "POST", "nonce=" + nonce.group(1),
+                         dict(form, Origin="http://127.0.0.1:%d" % port))
     check(status is not None and status < 400, "POST /accept answered %s" % status)
     jupyter_answers(port, 60)
     m = term.expect(TOKEN_URL.pattern, 30)
