@@ -126,7 +126,8 @@ created=$(date -u +%Y-%m-%dT%H:%M:%SZ)
 
 args=(--build-arg "VERSION=$version" --build-arg "REVISION=$revision" --build-arg "CREATED=$created")
 for k in "${keys[@]}"; do args+=(--build-arg "$k=${pin[$k]}"); done
-for t in "${tags[@]}"; do args+=(-t "$t"); done
+# Built under its first tag only; :latest is added once the image has passed the notes step.
+args+=(-t "${tags[0]}")
 
 run() {
   if [ "$dry" = 1 ]; then
@@ -181,6 +182,7 @@ if [ "$dry" = 1 ]; then
 else
   write_notes
 fi
+for t in "${tags[@]:1}"; do run docker tag "${tags[0]}" "$t"; done
 if [ "$push" = 1 ]; then
   for t in "${tags[@]}"; do run docker push "$t"; done
   if [ "$dry" = 0 ]; then
