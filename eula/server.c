@@ -1,5 +1,5 @@
 /* server.c - routes of the license page on libmicrohttpd; libmicrohttpd parses HTTP, we only
- * route, check the form nonce and record one choice. */
+ * route, check the form's origin and nonce and record one choice. */
 #include "server.h"
 
 #include <errno.h>
@@ -16,6 +16,7 @@
 #include "form.h"
 #include "log.h"
 #include "nonce.h"
+#include "origin.h"
 
 enum route { ROUTE_NONE, ROUTE_PAGE, ROUTE_HEALTH, ROUTE_ACCEPT, ROUTE_DECLINE };
 
@@ -55,7 +56,16 @@ struct post_req {
     char body[FORM_BODY_MAX];
 };
 
-enum fixed_id { F_PAGE, F_HEALTH, F_NOT_FOUND, F_METHOD_GET, F_METHOD_POST, F_MEDIA_TYPE, F_COUNT };
+enum fixed_id {
+    F_PAGE,
+    F_HEALTH,
+    F_NOT_FOUND,
+    F_METHOD_GET,
+    F_METHOD_POST,
+    F_MEDIA_TYPE,
+    F_FORBIDDEN,
+    F_COUNT
+};
 
 struct eula_server {
     struct MHD_Daemon *daemon;
@@ -105,6 +115,16 @@ static bool is_form_encoded(struct MHD_Connection *c)
         return false;
     char next = type[sizeof(form_type) - 1];
     return next == '\0' || next == ';' || next == ' ' || next == '\t';
+}
+
+/* A form posted by a page of another origin (a browser says so in Origin, or in Referer when it
+ * sends no Origin) is refused whatever its nonce: the nonce alone would be the only guard. */
+static bool from_another_origin(struct MHD_Connection *c)
+{
+    const char *origin = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_ORIGIN);
+    const char *referer = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_REFERER);
+    const char *host = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST);
+    return origin_check(origin, referer, host) == ORIGIN_FOREIGN;
 }
 
 /* RFC 9112 6.1: a request whose final transfer coding is not chunked has no knowable length;
@@ -175,12 +195,16 @@ static enum MHD_Result begin(struct eula_server *srv, struct MHD_Connection *c, 
         break;
     case ROUTE_ACCEPT:
     case ROUTE_DECLINE:
-        if (!post)
+        if (!post) {
             f = F_METHOD_POST;
-        else if (announced_too_large(c))
+        } else if (from_another_origin(c)) {
+            log_refusal(srv, "posted from another origin (Origin or Referer is not this page)");
+            f = F_FORBIDDEN;
+        } else if (announced_too_large(c)) {
             return send_reply(srv, c, MHD_HTTP_CONTENT_TOO_LARGE, R_TOO_LARGE);
-        else if (!is_form_encoded(c))
+        } else if (!is_form_encoded(c)) {
             f = F_MEDIA_TYPE;
+        }
         break;
     }
     if (f != F_COUNT) {
@@ -273,8 +297,11 @@ static struct MHD_Response *make_reply(const char *body, size_t len, const char 
               MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store") == MHD_YES &&
               MHD_add_response_header(r, "X-Content-Type-Options", "nosniff") == MHD_YES &&
               MHD_add_response_header(r, "X-Frame-Options", "DENY") == MHD_YES &&
-              MHD_add_response_header(r, "Referrer-Policy", "no-referrer") == MHD_YES &&
+              MHD_add_response_header(r, "Referrer-Policy", "same-origin") == MHD_YES &&
               MHD_add_response_header(r, "Content-Security-Policy", csp) == MHD_YES;
+    /* same-origin, not no-referrer: under no-referrer a browser posts the form with
+     * "Origin: null" (Fetch, "append a request Origin header"), which from_another_origin
+     * refuses. */
     if (ok && allow)
         ok = MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, allow) == MHD_YES;
     /* After the choice the server exits: tell the browser not to reuse the connection. */
@@ -357,6 +384,7 @@ struct eula_server *server_start(int listen_fd, bool dual_stack, const struct pa
         [F_METHOD_GET] = {KIND_FIXED, MHD_HTTP_METHOD_NOT_ALLOWED, R_METHOD_GET},
         [F_METHOD_POST] = {KIND_FIXED, MHD_HTTP_METHOD_NOT_ALLOWED, R_METHOD_POST},
         [F_MEDIA_TYPE] = {KIND_FIXED, MHD_HTTP_UNSUPPORTED_MEDIA_TYPE, R_MEDIA_TYPE},
+        [F_FORBIDDEN] = {KIND_FIXED, MHD_HTTP_FORBIDDEN, R_FORBIDDEN},
     };
     memcpy(srv->fixed, fixed, sizeof(fixed));
     if (make_replies(srv, page) != 0) {

@@ -2,13 +2,21 @@
 # tests/run.sh - every test layer, in order: unit + process (ctest, ASan/UBSan build, warnings
 # are errors), fuzz smoke, image end-to-end (real Docker engine; it also runs the browser test),
 # cluster, releases. A failing layer does not stop the others; the exit code says if any failed.
-# Usage: tests/run.sh [--no-image]      (as root; .ci/run installs what this needs)
+# First tests/setup.sh installs the missing Debian packages (saying which and why) and makes the
+# Docker engine usable; with everything there it only checks. With CI=true a skipped image test
+# fails its layer.
+# Usage: tests/run.sh [--no-image]      (as root, on Debian 12)
 set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
 run_image=1
 [ "${1:-}" = "--no-image" ] && run_image=0
 mkdir -p artifacts
+
+echo "== setup (tests/setup.sh)"
+setup_args=()
+[ "$run_image" = 1 ] || setup_args=(--no-docker)
+tests/setup.sh "${setup_args[@]}" || { echo "== setup failed: no test was run"; exit 1; }
 passed=0
 failed=0
 failed_names=""

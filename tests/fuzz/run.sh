@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # tests/fuzz/run.sh - builds the libFuzzer harnesses of mmlspark-eula with clang into their own
 # build dir and runs each for a bounded time; any crash, sanitizer report or hang fails.
-# Usage: tests/fuzz/run.sh [HARNESS...]   (default: form nonce htmlesc server)
+# Usage: tests/fuzz/run.sh [HARNESS...]   (default: form nonce htmlesc origin server)
 # Env: FUZZ_SECONDS (default 20) per harness; FUZZ_BUILD (default build-fuzz) build dir;
 #      FUZZ_JOBS (default 1) harnesses run at once.
 set -euo pipefail
@@ -11,7 +11,7 @@ out=${FUZZ_BUILD:-$top/build-fuzz}
 secs=${FUZZ_SECONDS:-20}
 jobs=${FUZZ_JOBS:-1}
 harnesses=("$@")
-[ ${#harnesses[@]} -gt 0 ] || harnesses=(form nonce htmlesc server)
+[ ${#harnesses[@]} -gt 0 ] || harnesses=(form nonce htmlesc origin server)
 mkdir -p "$out"
 
 cc=${CC_FUZZ:-clang}
@@ -21,8 +21,9 @@ cflags=(-g -O1 -std=gnu11 -D_GNU_SOURCE -fno-omit-frame-pointer
 declare -A srcs=(
   [form]="eula/form.c"
   [nonce]="eula/nonce.c"
+  [origin]="eula/origin.c"
   [htmlesc]="eula/htmlesc.c eula/page.c"
-  [server]="eula/server.c eula/listen.c eula/form.c eula/nonce.c eula/htmlesc.c eula/page.c lib/log.c"
+  [server]="eula/server.c eula/listen.c eula/form.c eula/nonce.c eula/origin.c eula/htmlesc.c eula/page.c lib/log.c"
 )
 for h in "${harnesses[@]}"; do
   [ -n "${srcs[$h]:-}" ] || { echo "unknown harness $h" >&2; exit 64; }

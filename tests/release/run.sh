@@ -13,6 +13,10 @@
 # Pruning: with CI=true the step runs the guide's `docker system prune -f`, which also removes
 # OTHER dangling images and stopped containers on this engine. Otherwise (a shared dev machine)
 # it removes only the test's own <none> image with `docker image rm ID`.
+# tools/release.sh refuses a tree with changes: with uncommitted changes here, the releases are made
+# from a committed snapshot of this tree (in a temporary git repository; the PASS line says so).
+# Release notes: the image must have /usr/share/mmlspark/manifest.txt, else the release (and this
+# test) FAILs.
 # Output: PASS/FAIL lines, then "N passed, N failed"; exit 1 if any failed. Logs: artifacts/release/.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -95,6 +99,14 @@ curl -fsS -o /dev/null "http://127.0.0.1:$port/v2/" 2>/dev/null ||
 pass registry_answers_v2 "127.0.0.1:$port"
 
 # --- helpers
+# DIR gets this tree as it is (uncommitted and ignored files too: image/ca is the build's), all
+# committed in a git repository of its own.
+snapshot() {
+  mkdir -p "$1"
+  tar -C "$top" --exclude=./.git --exclude='./build*' --exclude=./artifacts -cf - . | tar -C "$1" -xf - &&
+    git -C "$1" init -q && git -C "$1" add -A &&
+    git -C "$1" -c user.name=release-test -c user.email=release-test@localhost commit -qm snapshot
+}
 label() { docker image inspect --format "{{index .Config.Labels \"org.opencontainers.image.$2\"}}" "$1" 2>/dev/null; }
 image_id() { docker image inspect --format '{{.Id}}' "$1" 2>/dev/null; }
 # What a running container says its version is: the test marker of B and C, else mmlspark-init's.
@@ -146,8 +158,40 @@ done < <(grep -E '^[A-Z][A-Z0-9_]*=' "$top/versions.env")
 [ -z "$drift" ] && pass versions_env_matches_dockerfile_arg_defaults ||
   fail versions_env_matches_dockerfile_arg_defaults "Dockerfile has no 'ARG KEY=VALUE' equal to versions.env for:$drift"
 
+# --- where releases are made from: this tree when it is committed, else a committed snapshot
+src=$top
+src_note=""
+if [ -n "$(git -C "$top" status --porcelain --untracked-files=normal 2>/dev/null)" ]; then
+  src=$tmp/src
+  snapshot "$src" >"$art/snapshot.log" 2>&1 || fatal release_source_snapshot "see artifacts/release/snapshot.log"
+  src_note="; this tree has uncommitted changes: released from a committed snapshot of it"
+fi
+
+# --- tools/release.sh: a tree with changes is refused; --allow-dirty builds VERSION-dirty, never :latest
+dirty=$tmp/dirty
+snapshot "$dirty" >"$art/snapshot.log" 2>&1 || fatal release_dirty_snapshot "see artifacts/release/snapshot.log"
+for change in untracked modified; do
+  if [ "$change" = untracked ]; then
+    echo scratch >"$dirty/notes.txt"
+  else
+    rm "$dirty/notes.txt"
+    echo "a local edit" >>"$dirty/README.md"
+  fi
+  rc=0
+  out=$("$dirty/tools/release.sh" --dry-run 2>&1) || rc=$?
+  [ "$rc" = 65 ] && [ "$(wc -l <<<"$out")" = 1 ] && grep -q "uncommitted or untracked" <<<"$out" &&
+    pass "release_sh_refuses_dirty_tree_${change}_file" "exit 65: $out" ||
+    fail "release_sh_refuses_dirty_tree_${change}_file" "exit $rc, expected 65 and one line: $out"
+done
+out=$("$dirty/tools/release.sh" --dry-run --allow-dirty 2>/dev/null)
+drev=$(git -C "$dirty" rev-parse HEAD)-dirty
+grep -q -- "-t mmlspark/release:$A-dirty " <<<"$out" && ! grep -q -- ":latest" <<<"$out" &&
+  grep -q -- "--build-arg VERSION=$A-dirty " <<<"$out" && grep -q -- "--build-arg REVISION=$drev " <<<"$out" &&
+  pass release_sh_allow_dirty_builds_version_dirty_not_latest ":$A-dirty, revision ...-dirty, no :latest" ||
+  fail release_sh_allow_dirty_builds_version_dirty_not_latest "$out"
+
 # --- tools/release.sh: usage, tags for another Spark/SynapseML (dry run: no build)
-out=$("$top/tools/release.sh" --dry-run --pyspark 3.4.4 --mml-package com.microsoft.azure:synapseml_2.12:0.11.4 2>/dev/null)
+out=$("$src/tools/release.sh" --dry-run --pyspark 3.4.4 --mml-package com.microsoft.azure:synapseml_2.12:0.11.4 2>/dev/null)
 if grep -q -- "-t mmlspark/release:$A-spark3.4-synapseml0.11.4 " <<<"$out" && ! grep -q -- ":latest" <<<"$out" &&
    grep -q -- "--build-arg PYSPARK_VERSION=3.4.4 " <<<"$out"; then
   pass release_sh_override_tag_says_spark_and_synapseml ":$A-spark3.4-synapseml0.11.4, no :latest"
@@ -155,25 +199,31 @@ else
   fail release_sh_override_tag_says_spark_and_synapseml "$out"
 fi
 rc=0
-env -u MMLSPARK_REGISTRY "$top/tools/release.sh" --push >/dev/null 2>&1 || rc=$?
+env -u MMLSPARK_REGISTRY "$src/tools/release.sh" --push >/dev/null 2>&1 || rc=$?
 [ "$rc" = 64 ] && pass release_sh_push_without_registry_is_refused "exit 64" ||
   fail release_sh_push_without_registry_is_refused "exit $rc, expected 64"
 
 # --- version A: the real release command, pushed to the registry (publisher's name)
 t0=$SECONDS
 before=$(date -u +%s)
-if MMLSPARK_REGISTRY=localhost:$port "$top/tools/release.sh" --push >"$art/release-sh.log" 2>&1; then
-  pass release_sh_builds_and_pushes_version_and_latest "$((SECONDS - t0)) s, log: artifacts/release/release-sh.log"
+notes=$art/notes-$A.md
+rm -f "$notes"
+rc=0
+MMLSPARK_REGISTRY=localhost:$port "$src/tools/release.sh" --push --notes "$notes" >"$art/release-sh.log" 2>&1 || rc=$?
+if [ "$rc" = 0 ]; then
+  pass release_sh_builds_and_pushes_version_and_latest "$((SECONDS - t0)) s, log: artifacts/release/release-sh.log$src_note"
+elif [ "$rc" = 66 ]; then
+  fatal release_notes_include_the_images_manifest "tools/release.sh refused to publish: $(tail -1 "$art/release-sh.log")"
 else
   tail -20 "$art/release-sh.log" >&2
-  fatal release_sh_builds_and_pushes_version_and_latest "see artifacts/release/release-sh.log"
+  fatal release_sh_builds_and_pushes_version_and_latest "exit $rc, see artifacts/release/release-sh.log"
 fi
 after=$(date -u +%s)
 [ -n "$(image_id "$pub:$A")" ] && [ "$(image_id "$pub:$A")" = "$(image_id "$pub:latest")" ] &&
   pass release_sh_tags_version_and_latest_alike "$pub:$A = :latest" ||
   fail release_sh_tags_version_and_latest_alike "ids '$(image_id "$pub:$A")' vs '$(image_id "$pub:latest")'"
 
-head_rev=$(git -C "$top" rev-parse HEAD)
+head_rev=$(git -C "$src" rev-parse HEAD)
 created=$(label "$pub:$A" created)
 created_s=$(date -u -d "$created" +%s 2>/dev/null || echo 0)
 why=""
@@ -199,6 +249,35 @@ dA=$(registry_digest "$A")
 [[ $tags == *"\"$A\""* && $tags == *'"latest"'* ]] && [ -n "$dA" ] && [ "$dA" = "$(registry_digest latest)" ] &&
   pass registry_has_version_and_latest_same_digest "$tags ${dA:0:19}" ||
   fail registry_has_version_and_latest_same_digest "tags $tags, digests '$dA' '$(registry_digest latest)'"
+
+# The notes carry the released image's own manifest, byte for byte, with its version and revision.
+manifest=$(docker run --rm --entrypoint cat "$pub:$A" /usr/share/mmlspark/manifest.txt 2>/dev/null)
+in_notes=$(awk '/^## Installed versions/ {h = 1; next} h && /^```/ {if (b) exit; b = 1; next} b' "$notes" 2>/dev/null)
+[ -n "$manifest" ] && [ "$in_notes" = "$manifest" ] && grep -qx -- "- version: $A" "$notes" &&
+  grep -qx -- "- revision: $(label "$pub:$A" revision)" "$notes" &&
+  pass release_notes_include_the_images_manifest "$(wc -l <<<"$manifest") lines, artifacts/release/notes-$A.md" ||
+  fail release_notes_include_the_images_manifest "notes $notes vs the image's manifest ($(wc -l <<<"$manifest") lines)"
+
+# --- a pre-release (A-rc1), released for real: its own tag; latest stays A, locally and in the registry
+pre=$tmp/pre
+t0=$SECONDS
+if snapshot "$pre" >"$art/snapshot.log" 2>&1 && echo "$A-rc1" >"$pre/VERSION" &&
+   git -C "$pre" -c user.name=release-test -c user.email=release-test@localhost commit -qam "$A-rc1" &&
+   MMLSPARK_REGISTRY=localhost:$port "$pre/tools/release.sh" --push --notes "$art/notes-$A-rc1.md" \
+     >"$art/release-sh-rc.log" 2>&1; then
+  tags=$(curl -fsS "http://127.0.0.1:$port/v2/mmlspark/release/tags/list")
+  why=""
+  [[ $tags == *"\"$A-rc1\""* ]] || why="$why no $A-rc1 in $tags;"
+  [ "$(registry_digest latest)" = "$dA" ] || why="$why registry latest moved;"
+  [ "$(image_id "$pub:latest")" = "$(image_id "$pub:$A")" ] || why="$why local latest moved;"
+  got=$(docker run --rm "$pub:$A-rc1" mmlspark-init --version 2>/dev/null)
+  [ "$got" = "mmlspark-init $A-rc1" ] || why="$why rc reports '$got';"
+  [ -z "$why" ] && pass release_sh_prerelease_leaves_latest_alone "$((SECONDS - t0)) s, :$A-rc1 pushed, latest still $A" ||
+    fail release_sh_prerelease_leaves_latest_alone "$why log: artifacts/release/release-sh-rc.log"
+else
+  fail release_sh_prerelease_leaves_latest_alone "release of $A-rc1 failed: $(tail -1 "$art/release-sh-rc.log" 2>/dev/null)"
+fi
+docker rmi --no-prune "$pub:$A-rc1" >>"$art/publish.log" 2>&1
 
 docker rmi --no-prune "$pub:$A" "$pub:latest" >>"$art/publish.log" 2>&1
 ! docker image inspect "$pub:$A" >/dev/null 2>&1 && ! docker image inspect "$pub:latest" >/dev/null 2>&1 &&
