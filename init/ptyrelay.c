@@ -157,6 +157,8 @@ static ssize_t from_master(struct ptyrelay *r)
         if (n > 0) {
             r->out_q.len += (size_t)n;
             got += (size_t)n;
+            if ((size_t)n < PTY_READ_MIN - 1)
+                break; /* less than its line buffer: the pty is empty, spare the EAGAIN */
             continue;
         }
         if (n < 0 && errno == EINTR)
