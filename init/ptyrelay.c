@@ -13,7 +13,6 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -236,33 +235,34 @@ void ptyrelay_pump(struct ptyrelay *r, const struct pollfd *fds, int nfds)
     }
 }
 
-static long long now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
+/* At the job's exit the pty holds at most its own buffers (64 KiB and a line buffer): reading
+ * more than this means a background process is still writing to it, and the relay stops. */
+enum { DRAIN_BUDGET = 256 * 1024, STALL_MS = 1000 };
 
 void ptyrelay_drain(struct ptyrelay *r, int quiet_ms)
 {
-    /* Bounded: a background process left on the pty may write for ever, and a stalled outer
-     * terminal may never take what is queued. */
-    long long end = now_ms() + 40LL * quiet_ms;
-    while (now_ms() < end) {
+    /* Bounded: a background process left on the pty may write for ever (the budget), and the
+     * outer terminal may stall (STALL_MS without taking a byte). */
+    size_t budget = DRAIN_BUDGET;
+    for (;;) {
         bool queued = r->out_open && r->out_q.len > r->out_q.off;
-        bool readable = r->master_open && out_room(r) >= PTY_READ_MIN;
+        bool readable = r->master_open && budget > 0 && out_room(r) >= PTY_READ_MIN;
         if (!queued && !readable)
             break;
         struct pollfd p[2] = {{.fd = readable ? r->master : -1, .events = POLLIN},
                               {.fd = queued ? r->out : -1, .events = POLLOUT}};
-        int n = poll(p, 2, quiet_ms);
+        int n = poll(p, 2, queued ? STALL_MS : quiet_ms);
         if (n < 0 && errno == EINTR)
             continue;
         if (n <= 0)
             break;
         if (p[1].revents)
             flush_out(r);
-        if (p[0].revents && from_master(r) < 0 && !queued)
-            break;
+        if (p[0].revents) {
+            ssize_t got = from_master(r);
+            if (got < 0 && !queued)
+                break;
+            budget -= got > 0 ? ((size_t)got < budget ? (size_t)got : budget) : 0;
+        }
     }
 }

@@ -47,9 +47,9 @@ void ptyrelay_resize(struct ptyrelay *r);
 int ptyrelay_pollfds(const struct ptyrelay *r, struct pollfd *fds);
 /* Moves data for the events poll reported in fds (as filled by ptyrelay_pollfds). */
 void ptyrelay_pump(struct ptyrelay *r, const struct pollfd *fds, int nfds);
-/* After the child ended: passes on what is still buffered or in the pty, until nothing moved for
- * quiet_ms (at most 40 x quiet_ms: neither a background writer on the pty nor a stalled outer
- * terminal can hold the exit up). */
+/* After the child ended: passes on what is still queued or in the pty, until the pty is empty
+ * for quiet_ms. Bounded: at most what the pty can hold is read (a background writer on the pty
+ * cannot hold the exit up), and a terminal that takes nothing for 1 s is given up. */
 void ptyrelay_drain(struct ptyrelay *r, int quiet_ms);
 
 #endif
