@@ -9,7 +9,6 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/signalfd.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -52,18 +51,6 @@ static void exec_helper(int fd, char *const argv[])
     exec_with_default_signals(argv, NULL, false);
 }
 
-/* An fd that becomes readable when pid ends (Linux 5.3); -1 without one: then we poll. */
-static int open_pidfd(pid_t pid)
-{
-#ifdef SYS_pidfd_open
-    return (int)syscall(SYS_pidfd_open, pid, 0);
-#else
-    (void)pid;
-    errno = ENOSYS;
-    return -1;
-#endif
-}
-
 struct waiting {
     pid_t pid;
     int stopsig;     /* the first stop signal received, 0 if none */
@@ -81,9 +68,9 @@ static void take_stop(struct waiting *w, int sig, double grace_seconds)
     w->deadline = now_seconds() + grace_seconds;
 }
 
-static int poll_timeout_ms(const struct waiting *w, bool have_pidfd)
+static int poll_timeout_ms(const struct waiting *w)
 {
-    int ms = have_pidfd ? -1 : 100;
+    int ms = -1;
     if (w->stopsig && !w->killed) {
         double left = (w->deadline - now_seconds()) * 1000.0 + 1.0;
         int lms = left <= 0 ? 0 : left > 3600000 ? 3600000 : (int)left;
@@ -93,10 +80,10 @@ static int poll_timeout_ms(const struct waiting *w, bool have_pidfd)
     return ms;
 }
 
-/* Waits for w->pid, taking stop signals from sigfd (-1: none). Returns its wait status. */
+/* Waits for w->pid, taking SIGCHLD and the stop signals from sigfd (-1: none). Returns its wait
+ * status. */
 static int wait_taking_stops(struct waiting *w, int sigfd, double grace_seconds)
 {
-    int pidfd = open_pidfd(w->pid);
     int wstatus = 0;
     for (;;) {
         pid_t got = waitpid(w->pid, &wstatus, sigfd < 0 ? 0 : WNOHANG);
@@ -107,13 +94,13 @@ static int wait_taking_stops(struct waiting *w, int sigfd, double grace_seconds)
         }
         if (got < 0)
             continue;
-        struct pollfd fds[2] = {{.fd = sigfd, .events = POLLIN}, {.fd = pidfd, .events = POLLIN}};
-        int n = poll(fds, 2, poll_timeout_ms(w, pidfd >= 0));
-        if (n < 0 && errno != EINTR)
+        struct pollfd p = {.fd = sigfd, .events = POLLIN};
+        if (poll(&p, 1, poll_timeout_ms(w)) < 0 && errno != EINTR)
             break;
         struct signalfd_siginfo si;
         while (read(sigfd, &si, sizeof(si)) == (ssize_t)sizeof(si))
-            take_stop(w, (int)si.ssi_signo, grace_seconds);
+            if (si.ssi_signo != SIGCHLD)
+                take_stop(w, (int)si.ssi_signo, grace_seconds);
         if (w->stopsig && !w->killed && now_seconds() >= w->deadline) {
             log_warn("the helper did not end within the grace period: killing it");
             kill(-w->pid, SIGKILL);
@@ -121,8 +108,6 @@ static int wait_taking_stops(struct waiting *w, int sigfd, double grace_seconds)
             w->killed = true;
         }
     }
-    if (pidfd >= 0)
-        close(pidfd);
     return wstatus;
 }
 
@@ -139,7 +124,11 @@ enum spawn_result spawn_run(int fd, char *const argv[], double grace_seconds, in
         snprintf(why, whylen, "SIG%s came before it started", sigabbrev_np(early));
         return SPAWN_STOPPED;
     }
-    int sigfd = signalfd(-1, &stops, SFD_CLOEXEC | SFD_NONBLOCK);
+    /* SIGCHLD too: it says when to look again. Taking it is harmless here, in the preparation
+     * process; PID 1's own signals stay pending for the supervisor. */
+    sigset_t watched = stops;
+    sigaddset(&watched, SIGCHLD);
+    int sigfd = signalfd(-1, &watched, SFD_CLOEXEC | SFD_NONBLOCK);
     pid_t pid = fork();
     if (pid < 0) {
         snprintf(why, whylen, "cannot fork: %s", strerror(errno));
