@@ -94,7 +94,7 @@ void ptyrelay_resize(struct ptyrelay *r)
 }
 
 /* Read the pty only with room for a full read of its line buffer: fewer, larger reads. */
-enum { PTY_READ_MIN = 4096 };
+enum { PTY_READ_MIN = 4096, FLUSH_AT = 16384 };
 
 static size_t out_room(const struct ptyrelay *r)
 {
@@ -158,6 +158,8 @@ static ssize_t from_master(struct ptyrelay *r)
             got += (size_t)n;
             if ((size_t)n < PTY_READ_MIN - 1)
                 break; /* less than its line buffer: the pty is empty, spare the EAGAIN */
+            if (r->out_q.len - r->out_q.off >= FLUSH_AT)
+                flush_out(r); /* keep the outer terminal busy while the pty refills */
             continue;
         }
         if (n < 0 && errno == EINTR)
