@@ -10,12 +10,20 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "log.h"
+
+static void free_buffers(struct ptyrelay *r)
+{
+    free(r->out_buf);
+    free(r->in_buf);
+    r->out_buf = r->in_buf = NULL;
+}
 
 int ptyrelay_init(struct ptyrelay *r)
 {
@@ -28,6 +36,13 @@ int ptyrelay_init(struct ptyrelay *r)
         return -1;
     if (ioctl(r->in, TIOCGWINSZ, &r->ws) != 0)
         memset(&r->ws, 0, sizeof(r->ws));
+    r->out_buf = malloc(PTYRELAY_OUT_BUF);
+    r->in_buf = malloc(PTYRELAY_IN_BUF);
+    if (!r->out_buf || !r->in_buf) {
+        log_warn("no memory for the pty relay: the job runs without a pty");
+        free_buffers(r);
+        return -1;
+    }
     return 0;
 }
 
@@ -72,6 +87,7 @@ void ptyrelay_start(struct ptyrelay *r, int master)
 
 void ptyrelay_restore(struct ptyrelay *r)
 {
+    free_buffers(r);
     if (r->out_own >= 0) {
         close(r->out_own);
         r->out_own = -1;
@@ -98,7 +114,7 @@ enum { PTY_READ_MIN = 4096, FLUSH_AT = 16384 };
 
 static size_t out_room(const struct ptyrelay *r)
 {
-    return sizeof(r->out_buf) - r->out_q.len;
+    return PTYRELAY_OUT_BUF - r->out_q.len;
 }
 
 int ptyrelay_pollfds(const struct ptyrelay *r, struct pollfd *fds)
@@ -193,7 +209,7 @@ static void to_master(struct ptyrelay *r)
 
 static void from_outer(struct ptyrelay *r)
 {
-    ssize_t n = read(r->in, r->in_buf, sizeof(r->in_buf));
+    ssize_t n = read(r->in, r->in_buf, PTYRELAY_IN_BUF);
     if (n > 0) {
         r->in_q.off = 0;
         r->in_q.len = (size_t)n;

@@ -28,17 +28,19 @@ struct ptyrelay {
      * a slow ssh): while it is full the pty is not read, so the job waits, as on a terminal. */
     struct ptyrelay_buf out_q;
     struct ptyrelay_buf in_q; /* keys waiting for the pty */
-    char out_buf[PTYRELAY_OUT_BUF];
-    char in_buf[PTYRELAY_IN_BUF];
+    /* Allocated by ptyrelay_init (pages are only used as output queues up, and a session
+     * without a terminal pays nothing), freed by ptyrelay_restore. */
+    char *out_buf; /* PTYRELAY_OUT_BUF bytes */
+    char *in_buf;  /* PTYRELAY_IN_BUF bytes */
 };
 
-/* Remembers the outer terminal (stdin) settings and size, for forkpty and for the restore.
- * Returns 0, or -1 when stdin is not a terminal. */
+/* Remembers the outer terminal (stdin) settings and size, for forkpty and for the restore, and
+ * allocates the buffers. Returns 0, or -1 when stdin is not a terminal or memory is short. */
 int ptyrelay_init(struct ptyrelay *r);
 /* Starts relaying to master (the parent's side of forkpty): the outer terminal goes raw. */
 void ptyrelay_start(struct ptyrelay *r, int master);
-/* Puts the outer terminal back as it was and closes the relay's own descriptors; safe to call
- * more than once. */
+/* Puts the outer terminal back as it was, closes the relay's own descriptors and frees its
+ * buffers; safe to call more than once. */
 void ptyrelay_restore(struct ptyrelay *r);
 /* Copies the outer terminal's current size to the pty (the kernel then sends SIGWINCH). */
 void ptyrelay_resize(struct ptyrelay *r);
