@@ -15,6 +15,7 @@
 #include "log.h"
 #include "pamsession.h"
 #include "session.h"
+#include "spawn.h"
 #include "userdb.h"
 
 #define ID_MAX 2147483646UL /* 2^31-2: (uid_t)-1 and negative ids stay out of reach */
@@ -118,7 +119,7 @@ static int prepare_unprivileged(const struct mml_settings *s, const struct reque
     if (rq->uid_set || rq->gid_set)
         log_warn("NB_UID/NB_GID are ignored: they need a start as root (docker run --user root)");
     usable_home(s, out->home, sizeof(out->home));
-    return hooks_run(s->hooks_dir);
+    return hooks_run(s->hooks_dir, s->grace_seconds);
 }
 
 static int remap(const struct mml_settings *s, const struct requests *rq, struct user_info *u)
@@ -175,12 +176,12 @@ static int prepare(const struct mml_settings *s, const struct requests *rq, stru
             return EXIT_USAGE;
         }
         plan->job_is_root = true;
-        return hooks_run(s->hooks_dir);
+        return hooks_run(s->hooks_dir, s->grace_seconds);
     }
     int rc;
     if ((rc = pam_confdir(plan)) != 0 || ((rq->uid_set || rq->gid_set) && (rc = remap(s, rq, &u))))
         return rc;
-    if ((rc = hooks_run(s->hooks_dir)) != 0)
+    if ((rc = hooks_run(s->hooks_dir, s->grace_seconds)) != 0)
         return rc;
     fill_plan(plan, &u);
     log_debug("the job runs as %s (uid %u, gid %u) in a PAM session", u.name, (unsigned)u.uid,
@@ -227,6 +228,7 @@ static int prepare_in_child(const struct mml_settings *s, const struct requests 
         _exit(n == (ssize_t)sizeof(*out) ? 0 : 1);
     }
     close(fds[1]);
+    spawn_pass_stop(pid, fds[0]); /* docker stop during the hooks reaches them */
     bool got = read_all(fds[0], out, sizeof(*out));
     close(fds[0]);
     while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)

@@ -10,17 +10,31 @@
 #include "exitcodes.h"
 #include "log.h"
 
-void exec_with_default_signals(char *const argv[], const sigset_t *mask, bool search_path)
+static void default_signals(const sigset_t *mask)
 {
     for (int sig = 1; sig < NSIG; sig++)
         signal(sig, SIG_DFL);
     sigset_t none;
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, mask ? mask : &none, NULL);
+}
+
+void exec_with_default_signals(char *const argv[], const sigset_t *mask, bool search_path)
+{
+    default_signals(mask);
     if (search_path)
         execvp(argv[0], argv);
     else
         execv(argv[0], argv);
+    int err = errno;
+    log_error("cannot run '%s': %s", argv[0], strerror(err));
+    _exit(err == ENOENT || err == ENOTDIR ? EXIT_NOTFOUND : EXIT_NOEXEC);
+}
+
+void fexec_with_default_signals(int fd, char *const argv[])
+{
+    default_signals(NULL);
+    fexecve(fd, argv, environ);
     int err = errno;
     log_error("cannot run '%s': %s", argv[0], strerror(err));
     _exit(err == ENOENT || err == ENOTDIR ? EXIT_NOTFOUND : EXIT_NOEXEC);

@@ -12,6 +12,10 @@
 void exec_with_default_signals(char *const argv[], const sigset_t *mask, bool search_path)
     __attribute__((noreturn));
 
+/* The same for the open file fd (fexecve): what runs is the file the caller checked, whatever
+ * its path now names; argv[0] only names it. */
+void fexec_with_default_signals(int fd, char *const argv[]) __attribute__((noreturn));
+
 /* The exit code a shell would report for a waitpid() status: the code, or 128+n for signal n. */
 int wait_status_code(int wstatus);
 

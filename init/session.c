@@ -45,18 +45,14 @@ static void set_user_env(const struct session_spec *spec)
 
 /* ---- the job's side ---- */
 
-/* Without a pty the job gets its own process group (signals are forwarded, never doubled) and,
- * when our group had the terminal, the terminal's foreground: Ctrl+C goes straight to it. */
-static void own_group_in_foreground(void)
+/* Without a pty (Jupyter under -it: stdin is /dev/null) the job gets a session of its own, with no
+ * controlling terminal: the outer terminal stays init's, the job cannot push input into it
+ * (TIOCSTI) nor take its foreground. Keys still reach it: the terminal signals init's group and
+ * init forwards (Ctrl+C stops Jupyter). Its own group also means signals are never doubled. */
+static void own_session(void)
 {
-    pid_t parent_group = getpgid(getppid());
-    setpgid(0, 0);
-    int fd = open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC);
-    if (fd < 0)
-        return;
-    if (tcgetpgrp(fd) == parent_group)
-        tcsetpgrp(fd, getpgrp()); /* SIGTTOU is still blocked */
-    close(fd);
+    if (setsid() < 0)
+        log_debug("cannot start a session for the job: %s", strerror(errno));
 }
 
 static void exec_job(const struct session_spec *spec, char *const argv[], bool on_pty)
@@ -65,11 +61,11 @@ static void exec_job(const struct session_spec *spec, char *const argv[], bool o
         /* The new terminal belongs to the user, as login(1) does it. */
         if (fchown(STDIN_FILENO, spec->uid, (gid_t)-1) != 0 || fchmod(STDIN_FILENO, 0620) != 0)
             log_debug("cannot give the pty to the user: %s", strerror(errno));
-        /* Nothing of the outer terminal (or of PAM) reaches the job. */
-        close_range(3, ~0U, CLOSE_RANGE_CLOEXEC);
     } else {
-        own_group_in_foreground();
+        own_session();
     }
+    /* Nothing of the outer terminal or of PAM (its modules' descriptors) reaches the job. */
+    close_range(3, ~0U, CLOSE_RANGE_CLOEXEC);
     pid_t session = getppid();
     if (drop_to_user(spec->uid, spec->gid) != 0)
         _exit(EXIT_SOFTWARE);
@@ -134,7 +130,7 @@ static void loop(struct session *ss)
 {
     reap(ss); /* the job may have ended before the signalfd saw SIGCHLD */
     while (!ss->exited) {
-        struct pollfd fds[3] = {{.fd = ss->sigfd, .events = POLLIN}};
+        struct pollfd fds[4] = {{.fd = ss->sigfd, .events = POLLIN}};
         int n = 1;
         if (ss->relay_on)
             n += ptyrelay_pollfds(&ss->relay, fds + 1);
@@ -169,8 +165,8 @@ static pid_t start_job(struct session *ss, const struct session_spec *spec, char
     pid_t pid = fork();
     if (pid == 0)
         exec_job(spec, argv, false);
-    if (pid > 0)
-        setpgid(pid, pid); /* also here: no race with the first forwarded signal */
+    /* No setpgid here: the job's setsid() would fail in a group it leads. A signal before that
+     * reaches it alone (forward() falls back to the pid). */
     return pid;
 }
 

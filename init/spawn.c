@@ -1,46 +1,195 @@
-/* spawn.c - fork, exec and wait for one helper program while init's signals stay blocked. */
+/* spawn.c - fork, exec and wait for one helper program while init's signals stay blocked, passing
+ * a stop signal on to it (init would otherwise sit out a hook until docker's SIGKILL). */
 #include "spawn.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/signalfd.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "log.h"
 #include "procutil.h"
 
-static void exec_helper(char *const argv[])
+/* The signals that end a start: what docker stop, Ctrl+C, a hangup and Ctrl+\ send. */
+static void stop_signals(sigset_t *set)
 {
-    int fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
-    if (fd >= 0) {
-        dup2(fd, STDIN_FILENO);
-        close(fd);
+    sigemptyset(set);
+    sigaddset(set, SIGTERM);
+    sigaddset(set, SIGINT);
+    sigaddset(set, SIGHUP);
+    sigaddset(set, SIGQUIT);
+}
+
+static double now_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void exec_helper(int fd, char *const argv[])
+{
+    /* Its own group: a forwarded signal reaches what the helper started, never init. */
+    setpgid(0, 0);
+    int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    if (null >= 0) {
+        dup2(null, STDIN_FILENO);
+        close(null);
     }
-    /* init blocks every signal; a helper gets the defaults a shell would give it. */
+    /* init blocks every signal; a helper gets the defaults a shell would give it. A script's
+     * interpreter opens the file as /dev/fd/N, so that descriptor must survive the exec. */
+    if (fd >= 0) {
+        fcntl(fd, F_SETFD, 0);
+        fexec_with_default_signals(fd, argv);
+    }
     exec_with_default_signals(argv, NULL, false);
+}
+
+struct waiting {
+    pid_t pid;
+    int stopsig;     /* the first stop signal received, 0 if none */
+    double deadline; /* when the group gets SIGKILL after a stop */
+    bool killed;
+};
+
+static void take_stop(struct waiting *w, int sig, double grace_seconds)
+{
+    if (kill(-w->pid, sig) != 0 && kill(w->pid, sig) != 0 && errno != ESRCH)
+        log_debug("cannot pass SIG%s on: %s", sigabbrev_np(sig), strerror(errno));
+    if (w->stopsig)
+        return;
+    w->stopsig = sig;
+    w->deadline = now_seconds() + grace_seconds;
+}
+
+static int poll_timeout_ms(const struct waiting *w)
+{
+    int ms = -1;
+    if (w->stopsig && !w->killed) {
+        double left = (w->deadline - now_seconds()) * 1000.0 + 1.0;
+        int lms = left <= 0 ? 0 : left > 3600000 ? 3600000 : (int)left;
+        if (ms < 0 || lms < ms)
+            ms = lms;
+    }
+    return ms;
+}
+
+/* Waits for w->pid, taking SIGCHLD and the stop signals from sigfd (-1: none). Returns its wait
+ * status. */
+static int wait_taking_stops(struct waiting *w, int sigfd, double grace_seconds)
+{
+    int wstatus = 0;
+    for (;;) {
+        pid_t got = waitpid(w->pid, &wstatus, sigfd < 0 ? 0 : WNOHANG);
+        if (got == w->pid || (got < 0 && errno != EINTR)) {
+            if (got < 0)
+                wstatus = W_EXITCODE(1, 0);
+            break;
+        }
+        if (got < 0)
+            continue;
+        struct pollfd p = {.fd = sigfd, .events = POLLIN};
+        if (poll(&p, 1, poll_timeout_ms(w)) < 0 && errno != EINTR)
+            break;
+        struct signalfd_siginfo si;
+        while (read(sigfd, &si, sizeof(si)) == (ssize_t)sizeof(si))
+            if (si.ssi_signo != SIGCHLD)
+                take_stop(w, (int)si.ssi_signo, grace_seconds);
+        if (w->stopsig && !w->killed && now_seconds() >= w->deadline) {
+            log_warn("the helper did not end within the grace period: killing it");
+            kill(-w->pid, SIGKILL);
+            kill(w->pid, SIGKILL);
+            w->killed = true;
+        }
+    }
+    return wstatus;
+}
+
+enum spawn_result spawn_run(int fd, char *const argv[], double grace_seconds, int *stopsig,
+                            char *why, size_t whylen)
+{
+    sigset_t stops;
+    stop_signals(&stops);
+    *stopsig = 0;
+    const struct timespec now = {0, 0};
+    int early = sigtimedwait(&stops, NULL, &now);
+    if (early > 0) {
+        *stopsig = early;
+        snprintf(why, whylen, "SIG%s came before it started", sigabbrev_np(early));
+        return SPAWN_STOPPED;
+    }
+    /* SIGCHLD too: it says when to look again. Taking it is harmless here, in the preparation
+     * process; PID 1's own signals stay pending for the supervisor. */
+    sigset_t watched = stops;
+    sigaddset(&watched, SIGCHLD);
+    int sigfd = signalfd(-1, &watched, SFD_CLOEXEC | SFD_NONBLOCK);
+    pid_t pid = fork();
+    if (pid < 0) {
+        snprintf(why, whylen, "cannot fork: %s", strerror(errno));
+        if (sigfd >= 0)
+            close(sigfd);
+        return SPAWN_FAILED;
+    }
+    if (pid == 0)
+        exec_helper(fd, argv);
+    setpgid(pid, pid); /* also here: the group exists before the first forwarded signal */
+    struct waiting w = {.pid = pid};
+    int wstatus = wait_taking_stops(&w, sigfd, grace_seconds);
+    if (sigfd >= 0)
+        close(sigfd);
+    if (w.stopsig) {
+        *stopsig = w.stopsig;
+        char how[64];
+        wait_status_describe(wstatus, how, sizeof(how));
+        snprintf(why, whylen, "SIG%s came while it ran; it ended with %s", sigabbrev_np(w.stopsig),
+                 how);
+        return SPAWN_STOPPED;
+    }
+    if (WIFEXITED(wstatus) && WEXITSTATUS(wstatus) == 0)
+        return SPAWN_OK;
+    wait_status_describe(wstatus, why, whylen);
+    return SPAWN_FAILED;
 }
 
 bool spawn_wait(char *const argv[], char *why, size_t whylen)
 {
-    pid_t pid = fork();
-    if (pid < 0) {
-        snprintf(why, whylen, "cannot fork: %s", strerror(errno));
-        return false;
-    }
-    if (pid == 0)
-        exec_helper(argv);
-    int wstatus;
-    while (waitpid(pid, &wstatus, 0) < 0) {
-        if (errno != EINTR) {
-            snprintf(why, whylen, "cannot wait for it: %s", strerror(errno));
-            return false;
+    int sig;
+    return spawn_run(-1, argv, 5.0, &sig, why, whylen) == SPAWN_OK;
+}
+
+void spawn_pass_stop(pid_t child, int fd)
+{
+    sigset_t stops;
+    stop_signals(&stops);
+    int sigfd = signalfd(-1, &stops, SFD_CLOEXEC | SFD_NONBLOCK);
+    for (;;) {
+        /* Polling the signalfd does not take the signal: it stays pending for the supervisor. */
+        struct pollfd fds[2] = {{.fd = fd, .events = POLLIN}, {.fd = sigfd, .events = POLLIN}};
+        if (poll(fds, 2, -1) < 0) {
+            if (errno == EINTR)
+                continue;
+            break;
         }
+        if (fds[0].revents)
+            break;
+        if (!fds[1].revents)
+            continue;
+        sigset_t pending;
+        sigpending(&pending);
+        for (int sig = 1; sig < NSIG; sig++)
+            if (sigismember(&stops, sig) == 1 && sigismember(&pending, sig) == 1) {
+                log_info("received SIG%s while preparing the start: passing it on", sigabbrev_np(sig));
+                kill(child, sig);
+            }
+        close(sigfd); /* still readable while the signal is pending: watch only fd from now */
+        sigfd = -1;
     }
-    if (WIFEXITED(wstatus) && WEXITSTATUS(wstatus) == 0)
-        return true;
-    wait_status_describe(wstatus, why, whylen);
-    return false;
+    if (sigfd >= 0)
+        close(sigfd);
 }

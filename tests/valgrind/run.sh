@@ -42,6 +42,15 @@ mkdir -m 755 "$tmp/pam" && install -m 644 image/pam.d/mmlspark "$tmp/pam/mmlspar
 NB_USER=nobody NB_UID="$(id -u nobody)" MMLSPARK_PAM_CONFDIR="$tmp/pam" \
   vg init_drops_root_with_a_pam_session 0 $init -- id -u
 vg env_prints 0 $b/spark-env/mmlspark-env
+# Hooks (issue 14): one root's hook runs (checked on its descriptor, fexecve'd), one user-owned
+# hook is refused (exit 1); as root with NB_USER=root no drop is needed.
+if [ "$(id -u)" = 0 ]; then
+  mkdir -m 755 "$tmp/hooks" "$tmp/badhooks"
+  printf '#!/bin/sh\nexit 0\n' > "$tmp/hooks/10-ok" && chmod 755 "$tmp/hooks/10-ok"
+  cp "$tmp/hooks/10-ok" "$tmp/badhooks/10-users" && chown 1000 "$tmp/badhooks/10-users"
+  NB_USER=root MMLSPARK_HOOKS_DIR="$tmp/hooks" vg init_runs_a_hook 0 $init -- true
+  NB_USER=root MMLSPARK_HOOKS_DIR="$tmp/badhooks" vg init_refuses_a_users_hook 1 $init -- true
+fi
 if [ -x $b/eula/mmlspark-eula ]; then
   port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
   ( sleep 2; curl -s -o /dev/null "http://127.0.0.1:$port/"; curl -s -o /dev/null "http://127.0.0.1:$port/healthz"
