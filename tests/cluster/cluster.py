@@ -643,7 +643,12 @@ def cluster_with_a_secret_refuses_workers_and_drivers_without_it_and_runs_jobs_w
     ctx["containers"] = [master, wrong, none, nodriver]
 
     def refused(name):
-        return lambda: "Failed to connect to master" in logs(name)
+        def tried():
+            out = logs(name)
+            check("Successfully registered with master" not in out,
+                  "%s registered with the master without the secret" % name)
+            return "Failed to connect to master" in out
+        return tried
     for name in (wrong, none):
         wait_for("%s to try the master and be refused" % name, refused(name), 240, interval=2)
     st = json_api(master, "http://127.0.0.1:8080/json/", "amaster's JSON API")
