@@ -102,7 +102,8 @@ int spark_auth_secret(const char *value, const char *file, char out[SPARK_AUTH_B
         return refuse(out, err, errlen, file, why);
     }
     if (len == 0)
-        return refuse(out, err, errlen, file, "is invalid: the file is empty (expected the secret)");
+        return refuse(out, err, errlen, file,
+                      "is invalid: the file is empty (expected the secret)");
     if (memchr(out, '\0', len) != NULL)
         return refuse(out, err, errlen, file,
                       "is invalid: it holds a NUL byte (expected the secret as text)");

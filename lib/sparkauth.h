@@ -1,4 +1,4 @@
-/* sparkauth.h - the Spark cluster's shared secret, from SPARK_AUTH_SECRET or SPARK_AUTH_SECRET_FILE. */
+/* sparkauth.h - the Spark cluster's shared secret: SPARK_AUTH_SECRET or SPARK_AUTH_SECRET_FILE. */
 #ifndef MMLSPARK_SPARKAUTH_H
 #define MMLSPARK_SPARKAUTH_H
 
