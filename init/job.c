@@ -191,7 +191,7 @@ int job_check_spark_mode(const struct mml_settings *s)
     char secret[SPARK_AUTH_BUFSIZE], err[1024]; /* read here only to refuse a bad one at start */
     int rc = spark_auth_secret(getenv("SPARK_AUTH_SECRET"), getenv("SPARK_AUTH_SECRET_FILE"),
                                secret, err, sizeof(err));
-    memset(secret, 0, sizeof(secret));
+    explicit_bzero(secret, sizeof(secret));
     if (rc != 0)
         log_error("%s", err);
     return rc;

@@ -54,7 +54,7 @@ static long read_small_file(const char *path, char *buf, size_t cap)
 
 static int refuse(char *out, char *err, size_t errlen, const char *file, const char *why)
 {
-    memset(out, 0, SPARK_AUTH_BUFSIZE); /* no part of a refused secret stays in memory */
+    explicit_bzero(out, SPARK_AUTH_BUFSIZE); /* no part of a refused secret stays in memory */
     snprintf(err, errlen, "SPARK_AUTH_SECRET_FILE='%s' %s", file, why);
     return EXIT_USAGE;
 }

@@ -50,7 +50,7 @@ static int print_auth_secret(void)
         log_error("cannot write the secret: %s", strerror(errno));
         rc = 74;
     }
-    memset(secret, 0, sizeof(secret));
+    explicit_bzero(secret, sizeof(secret));
     return rc;
 }
 
