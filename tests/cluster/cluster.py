@@ -587,6 +587,15 @@ def open_master_and_workers_warn_once_that_the_cluster_is_open(ctx):
     print("    " + lines[0])
 
 
+@test()
+def both_secret_variables_or_an_unreadable_secret_file_exit_64(ctx):
+    one_line_exit_64(["-e", "SPARK_MODE=master", "-e", "SPARK_AUTH_SECRET=" + SECRET,
+                      "-e", "SPARK_AUTH_SECRET_FILE=/run/secrets/spark_auth"],
+                     "SPARK_AUTH_SECRET and SPARK_AUTH_SECRET_FILE are both set")
+    one_line_exit_64(["-e", "SPARK_AUTH_SECRET_FILE=/run/secrets/missing"],
+                     "SPARK_AUTH_SECRET_FILE='/run/secrets/missing' cannot be read")
+
+
 def secret_dir():
     """A directory (mounted as /run/secrets) with spark_auth holding SECRET and a newline, as
     `echo` writes a Docker secret; readable by the image's user (uid 1000)."""
@@ -710,7 +719,8 @@ def cluster_with_a_secret_refuses_workers_and_drivers_without_it_and_runs_jobs_w
     check(rc == 0 and "{" in out, "nbconvert exited %d: %s" % (rc, out[-1500:]))
     nbout = json.loads(out[out.index("{"):])
     text = "".join("".join(o.get("text", "")) for c in nbout["cells"] for o in c.get("outputs", []))
-    print("    notebook kernel with the secret file: " + " | ".join(text.strip().splitlines()))
+    print("    notebook kernel with the secret file: " + " | ".join(
+        ln for ln in text.splitlines() if ln.startswith(("MASTER", "SUM"))))
     check("MASTER %s" % AUTH_MASTER in text and "SUM %d" % SECRET_SUM in text,
           "the kernel did not run its job on the cluster: %r" % text)
     st = json_api(master, "http://127.0.0.1:8080/json/", "amaster's JSON API")
