@@ -10,6 +10,7 @@
 
 #include "exitcodes.h"
 #include "log.h"
+#include "sparkauth.h"
 
 int split_command(const char *line, char *buf, size_t buflen, char **argv, size_t max)
 {
@@ -187,7 +188,13 @@ int job_check_spark_mode(const struct mml_settings *s)
                   "(e.g. spark://master:7077)");
         return EXIT_USAGE;
     }
-    return 0;
+    char secret[SPARK_AUTH_BUFSIZE], err[1024]; /* read here only to refuse a bad one at start */
+    int rc = spark_auth_secret(getenv("SPARK_AUTH_SECRET"), getenv("SPARK_AUTH_SECRET_FILE"),
+                               secret, err, sizeof(err));
+    explicit_bzero(secret, sizeof(secret));
+    if (rc != 0)
+        log_error("%s", err);
+    return rc;
 }
 
 char **spark_daemon_argv(const struct mml_settings *s)
@@ -217,5 +224,9 @@ int job_spark_daemon(const struct mml_settings *s, const struct supervise_opts *
         log_info("starting Spark's standalone master");
     else
         log_info("starting a Spark standalone worker for %s", s->spark_master_url);
+    if (!spark_auth_requested(getenv("SPARK_AUTH_SECRET"), getenv("SPARK_AUTH_SECRET_FILE")))
+        log_warn("this Spark cluster is open: anyone who reaches its ports can run code in it; "
+                 "close it with the same SPARK_AUTH_SECRET (or SPARK_AUTH_SECRET_FILE) on the "
+                 "master, every worker and every driver");
     return supervise_run(spark_daemon_argv(s), base).status;
 }

@@ -22,8 +22,9 @@ int jupyter_argv(const struct mml_settings *s, int allow_root, char *buf, size_t
 /* Runs the notebook job; returns init's exit code (before remapping). */
 int job_notebook(const struct mml_settings *s, const struct supervise_opts *base);
 
-/* Checks the Spark mode settings (a worker needs SPARK_MASTER_URL). Returns 0 or EXIT_USAGE
- * after one error line. */
+/* Checks the Spark mode settings (a worker needs SPARK_MASTER_URL) and the cluster secret
+ * (SPARK_AUTH_SECRET or SPARK_AUTH_SECRET_FILE, not both; a readable file). Returns 0 or
+ * EXIT_USAGE after one error line. */
 int job_check_spark_mode(const struct mml_settings *s);
 
 /* Builds the argv of Spark's standalone master or worker (static storage). */

@@ -8,6 +8,7 @@
 
 #include "config.h"
 #include "log.h"
+#include "sparkauth.h"
 #include "sparkenv.h"
 
 static void usage(FILE *out)
@@ -16,6 +17,7 @@ static void usage(FILE *out)
         out,
         "Usage: mmlspark-env [OPTIONS]                 print the Spark environment (for eval)\n"
         "       mmlspark-env [OPTIONS] -- COMMAND ...  run COMMAND in it\n"
+        "       mmlspark-env --auth-secret             print the Spark cluster's secret\n"
         "Computes MML_PACKAGE, MML_M2REPOS (environment > %s > built-in\n"
         "defaults; set empty for none), SPARK_HOME (environment, or detected from spark-submit\n"
         "or a pip-installed pyspark next to a PATH entry), JAVA_HOME (environment, or from the\n"
@@ -24,12 +26,32 @@ static void usage(FILE *out)
         "is unset and this host's name does not resolve (no network).\n"
         "\n"
         "  -c, --config FILE   read FILE (must exist) instead of %s\n"
+        "      --auth-secret   print the secret of SPARK_AUTH_SECRET or SPARK_AUTH_SECRET_FILE\n"
+        "                      (nothing when neither is set), for /opt/spark/conf/spark-env.sh\n"
         "  -h, --help          this text\n"
         "  -V, --version       the version\n"
         "\n"
         "Exit codes: COMMAND's; 64 invalid variable or usage; 78 bad config file;\n"
         "126 COMMAND not executable; 127 COMMAND not found.\n",
         MML_DEFAULT_CONFIG, MML_DEFAULT_CONFIG);
+}
+
+/* --auth-secret: the secret on stdout (for `$(...)`, never a terminal log), or one error line. */
+static int print_auth_secret(void)
+{
+    char secret[SPARK_AUTH_BUFSIZE], err[1024];
+    int rc = spark_auth_secret(getenv("SPARK_AUTH_SECRET"), getenv("SPARK_AUTH_SECRET_FILE"),
+                               secret, err, sizeof(err));
+    if (rc != 0) {
+        log_error("%s", err);
+        return rc;
+    }
+    if (secret[0] != '\0' && (fputs(secret, stdout) == EOF || fflush(stdout) == EOF)) {
+        log_error("cannot write the secret: %s", strerror(errno));
+        rc = 74;
+    }
+    explicit_bzero(secret, sizeof(secret));
+    return rc;
 }
 
 int main(int argc, char **argv)
@@ -40,13 +62,14 @@ int main(int argc, char **argv)
         return EXIT_USAGE;
     }
     static const struct option longopts[] = {
+        {"auth-secret", no_argument, NULL, 'A'},
         {"config", required_argument, NULL, 'c'},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0},
     };
     const char *config = MML_DEFAULT_CONFIG;
-    bool required = false;
+    bool required = false, auth = false;
     opterr = 0;
     int c;
     while ((c = getopt_long(argc, argv, "+:c:hV", longopts, NULL)) != -1) {
@@ -54,6 +77,9 @@ int main(int argc, char **argv)
         case 'c':
             config = optarg;
             required = true;
+            break;
+        case 'A':
+            auth = true;
             break;
         case 'h':
             usage(stdout);
@@ -65,6 +91,9 @@ int main(int argc, char **argv)
             return settings_option_error(c, argv, optind);
         }
     }
+
+    if (auth)
+        return print_auth_secret();
 
     struct spark_env env;
     char err[1024];

@@ -24,8 +24,15 @@ export MMLSPARK_IMAGE=$image ACCEPT_EULA=yes
 for v in MASTER_WEBUI_PORT WORKER1_WEBUI_PORT WORKER2_WEBUI_PORT NOTEBOOK_PORT NOTEBOOK_SPARK_UI_PORT; do
   export "$v=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
 done
+# The example's cluster secret (authentication on, as users run it), readable by the image's uid.
+secret_dir=$(mktemp -d)
+chmod 755 "$secret_dir"
+openssl rand -hex 32 >"$secret_dir/spark-auth.secret" 2>/dev/null \
+  || od -An -tx1 -N32 /dev/urandom | tr -d ' \n' >"$secret_dir/spark-auth.secret"
+chmod 644 "$secret_dir/spark-auth.secret"
+export SPARK_AUTH_SECRET_FILE=$secret_dir/spark-auth.secret
 dc() { docker-compose -f "$top/docker-compose.yml" -p "$project" "$@"; }
-trap 'dc down -v -t 3 >/dev/null 2>&1 || true' EXIT
+trap 'dc down -v -t 3 >/dev/null 2>&1 || true; rm -rf "$secret_dir"' EXIT
 now() { date +%s.%N; }
 submit='cat > /tmp/job.py && spark-submit --driver-memory 512m --conf spark.executor.memory=512m --conf spark.ui.enabled=false "$@" /tmp/job.py 2>/dev/null | grep RESULT'
 

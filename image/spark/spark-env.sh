@@ -34,3 +34,19 @@ if ! id -un >/dev/null 2>&1 && [ -z "${NSS_WRAPPER_PASSWD:-}" ] \
   LD_PRELOAD="libnss_wrapper.so${LD_PRELOAD:+ $LD_PRELOAD}"
   unset _mmlspark_passwd
 fi
+
+# Spark's shared-secret authentication (spark.authenticate) when SPARK_AUTH_SECRET or
+# SPARK_AUTH_SECRET_FILE (a Docker secret, e.g. /run/secrets/spark_auth) is set: the master and
+# workers then refuse any worker, driver or executor that does not prove it knows the secret.
+# The secret travels in _SPARK_AUTH_SECRET, the environment variable Spark's SecurityManager reads
+# first (as it does for the executors a worker starts), never on a command line (ps, docker top)
+# nor in a file. A driver of a spark:// master must also have spark.authenticate.secret set
+# (SecurityManager.initializeAuth checks that it is set, not its value): it gets a placeholder,
+# the real secret comes from the environment. A bad setting stops here with one error line
+# (exit 64); mmlspark-init already refused it at the container's start.
+if [ -n "${SPARK_AUTH_SECRET:-}${SPARK_AUTH_SECRET_FILE:-}" ]; then
+  _SPARK_AUTH_SECRET=$(mmlspark-env --auth-secret) || exit 64
+  export _SPARK_AUTH_SECRET
+  SPARK_DAEMON_JAVA_OPTS="-Dspark.authenticate=true${SPARK_DAEMON_JAVA_OPTS:+ $SPARK_DAEMON_JAVA_OPTS}"
+  SPARK_SUBMIT_OPTS="-Dspark.authenticate=true -Dspark.authenticate.secret=from-environment${SPARK_SUBMIT_OPTS:+ $SPARK_SUBMIT_OPTS}"
+fi

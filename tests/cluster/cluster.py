@@ -564,6 +564,171 @@ def docker_stop_of_the_whole_cluster_is_prompt_and_clean(ctx):
         check(": sending SIGKILL" not in logs(n), "%s: init had to SIGKILL a process" % n)
 
 
+# ------------------------------------------------------------- the cluster's secret (issue 13)
+OPEN_WARNING = "cluster is open"
+SECRET = "cluster-test-" + os.urandom(12).hex()
+SECRET_SUM = sum(x * x for x in range(1000))
+AUTH_MASTER = "spark://amaster:7077"
+AUTH_WORKER_ENV = ["-e", "SPARK_MODE=worker", "-e", "SPARK_MASTER_URL=" + AUTH_MASTER,
+                   "-e", "SPARK_WORKER_CORES=1", "-e", "SPARK_WORKER_MEMORY=1g",
+                   "-e", "SPARK_DAEMON_MEMORY=256m"]
+AUTH_SUBMIT = ["spark-submit", "--master", AUTH_MASTER] + SUBMIT[3:]
+
+
+@test(needs_cluster=True)
+def open_master_and_workers_warn_once_that_the_cluster_is_open(ctx):
+    """The cluster above has no secret: its master and each worker say so, in one line each."""
+    ctx["containers"] = [cluster[r] for r in ("master", "w1", "w2")]
+    for role in ("master", "w1", "w2"):
+        lines = [ln for ln in logs(cluster[role]).splitlines() if OPEN_WARNING in ln]
+        check(len(lines) == 1, "%s: %d lines about an open cluster: %r" % (role, len(lines), lines))
+        check("SPARK_AUTH_SECRET" in lines[0], "%s: the warning says how to close it: %r"
+              % (role, lines[0]))
+    print("    " + lines[0])
+
+
+@test()
+def both_secret_variables_or_an_unreadable_secret_file_exit_64(ctx):
+    one_line_exit_64(["-e", "SPARK_MODE=master", "-e", "SPARK_AUTH_SECRET=" + SECRET,
+                      "-e", "SPARK_AUTH_SECRET_FILE=/run/secrets/spark_auth"],
+                     "SPARK_AUTH_SECRET and SPARK_AUTH_SECRET_FILE are both set")
+    one_line_exit_64(["-e", "SPARK_AUTH_SECRET_FILE=/run/secrets/missing"],
+                     "SPARK_AUTH_SECRET_FILE='/run/secrets/missing' cannot be read")
+
+
+def secret_dir():
+    """A directory (mounted as /run/secrets) with spark_auth holding SECRET and a newline, as
+    `echo` writes a Docker secret; readable by the image's user (uid 1000)."""
+    d = tempfile.mkdtemp(prefix="mmlspark-cluster-secret.")
+    made_dirs.append(d)
+    with open(os.path.join(d, "spark_auth"), "w") as f:
+        f.write(SECRET + "\n")
+    os.chmod(d, 0o755)
+    os.chmod(os.path.join(d, "spark_auth"), 0o644)
+    return d
+
+
+def ensure_network():
+    rc, _ = docker("network", "inspect", network(), timeout=20)
+    if rc != 0:
+        rc, out = docker("network", "create", "--internal", "--label", label + "=" + run_id,
+                         network(), timeout=30)
+        check(rc == 0, "docker network create: %s" % out)
+
+
+def ip_of(name):
+    rc, out = docker("inspect", "--format",
+                     "{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}", name, timeout=20)
+    return out.strip()
+
+
+def no_secret_in_ps_or_logs(names):
+    """What `docker top` (every process's command line) and `docker logs` show never holds the
+    secret."""
+    for name in names:
+        rc, top = docker("top", name, "-eo", "pid,args", timeout=30)
+        check(SECRET not in top, "%s: the secret is on a command line: %r" % (name, top[-1500:]))
+        check(SECRET not in logs(name), "%s: the secret is in docker logs" % name)
+
+
+@test()
+def cluster_with_a_secret_refuses_workers_and_drivers_without_it_and_runs_jobs_with_it(ctx):
+    """SPARK_AUTH_SECRET_FILE (a Docker secret) on the master: workers with a wrong or no secret
+    never register, a driver without it is refused; a worker (SPARK_AUTH_SECRET) and drivers
+    with it (spark-submit, a notebook kernel) run jobs. The secret is on no command line and in
+    no log."""
+    ensure_network()
+    secrets = secret_dir()
+    with_file = ["-v", "%s:/run/secrets:ro" % secrets,
+                 "-e", "SPARK_AUTH_SECRET_FILE=/run/secrets/spark_auth"]
+    master = start("amaster", "-e", "SPARK_MODE=master", "-e", "SPARK_MASTER_HOST=amaster",
+                   "-e", "SPARK_DAEMON_MEMORY=256m", *with_file)
+    ctx["containers"] = [master]
+    print("    amaster: %s" % wait_healthy(master)[1])
+    check(OPEN_WARNING not in logs(master), "a master with a secret says the cluster is open")
+    wrong = start("awrong", *AUTH_WORKER_ENV, "-e", "SPARK_AUTH_SECRET=not-" + SECRET)
+    none = start("anone", *AUTH_WORKER_ENV)
+    nodriver = start("anodriver", cmd=AUTH_SUBMIT + ["/jobs/secret_sum.py"])
+    ctx["containers"] = [master, wrong, none, nodriver]
+
+    def refused(name):
+        def tried():
+            out = logs(name)
+            check("Successfully registered with master" not in out,
+                  "%s registered with the master without the secret" % name)
+            return "Failed to connect to master" in out
+        return tried
+    for name in (wrong, none):
+        wait_for("%s to try the master and be refused" % name, refused(name), 240, interval=2)
+    st = json_api(master, "http://127.0.0.1:8080/json/", "amaster's JSON API")
+    check(st["workers"] == [] and st["aliveworkers"] == 0,
+          "a worker without the secret registered: %r" % st["workers"])
+    print("    workers with a wrong and with no secret: refused, the master lists none")
+
+    good = start("agood", *AUTH_WORKER_ENV, "-e", "SPARK_AUTH_SECRET=" + SECRET)
+    ctx["containers"].append(good)
+    print("    agood: %s" % wait_healthy(good)[1])
+    st = json_api(master, "http://127.0.0.1:8080/json/", "amaster's JSON API")
+    alive = [w["host"] for w in st["workers"] if w["state"] == "ALIVE"]
+    check(alive == [ip_of(good)], "alive workers %r, expected only agood (%s); all: %r"
+          % (alive, ip_of(good), st["workers"]))
+
+    rc, out = wait_exit(nodriver, 300)
+    check(rc != 0 and "RESULT" not in out, "a driver without the secret ran (exit %d): %s"
+          % (rc, out[-1500:]))
+    check("All masters are unresponsive" in out, "the driver without the secret was not refused "
+          "by the master: %s" % out[-1500:])
+    st = json_api(master, "http://127.0.0.1:8080/json/", "amaster's JSON API")
+    check(st["activeapps"] == [] and st["completedapps"] == [],
+          "the master registered an application of a driver without the secret: %r"
+          % (st["activeapps"] + st["completedapps"]))
+    print("    spark-submit without the secret: exit %d, no application registered" % rc)
+
+    driver = start("adriver", *with_file, cmd=AUTH_SUBMIT + ["/jobs/secret_sum.py"])
+    ctx["containers"].append(driver)
+
+    def executor_running():
+        rc, top = docker("top", good, "-eo", "pid,args", timeout=30)
+        return "CoarseGrainedExecutorBackend" in top
+    wait_for("an executor of the driver with the secret on agood", executor_running, 240,
+             interval=1)
+    no_secret_in_ps_or_logs([master, good, driver])  # while the job runs
+    rc, out = wait_exit(driver, 300)
+    check(rc == 0, "the driver with the secret exited %d: %s" % (rc, out[-1500:]))
+    r = result_of(out)
+    check(r["sum_of_squares"] == SECRET_SUM and r["master"] == AUTH_MASTER, "result %r" % r)
+    print("    spark-submit with the secret file: %s" % r)
+
+    nb = {"cells": [{"cell_type": "code", "execution_count": None, "metadata": {}, "outputs": [],
+                     "source": "print('MASTER', sc.master)\nprint('SUM', sc.parallelize("
+                     "range(1000), 4).map(lambda x: x * x).sum())"}],
+          "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3",
+                                      "language": "python"}},
+          "nbformat": 4, "nbformat_minor": 5}
+    name = "%s-anotebook" % run_id
+    ctx["containers"].append(name)
+    rc, out = docker("run", "-i", "--name", name, "--hostname", "anotebook", "--network",
+                     network(), "--label", label + "=" + run_id, *EULA, *with_file,
+                     "-e", "SPARK_MASTER_URL=" + AUTH_MASTER,
+                     "-e", "PYSPARK_SUBMIT_ARGS=--driver-memory 512m --conf spark.executor.memory="
+                     "512m --conf spark.ui.enabled=false pyspark-shell",
+                     image, "bash", "-c",
+                     "cd /tmp && cat > t.ipynb && mmlspark-env -- jupyter nbconvert --to notebook "
+                     "--execute --ExecutePreprocessor.timeout=180 --output /tmp/out.ipynb t.ipynb "
+                     "&& cat /tmp/out.ipynb", input=json.dumps(nb).encode(), timeout=300)
+    check(rc == 0 and "{" in out, "nbconvert exited %d: %s" % (rc, out[-1500:]))
+    nbout = json.loads(out[out.index("{"):])
+    text = "".join("".join(o.get("text", "")) for c in nbout["cells"] for o in c.get("outputs", []))
+    print("    notebook kernel with the secret file: " + " | ".join(
+        ln for ln in text.splitlines() if ln.startswith(("MASTER", "SUM"))))
+    check("MASTER %s" % AUTH_MASTER in text and "SUM %d" % SECRET_SUM in text,
+          "the kernel did not run its job on the cluster: %r" % text)
+    st = json_api(master, "http://127.0.0.1:8080/json/", "amaster's JSON API")
+    apps = sorted(a["name"] for a in st["activeapps"] + st["completedapps"])
+    check(apps == ["mmlspark-notebook", "secret-sum"], "applications the master ran: %r" % apps)
+    no_secret_in_ps_or_logs([master, wrong, none, good, nodriver, driver])
+
+
 # ----------------------------------------------------------------------------- docker-compose
 def compose(project, *args, timeout=300, env=None):
     if not shutil.which("docker-compose"):
@@ -572,9 +737,16 @@ def compose(project, *args, timeout=300, env=None):
                + list(args), timeout=timeout, env=env)
 
 
+def compose_secret_env():
+    """SPARK_AUTH_SECRET_FILE for docker-compose: the host file the example mounts as its
+    secret (the README's `openssl rand -hex 32 > spark-auth.secret`, elsewhere)."""
+    return {"SPARK_AUTH_SECRET_FILE": os.path.join(secret_dir(), "spark_auth")}
+
+
 @test()
 def docker_compose_v1_reads_the_example(ctx):
-    rc, out = compose(run_id + "-cfg", "config", timeout=60)
+    rc, out = compose(run_id + "-cfg", "config", timeout=60,
+                      env=dict(os.environ, **compose_secret_env()))
     check(rc == 0, "docker-compose config: %s" % out)
     for svc in ("master:", "worker-1:", "worker-2:", "notebook:"):
         check(re.search(r"^  %s" % svc, out, re.M), "no service %s in %r" % (svc, out))
@@ -582,6 +754,9 @@ def docker_compose_v1_reads_the_example(ctx):
     check(ports and all(p.startswith("127.0.0.1:") for p in ports),
           "ports not published on 127.0.0.1 only: %r" % ports)
     check("SPARK_MASTER_URL: spark://master:7077" in out, "notebook's SPARK_MASTER_URL missing")
+    check(out.count("SPARK_AUTH_SECRET_FILE: /run/secrets/spark_auth") == 4
+          and out.count("- source: spark_auth") == 4,
+          "not every service has the cluster's secret: %r" % out)
 
 
 COMPOSE_JOB = r"""
@@ -611,7 +786,7 @@ def docker_compose_up_runs_a_job_on_both_workers_then_stops_cleanly(ctx):
                                            "WORKER2_WEBUI_PORT", "NOTEBOOK_PORT",
                                            "NOTEBOOK_SPARK_UI_PORT")}
     env = dict(os.environ, MMLSPARK_IMAGE=image, ACCEPT_EULA="yes", **ports)
-    env.update(SPARK_WORKER_MEMORY="1g", SPARK_WORKER_CORES="1")
+    env.update(SPARK_WORKER_MEMORY="1g", SPARK_WORKER_CORES="1", **compose_secret_env())
     t0 = time.monotonic()
     rc, out = compose(project, "up", "-d", env=env, timeout=240)
     ctx["compose"] = project
@@ -641,6 +816,10 @@ def docker_compose_up_runs_a_job_on_both_workers_then_stops_cleanly(ctx):
     rc, out = compose(project, "ps", "-q", env=env, timeout=60)
     ids = out.split()
     check(len(ids) == 4, "docker-compose ps -q: %r" % out)
+    for cid in ids:  # the job above ran with the secret: no warning, and it is in no env
+        check(OPEN_WARNING not in logs(cid), "%s says the cluster is open" % cid)
+        rc2, conf = docker("inspect", "--format", "{{json .Config.Env}}", cid, timeout=20)
+        check(SECRET not in conf, "%s: the secret is in docker inspect" % cid)
     t1 = time.monotonic()
     rc, out = compose(project, "stop", env=env, timeout=120)
     stop_took = time.monotonic() - t1

@@ -34,4 +34,27 @@ check non_executable_command_exits_126 126 $?
 check missing_required_config_exits_78 78 $?
 "$env_bin" --bogus 2>/dev/null
 check unknown_option_exits_64 64 $?
+
+# --auth-secret: the secret on stdout only; a bad setting is one error line, exit 64.
+secret_file=$(mktemp)
+printf 's3cr3t\n' >"$secret_file"
+got=$(SPARK_AUTH_SECRET_FILE=$secret_file "$env_bin" --auth-secret 2>&1)
+check auth_secret_prints_the_files_secret 0 $?
+[ "$got" = s3cr3t ]
+check auth_secret_is_the_file_without_its_newline 0 $?
+got=$(env -u SPARK_AUTH_SECRET -u SPARK_AUTH_SECRET_FILE "$env_bin" --auth-secret 2>&1)
+check auth_secret_without_a_secret_exits_0 0 $?
+[ -z "$got" ]
+check auth_secret_without_a_secret_prints_nothing 0 $?
+err=$(SPARK_AUTH_SECRET=s3cr3t SPARK_AUTH_SECRET_FILE=$secret_file "$env_bin" --auth-secret 2>&1 >/dev/null)
+check auth_secret_and_file_both_set_exits_64 64 $?
+[ "$(printf '%s\n' "$err" | wc -l)" -eq 1 ] && printf '%s' "$err" | grep -q "both set" \
+  && ! printf '%s' "$err" | grep -q s3cr3t
+check auth_both_set_is_one_line_without_the_secret 0 $?
+: >"$secret_file"
+SPARK_AUTH_SECRET_FILE=$secret_file "$env_bin" --auth-secret >/dev/null 2>&1
+check auth_secret_empty_file_exits_64 64 $?
+rm -f "$secret_file"
+SPARK_AUTH_SECRET_FILE=$secret_file "$env_bin" --auth-secret >/dev/null 2>&1
+check auth_secret_missing_file_exits_64 64 $?
 [ $fails -eq 0 ]
