@@ -161,7 +161,10 @@ struct job_result supervise_exec(char *const argv[], const struct supervise_opts
                  opts->session ? 's' : '-');
         snprintf(level, sizeof(level), "%d", (int)mlog_get_level());
         remap_list(opts->remap, remap, sizeof(remap));
-        char *const sv_argv[] = {path, pid, rel, st, grace, flags, level, remap, NULL};
+        /* ps and docker top show PID 1 as "mmlspark-init --supervise ..." (its comm is
+         * mmlspark-superv): still the container's mmlspark-init to a user. */
+        char *const sv_argv[] = {"mmlspark-init", "--supervise", pid,   rel,   st,
+                                 grace,           flags,         level, remap, NULL};
         /* The two pipe ends must survive the exec; the child's mask and pending signals do. */
         fcntl(l.release_fd, F_SETFD, 0);
         fcntl(l.status_fd, F_SETFD, 0);

@@ -2,8 +2,9 @@
  * all setup is done (config, users, PAM, hooks, EULA page) and the final job is forked. It links
  * libc only and maps nothing it does not use: long-lived PID 1 stays as small as tini.
  *
- * Usage (by mmlspark-init only):
- *   mmlspark-supervise CHILD RELEASE_FD STATUS_FD GRACE FLAGS LOG_LEVEL REMAP
+ * Usage (by mmlspark-init only, which passes argv[0] "mmlspark-init" so that ps and docker top
+ * still show the container's init as such):
+ *   mmlspark-init --supervise CHILD RELEASE_FD STATUS_FD GRACE FLAGS LOG_LEVEL REMAP
  * CHILD: the forked job (or session process), our child; RELEASE_FD: closed once we are ready,
  * the child waits for it; STATUS_FD: the child's report of one of init's own errors; GRACE:
  * seconds; FLAGS: 'g' or '-' (signal the job's process group) then 's' or '-' (CHILD is the session
@@ -42,7 +43,12 @@ int main(int argc, char **argv)
     long child, release_fd, status_fd, level;
     double grace;
     bool remap[256] = {false};
-    if (argc != 8 || parse_int(argv[1], 1, 0x7fffffff, &child) ||
+    if (argc != 9 || strcmp(argv[1], "--supervise") != 0) {
+        log_error("mmlspark-supervise is started by mmlspark-init only (bad arguments)");
+        return EXIT_USAGE;
+    }
+    argv++; /* past --supervise: argv[1] is CHILD */
+    if (parse_int(argv[1], 1, 0x7fffffff, &child) ||
         parse_int(argv[2], 0, 1 << 20, &release_fd) ||
         parse_int(argv[3], 0, 1 << 20, &status_fd) || parse_seconds(argv[4], 3600, &grace) ||
         strlen(argv[5]) != 2 || parse_int(argv[6], MLOG_DEBUG, MLOG_ERROR, &level) ||
