@@ -156,7 +156,7 @@ struct job_result supervise_exec(char *const argv[], const struct supervise_opts
         snprintf(pid, sizeof(pid), "%d", (int)l.child);
         snprintf(rel, sizeof(rel), "%d", l.release_fd);
         snprintf(st, sizeof(st), "%d", l.status_fd);
-        snprintf(grace, sizeof(grace), "%.3f", opts->grace_seconds);
+        snprintf(grace, sizeof(grace), "%ld", (long)(opts->grace_seconds * 1000.0 + 0.5));
         snprintf(flags, sizeof(flags), "%c%c", opts->kill_group ? 'g' : '-',
                  opts->session ? 's' : '-');
         snprintf(level, sizeof(level), "%d", (int)mlog_get_level());

@@ -7,7 +7,7 @@
  *   mmlspark-init --supervise CHILD RELEASE_FD STATUS_FD GRACE FLAGS LOG_LEVEL REMAP
  * CHILD: the forked job (or session process), our child; RELEASE_FD: closed once we are ready,
  * the child waits for it; STATUS_FD: the child's report of one of init's own errors; GRACE:
- * seconds; FLAGS: 'g' or '-' (signal the job's process group) then 's' or '-' (CHILD is the session
+ * milliseconds; FLAGS: 'g' or '-' (signal the job's process group) then 's' or '-' (CHILD is the session
  * process holding PAM); LOG_LEVEL: 0..3; REMAP: comma list of exit codes that become 0, or '-'.
  * The blocked signal mask, pending signals, the subreaper mark and the child survive the exec.
  */
@@ -18,12 +18,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "envparse.h"
 #include "exitcodes.h"
 #include "log.h"
 #include "supervise.h"
 #include "tty.h"
 
+/* strtol only (no strtod, no scanf): every libc function PID 1 calls maps its pages. */
 static int parse_int(const char *text, long min, long max, long *out)
 {
     char *end;
@@ -35,13 +35,29 @@ static int parse_int(const char *text, long min, long max, long *out)
     return 0;
 }
 
+/* "3,143" into remap[]; "-" is none. */
+static int parse_remap(const char *text, bool remap[256])
+{
+    if (strcmp(text, "-") == 0)
+        return 0;
+    while (*text) {
+        char *end;
+        errno = 0;
+        long v = strtol(text, &end, 10);
+        if (errno != 0 || end == text || v < 0 || v > 255 || (*end != ',' && *end != '\0'))
+            return -1;
+        remap[v] = true;
+        text = *end ? end + 1 : end;
+    }
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     mlog_init("mmlspark-init"); /* its messages are init's */
     sigset_t job_mask;
     supervise_block_signals(&job_mask);
-    long child, release_fd, status_fd, level;
-    double grace;
+    long child, release_fd, status_fd, level, grace_ms;
     bool remap[256] = {false};
     if (argc != 9 || strcmp(argv[1], "--supervise") != 0) {
         log_error("mmlspark-supervise is started by mmlspark-init only (bad arguments)");
@@ -50,9 +66,9 @@ int main(int argc, char **argv)
     argv++; /* past --supervise: argv[1] is CHILD */
     if (parse_int(argv[1], 1, 0x7fffffff, &child) ||
         parse_int(argv[2], 0, 1 << 20, &release_fd) ||
-        parse_int(argv[3], 0, 1 << 20, &status_fd) || parse_seconds(argv[4], 3600, &grace) ||
+        parse_int(argv[3], 0, 1 << 20, &status_fd) || parse_int(argv[4], 0, 3600 * 1000, &grace_ms) ||
         strlen(argv[5]) != 2 || parse_int(argv[6], MLOG_DEBUG, MLOG_ERROR, &level) ||
-        (strcmp(argv[7], "-") != 0 && parse_exit_code_list(argv[7], remap) != 0)) {
+        parse_remap(argv[7], remap) != 0) {
         log_error("mmlspark-supervise is started by mmlspark-init only (bad arguments)");
         return EXIT_USAGE;
     }
@@ -68,7 +84,7 @@ int main(int argc, char **argv)
 
     struct supervise_opts opts = {
         .kill_group = argv[5][0] == 'g',
-        .grace_seconds = grace,
+        .grace_seconds = (double)grace_ms / 1000.0,
         .session = argv[5][1] == 's',
         .job_mask = &job_mask,
     };
