@@ -10,6 +10,7 @@
 
 #include "exitcodes.h"
 #include "log.h"
+#include "priv.h"
 #include "sparkauth.h"
 
 int split_command(const char *line, char *buf, size_t buflen, char **argv, size_t max)
@@ -95,43 +96,60 @@ int jupyter_argv(const struct mml_settings *s, int allow_root, char *buf, size_t
     return (int)argc;
 }
 
-static int eula_declined(const struct mml_settings *s)
+static struct job_result own_error(int code)
+{
+    return (struct job_result){.status = code, .own_error = true};
+}
+
+static struct job_result eula_declined(const struct mml_settings *s)
 {
     log_error("ACCEPT_EULA=%s declines the EULA (%s); to accept it, run with -e ACCEPT_EULA=yes",
               s->raw[SET_ACCEPT_EULA], s->eula_file);
-    return EXIT_EULA_DECLINED;
+    return own_error(EXIT_EULA_DECLINED);
 }
 
-static int run_eula_page(const struct mml_settings *s, const struct supervise_opts *base)
+/* Returns status 0 when the EULA was accepted and no stop signal came; else init's result. */
+static struct job_result run_eula_page(const struct mml_settings *s,
+                                       const struct supervise_opts *base)
 {
     char buf[4096];
     char *argv[64];
     if (split_command(s->eula_command, buf, sizeof(buf), argv, 64) <= 0) {
         log_error("eula_command '%s' is too long", s->eula_command);
-        return EXIT_USAGE;
+        return own_error(EXIT_USAGE);
     }
     log_info("the EULA is not accepted yet: open http://localhost:%u/ to read and accept it, "
              "or run with -e ACCEPT_EULA=yes",
              s->port);
     struct supervise_opts opts = *base;
     opts.plan = NULL; /* the page drops its own privileges after binding */
+    opts.session = false;
     struct job_result r = supervise_run(argv, &opts);
-    if (r.stop_signal)
-        return r.status;
+    /* A stop signal at any time, even after the page ended (while the processes it left
+     * behind stopped, or since), ends the container: Jupyter is not started. */
+    int stop = r.stop_signal ? r.stop_signal : supervise_pending_stop();
+    if (stop) {
+        log_info("received %s during the EULA phase; Jupyter not started", sigabbrev_np(stop));
+        if (r.status == 0 || r.own_error)
+            r = (struct job_result){.status = 128 + stop};
+        return r;
+    }
+    if (r.own_error)
+        return r;
     if (r.status == 0) {
         log_info("EULA accepted in the browser");
-        return 0;
+        return r;
     }
     if (r.status == EXIT_EULA_DECLINED) {
         log_error("the EULA was declined; to accept it, run the image with -e ACCEPT_EULA=yes");
-        return EXIT_EULA_DECLINED;
+        return own_error(EXIT_EULA_DECLINED);
     }
     if (r.status > 128 && r.status < 128 + 65) /* Ctrl+C on the page under -it, for example */
         log_info("the EULA page was stopped by %s before a choice; Jupyter not started",
                  sigabbrev_np(r.status - 128));
     else
         log_error("the EULA page ended with exit code %d", r.status);
-    return r.status;
+    return r;
 }
 
 static const char *ensure_token(void)
@@ -152,24 +170,24 @@ static const char *ensure_token(void)
     return fresh;
 }
 
-int job_notebook(const struct mml_settings *s, const struct supervise_opts *base)
+struct job_result job_notebook(const struct mml_settings *s, const struct supervise_opts *base)
 {
     if (s->eula == EULA_DECLINED)
         return eula_declined(s);
     if (s->eula == EULA_PENDING) {
-        int rc = run_eula_page(s, base);
-        if (rc != 0)
-            return rc;
+        struct job_result r = run_eula_page(s, base);
+        if (r.status != 0)
+            return r;
     }
     const char *token = ensure_token();
     if (token == NULL)
-        return EXIT_OSERR;
+        return own_error(EXIT_OSERR);
     char buf[8192];
     char *argv[96];
     int allow_root = base->plan ? base->plan->job_is_root : 0;
     if (jupyter_argv(s, allow_root, buf, sizeof(buf), argv, 96) <= 0) {
         log_error("jupyter_command '%s' is too long", s->jupyter_command);
-        return EXIT_USAGE;
+        return own_error(EXIT_USAGE);
     }
     log_info("starting Jupyter in %s on port %u", s->notebook_dir, s->port);
     if (token[0] != '\0')
@@ -178,7 +196,7 @@ int job_notebook(const struct mml_settings *s, const struct supervise_opts *base
         log_info("Jupyter URL: http://127.0.0.1:%u/", s->port);
     struct supervise_opts opts = *base;
     opts.stdin_null = true; /* one Ctrl+C stops Jupyter: no "Shutdown? (y/n)" tty prompt */
-    return supervise_run(argv, &opts).status;
+    return supervise_exec(argv, &opts);
 }
 
 int job_check_spark_mode(const struct mml_settings *s)
@@ -212,7 +230,8 @@ char **spark_daemon_argv(const struct mml_settings *s)
     return argv;
 }
 
-int job_spark_daemon(const struct mml_settings *s, const struct supervise_opts *base)
+struct job_result job_spark_daemon(const struct mml_settings *s,
+                                   const struct supervise_opts *base)
 {
     if (s->eula == EULA_DECLINED)
         return eula_declined(s);
@@ -228,5 +247,5 @@ int job_spark_daemon(const struct mml_settings *s, const struct supervise_opts *
         log_warn("this Spark cluster is open: anyone who reaches its ports can run code in it; "
                  "close it with the same SPARK_AUTH_SECRET (or SPARK_AUTH_SECRET_FILE) on the "
                  "master, every worker and every driver");
-    return supervise_run(spark_daemon_argv(s), base).status;
+    return supervise_exec(spark_daemon_argv(s), base);
 }

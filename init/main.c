@@ -1,4 +1,26 @@
-/* main.c - mmlspark-init: parse arguments and settings once, then supervise the job as PID 1. */
+/* main.c - mmlspark-init: parse arguments and settings once, do all setup, then hand the job over
+ * to the supervise-only PID 1.
+ *
+ * The process tree of a container (docker run [--user root] IMAGE), and who holds what:
+ *
+ *   PID 1  mmlspark-init            setup: settings, NB_UID/NB_GID, hooks (in children), the
+ *     |                             EULA page; root when started as root; saves the tty state
+ *     |    --exec--> mmlspark-supervise   once the final job is forked: same pid, libc only;
+ *     |                             forwards signals, reaps orphans, grace period, exit status
+ *     |
+ *     +-- EULA page (mmlspark-eula) only while the EULA is pending; binds the port as root, then
+ *     |     drops to the notebook user; ends when accepted. Then, in the same PID 1:
+ *     |
+ *     +-- the job, when it runs as the user who started the container (no drop):
+ *     |     Jupyter / Spark daemon / COMMAND; own process group, the tty's foreground
+ *     |
+ *     +-- or, with a drop (--user root with NB_UID, NB_GID, hooks...): the session process
+ *           root; holds the PAM session (opened before, closed after the job); on a tty it owns
+ *           the outer terminal and relays it through a new pty
+ *           |
+ *           +-- the job as the notebook user, no capabilities: own session on the new pty
+ *               (its controlling tty), or own process group without a tty
+ */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -6,6 +28,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "exitcodes.h"
 #include "job.h"
 #include "log.h"
 #include "priv.h"
@@ -22,7 +45,8 @@ static void usage(FILE *out)
             "exits with the job's status (128+n if it was killed by signal n).\n"
             "\n"
             "  -c, --config FILE        read FILE (must exist) instead of %s\n"
-            "  -e, --remap-exit CODE    exit 0 when the job exits with CODE (repeatable)\n"
+            "  -e, --remap-exit CODE    exit 0 when the job exits with CODE (repeatable;\n"
+            "                           never init's own codes below)\n"
             "  -g, --grace SECONDS      grace period before SIGKILL (default 5)\n"
             "  -p, --no-process-group   forward signals to the job only, not its process group\n"
             "      --print-config       print the effective settings and their origin, exit\n"
@@ -119,7 +143,8 @@ int main(int argc, char **argv)
                   getenv("MMLSPARK_LOG"));
         return EXIT_USAGE;
     }
-    supervise_block_signals();
+    sigset_t job_mask;
+    supervise_block_signals(&job_mask);
 
     struct cli cli;
     int rc = parse_cli(argc, argv, &cli);
@@ -146,7 +171,7 @@ int main(int argc, char **argv)
         log_debug("mmlspark-init %s running '%s'", MMLSPARK_VERSION, cli.command[0]);
     else
         log_info("mmlspark-init %s: starting the %s job", MMLSPARK_VERSION, s.raw[SET_SPARK_MODE]);
-    supervise_become_reaper();
+    supervise_become_reaper(true);
     tty_init();
     struct priv_plan plan;
     rc = priv_prepare(&s, &plan);
@@ -161,21 +186,28 @@ int main(int argc, char **argv)
         settings_free(&s);
         return 128 + pending;
     }
-    struct supervise_opts opts = {
-        .kill_group = s.kill_group, .grace_seconds = s.grace_seconds, .plan = &plan};
+    struct supervise_opts opts = {.kill_group = s.kill_group,
+                                  .grace_seconds = s.grace_seconds,
+                                  .plan = &plan,
+                                  .session = plan.drop,
+                                  .job_mask = &job_mask,
+                                  .remap = s.remap_exit};
 
+    struct job_result r;
     if (cli.command) {
         if (s.eula != EULA_ACCEPTED)
             log_info("notice: the image's EULA (%s) is not accepted; accept it with "
                      "-e ACCEPT_EULA=yes",
                      s.eula_file);
-        rc = supervise_run(cli.command, &opts).status;
+        r = supervise_exec(cli.command, &opts);
     } else if (s.spark_mode == MODE_NOTEBOOK) {
-        rc = job_notebook(&s, &opts);
+        r = job_notebook(&s, &opts);
     } else {
-        rc = job_spark_daemon(&s, &opts);
+        r = job_spark_daemon(&s, &opts);
     }
-    if (rc >= 0 && rc < 256 && s.remap_exit[rc]) {
+    /* Only the job's codes are remapped, never init's own (3, 64, 70, 77, 78...). */
+    rc = r.status;
+    if (!r.own_error && rc >= 0 && rc < 256 && s.remap_exit[rc]) {
         log_debug("exit code %d remapped to 0", rc);
         rc = 0;
     }

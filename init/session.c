@@ -24,12 +24,14 @@
 #include "procutil.h"
 #include "pamsession.h"
 #include "ptyrelay.h"
+#include "supervise.h"
 
 struct session {
     pid_t child;
     bool exited;
     int status;
     int sigfd;
+    bool kill_group; /* -p / kill_process_group=no: signals go to the job's leader only */
     bool relay_on;
     struct ptyrelay relay;
 };
@@ -96,17 +98,41 @@ static void forward(struct session *ss, int sig)
         if (fg > 0 && kill(-fg, sig) == 0)
             return;
     }
-    if (kill(-ss->child, sig) != 0 && kill(ss->child, sig) != 0 && errno != ESRCH)
+    if (ss->kill_group && kill(-ss->child, sig) == 0)
+        return;
+    if (kill(ss->child, sig) != 0 && errno != ESRCH)
         log_debug("cannot pass signal %d to the job: %s", sig, strerror(errno));
+}
+
+/* Job control as in init (supervise.c): nobody can resume a job stopped by the terminal or by
+ * TSTP/TTIN/TTOU, so it is continued at once; a SIGSTOP stays until somebody sends SIGCONT. */
+static void job_stopped(struct session *ss, int sig)
+{
+    if (sig != SIGTSTP && sig != SIGTTIN && sig != SIGTTOU)
+        return;
+    log_info("job stopped by %s: no shell here can resume it, continuing it", sigabbrev_np(sig));
+    if (kill(-ss->child, SIGCONT) != 0)
+        kill(ss->child, SIGCONT);
+}
+
+/* init's "grace period over" (supervise.c): a SIGTERM queued by our parent with that value. */
+static bool is_close_request(const struct signalfd_siginfo *si)
+{
+    return si->ssi_signo == SIGTERM && si->ssi_code == SI_QUEUE &&
+           si->ssi_int == MML_SESSION_CLOSE && (pid_t)si->ssi_pid == getppid();
 }
 
 static void reap(struct session *ss)
 {
     int wstatus;
     pid_t pid;
-    while ((pid = waitpid(-1, &wstatus, WNOHANG)) > 0) {
+    while ((pid = waitpid(-1, &wstatus, WNOHANG | WUNTRACED)) > 0) {
         if (pid != ss->child)
             continue;
+        if (WIFSTOPPED(wstatus)) {
+            job_stopped(ss, WSTOPSIG(wstatus));
+            continue;
+        }
         ss->exited = true;
         ss->status = wait_status_code(wstatus);
     }
@@ -117,12 +143,20 @@ static void handle_signals(struct session *ss)
     struct signalfd_siginfo si;
     while (read(ss->sigfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
         int sig = (int)si.ssi_signo;
-        if (sig == SIGCHLD)
+        if (sig == SIGCHLD) {
             reap(ss);
-        else if (sig == SIGWINCH && ss->relay_on)
+        } else if (sig == SIGWINCH && ss->relay_on) {
             ptyrelay_resize(&ss->relay);
-        else if (!ss->exited)
+        } else if (is_close_request(&si)) {
+            /* Grace period over: the job goes now, the PAM session is closed after it. */
+            log_debug("session: grace period over, killing the job");
+            if (kill(-ss->child, SIGKILL) != 0)
+                kill(ss->child, SIGKILL);
+        } else if (sig == SIGTTIN || sig == SIGTTOU) {
+            continue; /* as init: they would stop the job with nobody to resume it */
+        } else if (!ss->exited) {
             forward(ss, sig);
+        }
     }
 }
 
@@ -170,24 +204,52 @@ static pid_t start_job(struct session *ss, const struct session_spec *spec, char
     return pid;
 }
 
+/* Settings init passes in the environment (launch.c): the fd on which a failure of our own is
+ * reported (so that -e never remaps it) and -p / kill_process_group. Neither reaches the job. */
+static int take_settings(struct session *ss)
+{
+    const char *v = getenv("MMLSPARK_KILL_GROUP");
+    bool group = true;
+    ss->kill_group = v == NULL || parse_bool(v, &group) != 0 || group;
+    v = getenv(MML_SESSION_STATUS_ENV);
+    int fd = v ? atoi(v) : -1;
+    unsetenv(MML_SESSION_STATUS_ENV);
+    return fd > 2 ? fd : -1;
+}
+
+static void __attribute__((noreturn)) fail_before_job(int status_fd, int code)
+{
+    unsigned char c = (unsigned char)code;
+    if (status_fd >= 0 && write(status_fd, &c, 1) != 1)
+        log_debug("session: cannot report exit code %d: %s", code, strerror(errno));
+    fflush(NULL);
+    _exit(code);
+}
+
 void session_run(const struct session_spec *spec, char *const argv[])
 {
     struct session ss = {.child = -1, .status = EXIT_SOFTWARE, .sigfd = -1};
+    int status_fd = take_settings(&ss);
     set_user_env(spec);
     const char *tty = isatty(STDIN_FILENO) ? ttyname(STDIN_FILENO) : NULL;
     struct pam_session ps;
     if (pamsession_open(&ps, spec->pam_confdir, spec->user, spec->gid, tty) != 0)
-        _exit(EXIT_PAM_FAILED);
+        fail_before_job(status_fd, EXIT_PAM_FAILED);
     ss.sigfd = make_signalfd();
     if (ss.sigfd < 0) {
         log_error("session: cannot create a signalfd: %s", strerror(errno));
+        ss.status = EXIT_SOFTWARE;
+        pamsession_close(&ps);
+        fail_before_job(status_fd, EXIT_SOFTWARE);
     } else {
         fflush(NULL);
         ss.child = start_job(&ss, spec, argv);
-        if (ss.child < 0)
+        if (ss.child < 0) {
             log_error("session: cannot start the job: %s", strerror(errno));
-        else
-            loop(&ss);
+            pamsession_close(&ps);
+            fail_before_job(status_fd, EXIT_SOFTWARE);
+        }
+        loop(&ss);
     }
     if (ss.relay_on)
         ptyrelay_restore(&ss.relay);

@@ -1,6 +1,8 @@
-/* supervise.c - the supervisor: states, the signal loop, reaping and the stop sequence. */
+/* supervise.c - the supervisor loop: states, signals, reaping and the stop sequence. Linked into
+ * both mmlspark-init and the lean mmlspark-supervise, so it uses libc and log.c only. */
 #include "supervise.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -12,7 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "config.h"
+#include "exitcodes.h"
 #include "log.h"
 #include "procutil.h"
 #include "tty.h"
@@ -20,6 +22,7 @@
 enum sup_state {
     ST_RUNNING,  /* the job runs */
     ST_STOPPING, /* a stop signal came: the job has the grace period to end */
+    ST_CLOSING,  /* grace over, a session process: it kills the job and closes PAM, then KILL */
     ST_DRAINING, /* the job ended: its stragglers have the grace period to end */
     ST_DONE
 };
@@ -30,41 +33,43 @@ struct supervisor {
     int status;
     int stop_signal;
     bool killed;              /* SIGKILL already sent */
-    struct timespec deadline; /* end of the grace period, when one runs */
+    struct timespec deadline; /* end of the grace (or close) period, when one runs */
     bool deadline_set;
+    sigset_t signals; /* the set sigtimedwait() takes */
     const struct supervise_opts *opts;
 };
 
-static sigset_t all_signals;
-static sigset_t original_mask;
-
-void supervise_block_signals(void)
+void supervise_signal_set(sigset_t *set)
 {
-    sigfillset(&all_signals);
+    sigfillset(set);
     /* Signals that report a fault in init itself stay deliverable. */
-    sigdelset(&all_signals, SIGSEGV);
-    sigdelset(&all_signals, SIGBUS);
-    sigdelset(&all_signals, SIGILL);
-    sigdelset(&all_signals, SIGFPE);
-    sigdelset(&all_signals, SIGABRT);
-    sigdelset(&all_signals, SIGTRAP);
-    sigdelset(&all_signals, SIGSYS);
-    if (sigprocmask(SIG_BLOCK, &all_signals, &original_mask) != 0) {
+    static const int faults[] = {SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT, SIGTRAP, SIGSYS};
+    for (size_t i = 0; i < sizeof(faults) / sizeof(faults[0]); i++)
+        sigdelset(set, faults[i]);
+}
+
+void supervise_block_signals(sigset_t *original)
+{
+    sigset_t set;
+    supervise_signal_set(&set);
+    if (sigprocmask(SIG_BLOCK, &set, original) != 0) {
         log_error("cannot block signals: %s", strerror(errno));
         exit(EXIT_SOFTWARE);
     }
 }
 
-void supervise_become_reaper(void)
+void supervise_become_reaper(bool verbose)
 {
     if (getpid() == 1)
         return;
-    if (prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0)
-        log_info("not PID 1 (pid %d): registered as child subreaper, orphans are reaped here",
-                 (int)getpid());
-    else
+    if (prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0) {
+        if (verbose)
+            log_info("not PID 1 (pid %d): registered as child subreaper, orphans are reaped here",
+                     (int)getpid());
+    } else {
         log_warn("not PID 1 and cannot become a child subreaper: %s; orphans go to PID 1",
                  strerror(errno));
+    }
 }
 
 int supervise_pending_stop(void)
@@ -86,38 +91,24 @@ static double now_seconds(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static void set_deadline(struct supervisor *sv)
+static void set_deadline_in(struct supervisor *sv, double seconds)
 {
-    if (sv->deadline_set)
-        return;
-    double t = now_seconds() + sv->opts->grace_seconds;
+    double t = now_seconds() + seconds;
     sv->deadline.tv_sec = (time_t)t;
     sv->deadline.tv_nsec = (long)((t - (double)(time_t)t) * 1e9);
     sv->deadline_set = true;
+}
+
+static void set_deadline(struct supervisor *sv)
+{
+    if (!sv->deadline_set)
+        set_deadline_in(sv, sv->opts->grace_seconds);
 }
 
 static double remaining(const struct supervisor *sv)
 {
     double d = (double)sv->deadline.tv_sec + (double)sv->deadline.tv_nsec / 1e9;
     return d - now_seconds();
-}
-
-/* ---- the child ---- */
-
-static void exec_child(char *const argv[], const struct supervise_opts *opts)
-{
-    setpgid(0, 0);
-    tty_give_foreground_self();
-    if (opts->stdin_null) {
-        int fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
-        if (fd >= 0) {
-            dup2(fd, STDIN_FILENO);
-            close(fd);
-        }
-    }
-    if (opts->plan)
-        priv_enter(opts->plan, argv); /* returns only when no drop is needed */
-    exec_with_default_signals(argv, &original_mask, true);
 }
 
 /* ---- signals to others ---- */
@@ -131,6 +122,54 @@ static void signal_job(struct supervisor *sv, int sig)
                  strerror(errno));
 }
 
+/* The parent pid in /proc/PID/stat (after the last ')': state, then ppid), or -1. */
+static pid_t parent_of(const char *pid)
+{
+    char path[300], buf[512];
+    snprintf(path, sizeof(path), "/proc/%s/stat", pid);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    ssize_t n = read(fd, buf, sizeof(buf) - 1);
+    close(fd);
+    if (n <= 0)
+        return -1;
+    buf[n] = '\0';
+    const char *rp = strrchr(buf, ')');
+    int ppid;
+    if (rp == NULL || sscanf(rp + 1, " %*c %d", &ppid) != 1)
+        return -1;
+    return (pid_t)ppid;
+}
+
+/* Without /proc/self/task/N/children (a kernel without CONFIG_PROC_CHILDREN, or a file that lists
+ * nobody while we still have children): every process in /proc whose parent is us. */
+static int signal_children_by_scan(int sig)
+{
+    DIR *proc = opendir("/proc");
+    if (proc == NULL)
+        return 0;
+    pid_t self = getpid();
+    int count = 0;
+    struct dirent *de;
+    while ((de = readdir(proc)) != NULL) {
+        if (de->d_name[0] < '1' || de->d_name[0] > '9')
+            continue;
+        if (parent_of(de->d_name) == self && kill((pid_t)atoi(de->d_name), sig) == 0)
+            count++;
+    }
+    closedir(proc);
+    return count;
+}
+
+/* Whether a child, running or a zombie, is left; reaps nothing, costs one syscall. */
+static bool children_left(void)
+{
+    siginfo_t info;
+    memset(&info, 0, sizeof(info));
+    return waitid(P_ALL, 0, &info, WEXITED | WNOHANG | WNOWAIT) == 0;
+}
+
 /* Every process whose parent is init: what is left once the job ended. */
 static int signal_our_children(int sig)
 {
@@ -142,22 +181,16 @@ static int signal_our_children(int sig)
     char path[64];
     snprintf(path, sizeof(path), "/proc/self/task/%d/children", (int)getpid());
     FILE *f = fopen(path, "re");
-    if (f == NULL)
-        return 0;
     int count = 0, pid;
-    while (fscanf(f, "%d", &pid) == 1)
-        if (kill((pid_t)pid, sig) == 0)
-            count++;
-    fclose(f);
+    if (f != NULL) {
+        while (fscanf(f, "%d", &pid) == 1)
+            if (kill((pid_t)pid, sig) == 0)
+                count++;
+        fclose(f);
+    }
+    if (count == 0 && children_left())
+        count = signal_children_by_scan(sig);
     return count;
-}
-
-/* Whether a child, running or a zombie, is left; reaps nothing, costs one syscall. */
-static bool children_left(void)
-{
-    siginfo_t info;
-    memset(&info, 0, sizeof(info));
-    return waitid(P_ALL, 0, &info, WEXITED | WNOHANG | WNOWAIT) == 0;
 }
 
 /* ---- state transitions ---- */
@@ -190,14 +223,33 @@ static void job_ended(struct supervisor *sv, int wstatus)
     sv->state = ST_DRAINING;
 }
 
+/* Job control: a container has no shell that could resume a stopped job, so a job stopped by the
+ * terminal (Ctrl+Z) or by a TSTP/TTIN/TTOU sent to it is continued at once. SIGSTOP, which
+ * somebody sent on purpose, is left alone: SIGCONT resumes it. */
+static void child_stopped(struct supervisor *sv, pid_t pid, int sig)
+{
+    if (pid != sv->child)
+        return;
+    if (sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU) {
+        log_info("job (pid %d) stopped by %s: no shell here can resume it, continuing it",
+                 (int)pid, sigabbrev_np(sig));
+        signal_job(sv, SIGCONT);
+    } else {
+        log_info("job (pid %d) stopped by %s; send SIGCONT to resume it", (int)pid,
+                 sigabbrev_np(sig));
+    }
+}
+
 /* Reaps everything that has exited; returns false once no child is left. */
 static bool reap(struct supervisor *sv)
 {
     for (;;) {
         int wstatus;
-        pid_t pid = waitpid(-1, &wstatus, WNOHANG);
+        pid_t pid = waitpid(-1, &wstatus, WNOHANG | WUNTRACED);
         if (pid > 0) {
-            if (pid == sv->child && sv->state != ST_DRAINING)
+            if (WIFSTOPPED(wstatus))
+                child_stopped(sv, pid, WSTOPSIG(wstatus));
+            else if (pid == sv->child && sv->state != ST_DRAINING)
                 job_ended(sv, wstatus);
             else
                 log_debug("reaped pid %d", (int)pid);
@@ -215,8 +267,20 @@ static void deadline_passed(struct supervisor *sv)
 {
     if (sv->killed)
         return;
+    if (sv->state == ST_STOPPING && sv->opts->session) {
+        /* The session process holds the PAM session: let it kill the job and close it. */
+        log_warn("the job did not end within %.1f s: the session process kills it and closes "
+                 "the PAM session (SIGKILL in %.1f s)",
+                 sv->opts->grace_seconds, MML_SESSION_CLOSE_SECONDS);
+        union sigval v = {.sival_int = MML_SESSION_CLOSE};
+        if (sigqueue(sv->child, SIGTERM, v) == 0) {
+            sv->state = ST_CLOSING;
+            set_deadline_in(sv, MML_SESSION_CLOSE_SECONDS);
+            return;
+        }
+    }
     sv->killed = true;
-    if (sv->state == ST_STOPPING) {
+    if (sv->state == ST_STOPPING || sv->state == ST_CLOSING) {
         log_warn("the job did not end within %.1f s: sending SIGKILL", sv->opts->grace_seconds);
         signal_job(sv, SIGKILL);
     } else {
@@ -226,32 +290,55 @@ static void deadline_passed(struct supervisor *sv)
     signal_our_children(SIGKILL);
 }
 
+static bool is_stop_signal(int sig)
+{
+    return sig == SIGTERM || sig == SIGINT || sig == SIGQUIT;
+}
+
 static void handle_signal(struct supervisor *sv, int sig)
 {
     if (sig == SIGCHLD)
         return; /* reaping happens in the loop */
-    if (sv->state == ST_DRAINING)
-        return; /* the job is gone; its stragglers are being stopped */
-    if (sig == SIGTERM || sig == SIGINT || sig == SIGQUIT) {
-        if (sv->state == ST_RUNNING)
-            begin_stop(sv, sig);
+    if (sig == SIGTTIN || sig == SIGTTOU) {
+        /* Only a terminal sends these meaningfully, to a background group; passed on they would
+         * stop the job with nobody to resume it (tini ignores them too). */
+        log_debug("ignoring %s", sigabbrev_np(sig));
+        return;
     }
+    if (sv->state == ST_DRAINING) {
+        /* The job is gone and its stragglers are being stopped; a stop signal is kept so that
+         * whoever runs next (Jupyter after the EULA page) is not started. */
+        if (is_stop_signal(sig) && sv->stop_signal == 0) {
+            log_info("received %s while the processes left behind stop", sigabbrev_np(sig));
+            sv->stop_signal = sig;
+        }
+        return;
+    }
+    if (is_stop_signal(sig) && sv->state == ST_RUNNING)
+        begin_stop(sv, sig);
     log_debug("forwarding %s to the job", sigabbrev_np(sig));
     signal_job(sv, sig);
 }
 
-struct job_result supervise_run(char *const argv[], const struct supervise_opts *opts)
+/* One of init's own exit codes the child reported before its job ran, or -1. */
+static int child_own_error(int status_fd)
 {
-    struct supervisor sv = {.state = ST_RUNNING, .opts = opts};
-    sv.child = fork();
-    if (sv.child < 0) {
-        log_error("cannot fork: %s", strerror(errno));
-        return (struct job_result){.status = EXIT_SOFTWARE};
-    }
-    if (sv.child == 0)
-        exec_child(argv, opts);
-    setpgid(sv.child, sv.child); /* also in the parent: no race with the first signal */
-    log_debug("started '%s' as pid %d", argv[0], (int)sv.child);
+    if (status_fd < 0)
+        return -1;
+    unsigned char code;
+    ssize_t n;
+    do {
+        n = read(status_fd, &code, 1);
+    } while (n < 0 && errno == EINTR);
+    return n == 1 ? code : -1;
+}
+
+struct job_result supervise_child(pid_t child, const struct supervise_opts *opts, int status_fd)
+{
+    struct supervisor sv = {.state = ST_RUNNING, .child = child, .opts = opts};
+    supervise_signal_set(&sv.signals);
+    if (status_fd >= 0)
+        fcntl(status_fd, F_SETFL, O_NONBLOCK);
 
     while (sv.state != ST_DONE) {
         if (!reap(&sv)) {
@@ -268,18 +355,25 @@ struct job_result supervise_run(char *const argv[], const struct supervise_opts 
             if (r <= 0) {
                 deadline_passed(&sv);
                 /* Orphans reparented since the last round are killed too. */
-                signal_our_children(SIGKILL);
-                r = 0.05;
+                if (sv.killed)
+                    signal_our_children(SIGKILL);
+                r = sv.killed ? 0.05 : remaining(&sv);
             }
             if (r < 1.0) {
                 wait.tv_sec = 0;
-                wait.tv_nsec = (long)(r * 1e9);
+                wait.tv_nsec = r > 0 ? (long)(r * 1e9) : 0;
             }
         }
-        int sig = sigtimedwait(&all_signals, NULL, &wait);
+        int sig = sigtimedwait(&sv.signals, NULL, &wait);
         if (sig > 0)
             handle_signal(&sv, sig);
     }
     tty_restore();
-    return (struct job_result){.status = sv.status, .stop_signal = sv.stop_signal};
+    struct job_result r = {.status = sv.status, .stop_signal = sv.stop_signal};
+    int own = child_own_error(status_fd);
+    if (own >= 0) {
+        r.status = own;
+        r.own_error = true;
+    }
+    return r;
 }

@@ -149,7 +149,7 @@ static void set_raw(struct mml_settings *s, enum setting_id id, const char *valu
     char *copy = strdup(value);
     if (copy == NULL) {
         log_error("out of memory");
-        exit(70);
+        exit(EXIT_SOFTWARE);
     }
     free(s->raw[id]);
     s->raw[id] = copy;
@@ -174,7 +174,10 @@ void settings_free(struct mml_settings *s)
     s->config_path = NULL;
 }
 
-/* libconfuse reports through callbacks; the first error of a parse is kept here. */
+/* libconfuse reports errors through a callback that gets the cfg_t only: libconfuse 3.3 has no user
+ * pointer in it (nor in cfg_opt_t for plain options), so the caller's buffer for the first error
+ * of a parse is reachable only from here. It is set just around cfg_parse() in
+ * settings_load_file() and NULL otherwise; nothing else in this file is mutable. */
 static char *parse_err;
 static size_t parse_errlen;
 
@@ -243,6 +246,7 @@ int settings_load_file(struct mml_settings *s, const char *path, bool required, 
     errno = 0;
     int rc = cfg_parse(cfg, path);
     parse_err = NULL;
+    parse_errlen = 0;
     int result = 0;
     if (rc == CFG_FILE_ERROR) {
         if (!required && errno == ENOENT) {
