@@ -11,12 +11,12 @@ ARG DEBIAN_IMAGE=debian:bookworm
 
 # ---------------------------------------------------------------------------------------------
 # os: the Debian base in one layer, without what a runtime never reads: apt's downloaded
-# packages and lists (a debootstrap-built base keeps about 80 MB of them), manuals and
-# translations (dpkg skips them from now on; every package's copyright file stays).
+# packages and lists (a debootstrap-built base keeps about 80 MB of them), debootstrap's log,
+# manuals and translations (dpkg skips them from now on; every package's copyright file stays).
 FROM ${DEBIAN_IMAGE} AS debian
 COPY image/dpkg/ /etc/dpkg/dpkg.cfg.d/
 RUN rm -rf /var/cache/apt/archives/*.deb /var/cache/apt/*.bin /var/lib/apt/lists/* \
-      /usr/share/man/* /usr/share/info/* \
+      /var/log/bootstrap.log /usr/share/man/* /usr/share/info/* \
  && find /usr/share/locale -mindepth 1 -maxdepth 1 ! -name locale.alias -exec rm -rf {} + \
  && find /usr/share/doc -type f ! -name copyright -delete \
  && find /usr/share/doc -depth -type d -empty -delete \
@@ -29,13 +29,15 @@ COPY --from=debian / /
 # runtime: Debian's packages, with the security and updates suites, pending updates applied. This
 # stage and everything the released image is built from never see the build machine's CA
 # certificates (image/ca/): its trust stores are Debian's. apt needs no extra CA: Debian's
-# archives are read over plain http and checked with the archive keyring.
+# archives are read over plain http and checked with the archive keyring (an https URI behind a
+# TLS-intercepting proxy would not verify here: give the http one).
 # DEBIAN_MIRROR / DEBIAN_SECURITY_MIRROR: the archive URIs (tests/image/run.sh passes the build
 # machine's, printed by tools/apt-mirrors.sh); empty: the base image's own, and the security
 # archive next to it ("URI-security") unless the base image names one.
 # Pinned for reproducibility: Java's major version (the package name) and everything Python and
 # Maven (below); Debian's packages are whatever the suites hold at build time, recorded in
 # /usr/share/mmlspark/manifest.txt.
+# libnss-wrapper: Spark's JVMs under an arbitrary uid get a passwd entry (/opt/spark/conf/spark-env.sh).
 FROM os AS runtime
 ARG DEBIAN_MIRROR
 ARG DEBIAN_SECURITY_MIRROR

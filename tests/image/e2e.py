@@ -1035,11 +1035,13 @@ def no_layer_of_the_image_holds_the_build_ca(ctx):
 
 @test
 def apt_has_the_security_suite_and_no_leftovers(ctx):
-    """As root in the image: no apt lists, no downloaded .deb, no held packages or pins; then
+    """As root in the image: no apt lists, no downloaded .deb, no build logs (apt, dpkg,
+    debootstrap), no held packages or pins; then
     `apt-get update` fetches the security and updates suites; an upgrade would not be blocked."""
     script = ("set -e; echo LEFT $(find /var/cache/apt /var/lib/apt/lists -type f ! -name lock "
               "| wc -l) $(du -sk /var/cache/apt /var/lib/apt/lists /var/log /tmp /root "
-              "| awk '{s += $1} END {print s}'); echo HOLD $(apt-mark showhold | wc -l) "
+              "| awk '{s += $1} END {print s}'); echo LOGS $(find /var/log -type f -size +0 -printf '%p '); "
+              "echo HOLD $(apt-mark showhold | wc -l) "
               "$(find /etc/apt/preferences.d /etc/apt/preferences -type f 2>/dev/null | wc -l); "
               "apt-get update; apt-get -s upgrade | grep -E '^[0-9]+ upgraded'")
     rc, out = docker("run", "--rm", "--user", "root", image, "bash", "-c", script, timeout=600)
@@ -1049,6 +1051,8 @@ def apt_has_the_security_suite_and_no_leftovers(ctx):
     check(left and left.group(1) == "0", "apt lists or cached packages left in the image: %r"
           % (left and left.group(0)))
     check(int(left.group(2)) < 1024, "apt cache, logs, /tmp and /root hold %s KB" % left.group(2))
+    logs = re.search(r"^LOGS ?(.*)$", out, re.M)
+    check(logs and not logs.group(1).strip(), "build logs left in /var/log: %r" % (logs and logs.group(1)))
     check(re.search(r"^HOLD 0 0$", out, re.M), "held packages or apt pins: %r"
           % re.findall(r"^HOLD.*", out, re.M))
     check(re.search(r"^(Get|Hit):\d+ \S+ \S+-security ", out, re.M),
