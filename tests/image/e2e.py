@@ -1149,7 +1149,8 @@ def ca_mounted_at_run_time_is_trusted_as_the_readme_says(ctx):
     for i, (name, _) in enumerate(pems):
         with open(os.path.join(d, name), "w") as f:
             f.write(pems[i][1])
-        rc, out = docker("run", "--rm", "--user", "root", "-v", "%s:/w" % d, "-w", "/w", image,
+        rc, out = docker("run", "--rm", "--user", "%d:%d" % (os.getuid(), os.getgid()),
+                         "-v", "%s:/w" % d, "-w", "/w", image,
                          "keytool", "-importcert", "-noprompt", "-keystore", "cacerts",
                          "-storepass", "changeit", "-alias", "corp-%d" % i, "-file", name, timeout=60)
         check(rc == 0, "keytool -importcert %s: %s" % (name, out[-400:]))
@@ -1173,6 +1174,22 @@ def ca_mounted_at_run_time_is_trusted_as_the_readme_says(ctx):
     else:
         check("CERTIFICATE_VERIFY_FAILED" in plain, "without mounts pip failed otherwise: %s"
               % plain[-800:])
+    # "or once, in your own image"
+    with open(os.path.join(d, "Dockerfile.corp"), "w") as f:
+        f.write("FROM %s\nUSER root\n" % image
+                + "".join("COPY %s /usr/local/share/ca-certificates/%s\n" % (n, n) for n, _ in pems)
+                + "RUN update-ca-certificates\nUSER mmlspark\n")
+    tag = "%s-corp:latest" % RUN_ID
+    rc, out = run(["docker", "build", "-q", "-f", os.path.join(d, "Dockerfile.corp"), "-t", tag, d],
+                  timeout=300, env=dict(os.environ, DOCKER_BUILDKIT="0"))
+    check(rc == 0, "docker build of the README's own-image example: %s" % out[-800:])
+    try:
+        rc3, own = docker("run", "--rm", tag, "bash", "-c", fetch, timeout=300)
+    finally:
+        docker("rmi", "-f", tag, timeout=120)
+    ctx["output"] += "\n--- own image\n" + own
+    check(rc3 == 0 and "FETCHED" in own and all(fp in own for fp in fps),
+          "the README's own image does not trust the CA (pip and Java): %s" % own[-800:])
 
 
 # ------------------------------------------------------------------------------------- runner
