@@ -221,10 +221,11 @@ COPY --from=build /out/ /
 
 USER mmlspark
 WORKDIR /notebooks
-# Jupyter; a kernel's Spark UI (also at Jupyter's /proxy/4040/). The cluster's ports (master:
-# 7077, 8080; worker: 8081) are not exposed: `docker run -P` must not publish a master that runs
-# anyone's code; a cluster publishes them explicitly (README, "Ports").
-EXPOSE 8888 4040
+# Jupyter only. `docker run -P` publishes exposed ports on every interface, so nothing without
+# authentication is exposed: not a kernel's Spark UI (4040: it can kill jobs; it is behind
+# Jupyter's token at /proxy/4040/), not the cluster's ports (master 7077, 8080: runs anyone's
+# code; worker 8081). Those are published explicitly with -p (README, "Ports").
+EXPOSE 8888
 HEALTHCHECK --interval=10s --timeout=5s --start-period=60s --retries=3 \
   CMD ["/usr/local/bin/mmlspark-healthcheck"]
 ENTRYPOINT ["/usr/local/bin/mmlspark-init"]
