@@ -3,18 +3,20 @@
 # Releases: tools/release.sh passes versions.env (the pinned inputs; the ARG defaults below mirror
 # it) and VERSION/REVISION/CREATED as build args.
 # Stage order keeps a C change cheap: "base" (apt, pip) is cached; "build" recompiles; the final
-# stage only re-runs its COPY layers.
+# stage only re-runs its COPY layers. Build-only trust: image/ca/*.crt (a TLS proxy's CA) is
+# installed only in the "spark" stage and its children, which download; the released image is
+# built from "runtime" and gets only their outputs (/opt/venv, /opt/synapseml) by COPY --from.
 
 ARG DEBIAN_IMAGE=debian:bookworm
 
 # ---------------------------------------------------------------------------------------------
 # os: the Debian base in one layer, without what a runtime never reads: apt's downloaded
-# packages and lists (a debootstrap-built base keeps about 80 MB of them), manuals and
-# translations (dpkg skips them from now on; every package's copyright file stays).
+# packages and lists (a debootstrap-built base keeps about 80 MB of them), debootstrap's log,
+# manuals and translations (dpkg skips them from now on; every package's copyright file stays).
 FROM ${DEBIAN_IMAGE} AS debian
 COPY image/dpkg/ /etc/dpkg/dpkg.cfg.d/
 RUN rm -rf /var/cache/apt/archives/*.deb /var/cache/apt/*.bin /var/lib/apt/lists/* \
-      /usr/share/man/* /usr/share/info/* \
+      /var/log/bootstrap.log /usr/share/man/* /usr/share/info/* \
  && find /usr/share/locale -mindepth 1 -maxdepth 1 ! -name locale.alias -exec rm -rf {} + \
  && find /usr/share/doc -type f ! -name copyright -delete \
  && find /usr/share/doc -depth -type d -empty -delete \
@@ -24,40 +26,69 @@ FROM scratch AS os
 COPY --from=debian / /
 
 # ---------------------------------------------------------------------------------------------
-# spark: Java, Python, pyspark and its Python stack. Slow to build, rarely changes.
-FROM os AS spark
+# runtime: Debian's packages, with the security and updates suites, pending updates applied. This
+# stage and everything the released image is built from never see the build machine's CA
+# certificates (image/ca/): its trust stores are Debian's. apt needs no extra CA: Debian's
+# archives are read over plain http and checked with the archive keyring (an https URI behind a
+# TLS-intercepting proxy would not verify here: give the http one).
+# DEBIAN_MIRROR / DEBIAN_SECURITY_MIRROR: the archive URIs (tests/image/run.sh passes the build
+# machine's, printed by tools/apt-mirrors.sh); empty: the base image's own, and the security
+# archive next to it ("URI-security") unless the base image names one.
+# Pinned for reproducibility: Java's major version (the package name) and everything Python and
+# Maven (below); Debian's packages are whatever the suites hold at build time, recorded in
+# /usr/share/mmlspark/manifest.txt.
+# libnss-wrapper: Spark's JVMs under an arbitrary uid get a passwd entry (/opt/spark/conf/spark-env.sh).
+FROM os AS runtime
+ARG DEBIAN_MIRROR
+ARG DEBIAN_SECURITY_MIRROR
+SHELL ["/bin/bash", "-o", "pipefail", "-c"]
+RUN . /etc/os-release \
+ && uris=$(sed -n 's/^URIs:[[:space:]]*//p' /etc/apt/sources.list.d/*.sources 2>/dev/null | tr ' ' '\n'; \
+           awk '$1 == "deb" { print ($2 ~ /^\[/ ? $3 : $2) }' /etc/apt/sources.list 2>/dev/null || true) \
+ && mirror=${DEBIAN_MIRROR:-$(grep -m1 -E '/debian/?$' <<<"$uris" || true)} \
+ && mirror=${mirror%/} \
+ && security=${DEBIAN_SECURITY_MIRROR:-$(grep -m1 -E '/debian-security/?$' <<<"$uris" || echo "${mirror}-security")} \
+ && { [ -n "$mirror" ] || { echo "no Debian archive URI: pass --build-arg DEBIAN_MIRROR=URI" >&2; exit 1; }; } \
+ && rm -f /etc/apt/sources.list /etc/apt/sources.list.d/*.list /etc/apt/sources.list.d/*.sources \
+ && printf '%s\n' "Types: deb" "URIs: $mirror" "Suites: $VERSION_CODENAME $VERSION_CODENAME-updates" \
+      "Components: main" "Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg" "" \
+      "Types: deb" "URIs: ${security%/}" "Suites: $VERSION_CODENAME-security" \
+      "Components: main" "Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg" \
+      >/etc/apt/sources.list.d/debian.sources \
+ && apt-get update \
+ && DEBIAN_FRONTEND=noninteractive apt-get upgrade -y \
+ && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
+      ca-certificates openjdk-17-jre-headless ca-certificates-java \
+      python3 python3-venv \
+      procps less \
+      libgomp1 libnss-wrapper \
+      libconfuse2 libpam0g libpam-modules libpam-runtime libmicrohttpd12 libcap2 \
+ && ln -s "$(dirname "$(dirname "$(readlink -f "$(command -v java)")")")" /usr/lib/jvm/default-java \
+ && apt-get clean \
+ && rm -rf /var/lib/apt/lists/* /var/cache/apt/*.bin /var/cache/apt/archives/*.deb \
+      /var/cache/debconf/*-old /var/lib/dpkg/*-old /var/log/apt /var/log/dpkg.log /var/log/alternatives.log \
+      /tmp/* /root/.cache
+ENV VIRTUAL_ENV=/opt/venv \
+    PATH=/opt/venv/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
+    PIP_CERT=/etc/ssl/certs/ca-certificates.crt \
+    REQUESTS_CA_BUNDLE=/etc/ssl/certs/ca-certificates.crt \
+    PIP_DISABLE_PIP_VERSION_CHECK=1
+
+# ---------------------------------------------------------------------------------------------
+# spark (build only): runtime + the build machine's extra CA certificates (a TLS proxy's,
+# corporate ones) so that pip and Spark's Ivy can download; only /opt/venv and /opt/synapseml
+# leave this stage and its children (COPY --from), never a trust store.
+FROM runtime AS spark
 ARG PYSPARK_VERSION=3.5.9
 ARG NUMPY_VERSION=1.26.4
 ARG PANDAS_VERSION=2.0.3
 ARG PYARROW_VERSION=14.0.2
 ARG MATPLOTLIB_VERSION=3.8.4
 ARG SCIKIT_LEARN_VERSION=1.5.2
-# Debian package pins (versions.env). An empty value installs the mirror's current version.
-ARG OPENJDK_VERSION=17.0.19+10-1~deb12u2
-ARG PYTHON3_VERSION=3.11.2-1+b1
-SHELL ["/bin/bash", "-o", "pipefail", "-c"]
-
-# Extra CA certificates (a TLS proxy's, corporate ones) from the build context: picked up by
-# update-ca-certificates and, through ca-certificates-java, by Java's cacerts (Spark's Ivy).
+# update-ca-certificates also rebuilds Java's cacerts (ca-certificates-java's hook), for Ivy.
 COPY image/ca/ /usr/local/share/ca-certificates/
 RUN find /usr/local/share/ca-certificates -type f ! -name '*.crt' -delete \
- && apt-get update \
- && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-      ca-certificates "openjdk-17-jre-headless${OPENJDK_VERSION:+=$OPENJDK_VERSION}" ca-certificates-java \
-      "python3${PYTHON3_VERSION:+=$PYTHON3_VERSION}" python3-venv \
-      procps less \
-      libgomp1 \
-      libconfuse2 libpam0g libpam-modules libpam-runtime libmicrohttpd12 libcap2 \
- && update-ca-certificates \
- && ln -s "$(dirname "$(dirname "$(readlink -f "$(command -v java)")")")" /usr/lib/jvm/default-java \
- && apt-get clean \
- && rm -rf /var/lib/apt/lists/* /var/cache/apt/*.bin /var/cache/apt/archives/*.deb /var/log/apt /var/log/dpkg.log
-
-ENV VIRTUAL_ENV=/opt/venv \
-    PATH=/opt/venv/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
-    PIP_CERT=/etc/ssl/certs/ca-certificates.crt \
-    REQUESTS_CA_BUNDLE=/etc/ssl/certs/ca-certificates.crt \
-    PIP_DISABLE_PIP_VERSION_CHECK=1
+ && update-ca-certificates
 # The venv holds everything Python, pinned. This layer: pyspark and the Python stack of Spark ML /
 # SynapseML (numpy, pandas, pyarrow, matplotlib, scikit-learn); the SynapseML stage needs no more.
 RUN python3 -m venv --system-site-packages /opt/venv \
@@ -69,16 +100,17 @@ RUN python3 -m venv --system-site-packages /opt/venv \
  && ln -s "$(python3 -c 'import os, pyspark; print(os.path.dirname(pyspark.__file__))')" /opt/spark
 
 # ---------------------------------------------------------------------------------------------
-# synapseml: MML_PACKAGE resolved once, with Spark's own Ivy, into a Maven-layout repository
-# (/opt/synapseml/maven: the only copy of its jars in the image) plus the resolved classpath.
+# synapseml (build only): MML_PACKAGE resolved once, with Spark's own Ivy, into a Maven-layout
+# repository (/opt/synapseml/maven: the only copy of its jars in the image) plus the resolved
+# classpath.
 FROM spark AS synapseml
 ARG MML_PACKAGE=com.microsoft.azure:synapseml_2.12:1.1.0
 COPY image/synapseml/ /tmp/synapseml/
 RUN /tmp/synapseml/resolve.sh "$MML_PACKAGE" /out/opt/synapseml /opt/synapseml
 
 # ---------------------------------------------------------------------------------------------
-# base: spark + Jupyter + the notebook user.
-FROM spark AS base
+# jupyter (build only): spark's venv + Jupyter.
+FROM spark AS jupyter
 ARG JUPYTERLAB_VERSION=4.6.6
 ARG NOTEBOOK_VERSION=7.6.5
 ARG JUPYTER_SERVER_VERSION=2.21.1
@@ -107,14 +139,13 @@ RUN pip install --no-cache-dir \
  && python3 -c 'import jupyterlab, notebook, jupyter_server_proxy, sparkmonitor, ipykernel, nbconvert' \
  && pip freeze --exclude-editable | grep -v -i -E '^(pip|setuptools|wheel)==' >/opt/venv/constraints.txt
 
-# nss_wrapper: Spark's JVMs under an arbitrary uid get a passwd entry (/opt/spark/conf/spark-env.sh).
-RUN apt-get update \
- && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends libnss-wrapper \
- && apt-get clean \
- && rm -rf /var/lib/apt/lists/* /var/cache/apt/*.bin /var/log/apt /var/log/dpkg.log
-
+# ---------------------------------------------------------------------------------------------
+# base: runtime (Debian's trust stores only) + the venv + the notebook user.
+FROM runtime AS base
+COPY --from=jupyter /opt/venv/ /opt/venv/
 # The notebook user: group 0 member and group-0-writable dirs so an arbitrary uid still works.
-RUN useradd --create-home --home-dir /home/mmlspark --shell /bin/bash --uid 1000 \
+RUN ln -s "$(python3 -c 'import os, pyspark; print(os.path.dirname(pyspark.__file__))')" /opt/spark \
+ && useradd --create-home --home-dir /home/mmlspark --shell /bin/bash --uid 1000 \
       --user-group --groups 0,users mmlspark \
  && mkdir -p /notebooks /etc/mmlspark /usr/share/mmlspark /usr/local/bin/start.d \
  && chown mmlspark:0 /notebooks /home/mmlspark \
@@ -172,6 +203,15 @@ COPY image/healthcheck /usr/local/bin/mmlspark-healthcheck
 COPY image/profile.d/ /etc/profile.d/
 COPY image/spark/ /opt/spark/conf/
 COPY --from=synapseml /out/opt/synapseml/ /opt/synapseml/
+# The manifest: the exact version of every Debian package, Python package (the venv) and Maven
+# artifact (the image's repository) installed; tools/release.sh puts it into the release notes.
+RUN { echo "# mmlspark image manifest: deb NAME VERSION (dpkg), pypi NAME VERSION (/opt/venv), maven GROUP:ARTIFACT VERSION (/opt/synapseml/maven)"; \
+      dpkg-query -W -f '${Status} ${Package} ${Version}\n' | awk '$1 == "install" && $3 == "installed" { print "deb", $4, $5 }' | LC_ALL=C sort; \
+      python3 -m pip list --format=freeze | awk -F'==' '{ print "pypi", $1, $2 }' | LC_ALL=C sort; \
+      cd /opt/synapseml/maven \
+        && find . -name '*.pom' | awk -F/ '{ v = $(NF-1); a = $(NF-2); g = $2; for (i = 3; i < NF-2; i++) g = g "." $i; print "maven", g ":" a, v }' | LC_ALL=C sort; \
+    } >/usr/share/mmlspark/manifest.txt \
+ && grep -c '' /usr/share/mmlspark/manifest.txt
 COPY --chown=mmlspark:0 image/notebooks/ /notebooks/
 RUN rm -f /etc/pam.d/.keep \
  && chmod -R g+w /notebooks \
@@ -181,9 +221,11 @@ COPY --from=build /out/ /
 
 USER mmlspark
 WORKDIR /notebooks
-# Jupyter; a kernel's Spark UI (also at Jupyter's /proxy/4040/); SPARK_MODE=master: RPC, web UI;
-# SPARK_MODE=worker: web UI (its RPC port is random).
-EXPOSE 8888 4040 7077 8080 8081
+# Jupyter only. `docker run -P` publishes exposed ports on every interface, so nothing without
+# authentication is exposed: not a kernel's Spark UI (4040: it can kill jobs; it is behind
+# Jupyter's token at /proxy/4040/), not the cluster's ports (master 7077, 8080: runs anyone's
+# code; worker 8081). Those are published explicitly with -p (README, "Ports").
+EXPOSE 8888
 HEALTHCHECK --interval=10s --timeout=5s --start-period=60s --retries=3 \
   CMD ["/usr/local/bin/mmlspark-healthcheck"]
 ENTRYPOINT ["/usr/local/bin/mmlspark-init"]
@@ -194,8 +236,12 @@ CMD []
 ARG VERSION=0.0.0
 ARG REVISION=
 ARG CREATED=
-ARG SOURCE=https://github.com/microsoft/SynapseML
-ARG LICENSES=MIT
+# SOURCE: this project's repository (tests/image/run.sh and tools/release.sh pass the checkout's
+# git remote URL, if it has one). LICENSES: the image is distributed under its EULA
+# (/usr/share/mmlspark/EULA.txt); its components' own licenses are under /usr/share/doc (Debian),
+# the venv's *.dist-info and the Maven repository's poms.
+ARG SOURCE=
+ARG LICENSES=LicenseRef-MMLSpark-EULA
 LABEL org.opencontainers.image.version="${VERSION}" \
       org.opencontainers.image.revision="${REVISION}" \
       org.opencontainers.image.created="${CREATED}" \

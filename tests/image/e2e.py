@@ -978,6 +978,305 @@ def nb_uid_leaves_the_owners_of_a_volume_at_notebooks_alone(ctx):
               "expected 1000:1000" % (path, st.st_uid, st.st_gid))
 
 
+# ------------------------------------------ what the image ships: trust, updates, manifest, labels
+def build_cas():
+    """The build machine's extra CA certificates the Dockerfile's download stages trusted
+    (image/ca/*.crt): {file name: (DER bytes, one base64 line of its PEM body)}."""
+    import base64
+    import glob
+    cas = {}
+    for path in sorted(glob.glob(os.path.join(TOP, "image", "ca", "*.crt"))):
+        with open(path) as f:
+            text = f.read()
+        for i, m in enumerate(re.findall(r"-----BEGIN CERTIFICATE-----(.*?)-----END CERTIFICATE-----",
+                                         text, re.S)):
+            lines = [ln.strip() for ln in m.strip().splitlines() if ln.strip()]
+            der = base64.b64decode("".join(lines))
+            cas["%s#%d" % (os.path.basename(path), i)] = (der, lines[len(lines) // 2])
+    if not cas:
+        raise Skip("image/ca/ has no *.crt: this machine's build trusted no extra CA, nothing "
+                   "to look for (docker-ready.sh copies the host's there)")
+    return cas
+
+
+def sha256_hex(data):
+    import hashlib
+    return hashlib.sha256(data).hexdigest()
+
+
+TRUST_PROBE = r"""
+import glob, hashlib, json, os, re, ssl, subprocess
+def fps(text):
+    return sorted({hashlib.sha256(ssl.PEM_cert_to_DER_cert(m)).hexdigest() for m in
+                   re.findall(r"-----BEGIN CERTIFICATE-----.*?-----END CERTIFICATE-----", text, re.S)})
+out = lambda *a: subprocess.run(a, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True).stdout
+debian = set()
+for f in out("dpkg", "-L", "ca-certificates").split():
+    if f.endswith(".crt") and os.path.isfile(f):
+        debian.update(fps(open(f).read()))
+ks = out("keytool", "-list", "-cacerts", "-storepass", "changeit")
+links = [f for f in glob.glob("/etc/ssl/certs/*")
+         if os.path.islink(f) and not os.path.realpath(f).startswith("/usr/share/ca-certificates/")]
+print(json.dumps({
+    "debian": sorted(debian),
+    "bundle": fps(open("/etc/ssl/certs/ca-certificates.crt").read()),
+    "java": sorted({m.replace(":", "").lower() for m in re.findall(r"SHA-256\): ([0-9A-F:]+)", ks)}),
+    "java_count": re.findall(r"contains (\d+) entr", ks),
+    "local": glob.glob("/usr/local/share/ca-certificates/**/*", recursive=True),
+    "links": links,
+    "dpkg_verify": out("dpkg", "-V", "ca-certificates"),
+    "pip_config": out("python3", "-m", "pip", "config", "list"),
+    "env": {k: os.environ.get(k) for k in ("PIP_CERT", "REQUESTS_CA_BUNDLE", "SSL_CERT_FILE",
+                                           "SSL_CERT_DIR", "CURL_CA_BUNDLE", "JAVA_TOOL_OPTIONS")},
+}))
+"""
+
+
+@test
+def released_trust_stores_are_debians_without_the_build_ca(ctx):
+    """No .crt under /usr/local/share/ca-certificates; the system bundle and Java's cacerts hold
+    exactly the certificates of Debian's ca-certificates package as installed (dpkg -V clean) and
+    none of the build machine's CAs; pip/requests settings point at nothing else."""
+    cas = build_cas()
+    rc, out = docker("run", "--rm", "--user", "root", image, "python3", "-c", TRUST_PROBE,
+                     timeout=120)
+    ctx["output"] = out
+    check(rc == 0, "trust probe: exit %d: %s" % (rc, out[-800:]))
+    got = json.loads(out.strip().splitlines()[-1])
+    leaked = [n for n, (der, _) in cas.items() if sha256_hex(der) in set(got["bundle"]) | set(got["java"])]
+    check(not leaked, "the released image trusts the build machine's CA(s): %s" % leaked)
+    check(not [f for f in got["local"] if f.endswith(".crt")],
+          "*.crt under /usr/local/share/ca-certificates: %s" % got["local"])
+    check(not got["links"], "/etc/ssl/certs links to certificates outside Debian's package: %s"
+          % got["links"])
+    # the image drops documentation (image/dpkg/): only changes elsewhere count
+    changed = [ln for ln in got["dpkg_verify"].splitlines()
+               if not re.search(r" /usr/share/(doc|man|info|locale)/", ln)]
+    check(not changed, "dpkg -V ca-certificates: %s" % changed)
+    debian, bundle, java = set(got["debian"]), set(got["bundle"]), set(got["java"])
+    check(len(debian) > 100, "Debian's ca-certificates lists only %d certificates" % len(debian))
+    check(bundle == debian, "/etc/ssl/certs/ca-certificates.crt is not Debian's: %d extra, %d missing"
+          % (len(bundle - debian), len(debian - bundle)))
+    check(java == debian and got["java_count"] == [str(len(debian))],
+          "Java's cacerts is not Debian's: %s entries, %d extra, %d missing"
+          % (got["java_count"], len(java - debian), len(debian - java)))
+    for ln in got["pip_config"].splitlines():  # e.g. :env:.cert='/etc/ssl/certs/ca-certificates.crt'
+        m = re.match(r"^\S*\.(cert|client-cert|trusted-host)='?(.*?)'?$", ln)
+        check(not m or (m.group(1) == "cert" and m.group(2) == "/etc/ssl/certs/ca-certificates.crt"),
+              "pip trusts more than the system bundle: %r" % ln)
+    for k, v in got["env"].items():
+        check(v in (None, "/etc/ssl/certs/ca-certificates.crt"), "%s=%s in the image" % (k, v))
+
+
+@test
+def no_layer_of_the_image_holds_the_build_ca(ctx):
+    """docker save: no layer's bytes contain a build CA (DER, as in Java's cacerts, or a line of
+    its PEM); a Debian CA that the image does ship is found the same way (the scan works); no
+    history step copied certificates into /usr/local/share/ca-certificates."""
+    import base64
+    cas = build_cas()
+    rc, pem = docker("run", "--rm", image, "cat",
+                     "/usr/share/ca-certificates/mozilla/ISRG_Root_X1.crt", timeout=60)
+    check(rc == 0, "no Debian CA to calibrate with: %s" % pem)
+    m = re.search(r"-----BEGIN CERTIFICATE-----(.*?)-----END CERTIFICATE-----", pem, re.S)
+    check(m, "no PEM certificate in: %r" % pem[:300])
+    body = [ln.strip() for ln in m.group(1).splitlines() if ln.strip()]
+    needles = {"debian-der": base64.b64decode("".join(body)), "debian-pem": body[len(body) // 2].encode()}
+    for name, (der, line) in cas.items():
+        needles[name + "-der"] = der
+        needles[name + "-pem"] = line.encode()
+    keep = max(len(n) for n in needles.values())
+    found, tail, total = set(), b"", 0
+    p = subprocess.Popen(["docker", "save", image], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 900
+    try:
+        while time.monotonic() < deadline:
+            chunk = p.stdout.read(8 << 20)
+            if not chunk:
+                break
+            total += len(chunk)
+            buf = tail + chunk
+            found.update(n for n, b in needles.items() if b in buf)
+            tail = buf[-keep:]
+        else:
+            raise Fail("docker save did not finish within 900 s (%d MB read)" % (total >> 20))
+    finally:
+        if p.poll() is None:
+            p.kill()
+        p.wait(30)
+    check(p.returncode == 0, "docker save exit %s: %s" % (p.returncode, p.stderr.read()[-400:]))
+    check({"debian-der", "debian-pem"} <= found,
+          "the scan of %d MB did not even find Debian's ISRG Root X1 (found: %s)" % (total >> 20, found))
+    leaked = sorted(found - {"debian-der", "debian-pem"})
+    check(not leaked, "layers of the image contain the build CA: %s" % leaked)
+    rc, hist = docker("history", "--no-trunc", "--format", "{{.CreatedBy}}", image, timeout=60)
+    check(rc == 0, "docker history: %s" % hist)
+    check("/usr/local/share/ca-certificates" not in hist,
+          "a history step of the image installs certificates: %s"
+          % [ln for ln in hist.splitlines() if "ca-certificates/" in ln])
+    print("    scanned %d MB of docker save: no build CA, %d needles" % (total >> 20, len(needles)))
+
+
+@test
+def apt_has_the_security_suite_and_no_leftovers(ctx):
+    """As root in the image: no apt lists, no downloaded .deb, no build logs (apt, dpkg,
+    debootstrap), no held packages or pins; then
+    `apt-get update` fetches the security and updates suites; an upgrade would not be blocked."""
+    script = ("set -e; echo LEFT $(find /var/cache/apt /var/lib/apt/lists -type f ! -name lock "
+              "| wc -l) $(du -sk /var/cache/apt /var/lib/apt/lists /var/log /tmp /root "
+              "| awk '{s += $1} END {print s}'); echo LOGS $(find /var/log -type f -size +0 -printf '%p '); "
+              "echo HOLD $(apt-mark showhold | wc -l) "
+              "$(find /etc/apt/preferences.d /etc/apt/preferences -type f 2>/dev/null | wc -l); "
+              "apt-get update; apt-get -s upgrade | grep -E '^[0-9]+ upgraded'")
+    rc, out = docker("run", "--rm", "--user", "root", image, "bash", "-c", script, timeout=600)
+    ctx["output"] = out
+    check(rc == 0, "exit %d: %s" % (rc, out[-1500:]))
+    left = re.search(r"^LEFT (\d+) (\d+)$", out, re.M)
+    check(left and left.group(1) == "0", "apt lists or cached packages left in the image: %r"
+          % (left and left.group(0)))
+    check(int(left.group(2)) < 1024, "apt cache, logs, /tmp and /root hold %s KB" % left.group(2))
+    logs = re.search(r"^LOGS ?(.*)$", out, re.M)
+    check(logs and not logs.group(1).strip(), "build logs left in /var/log: %r" % (logs and logs.group(1)))
+    check(re.search(r"^HOLD 0 0$", out, re.M), "held packages or apt pins: %r"
+          % re.findall(r"^HOLD.*", out, re.M))
+    check(re.search(r"^(Get|Hit):\d+ \S+ \S+-security ", out, re.M),
+          "apt-get update did not fetch a -security suite: %s" % out[-1500:])
+    check(re.search(r"^(Get|Hit):\d+ \S+ \S+-updates ", out, re.M),
+          "apt-get update did not fetch an -updates suite: %s" % out[-1500:])
+    print("    " + re.search(r"^\d+ upgraded.*", out, re.M).group(0) + " (since the build)")
+
+
+@test
+def manifest_lists_exactly_what_is_installed(ctx):
+    """/usr/share/mmlspark/manifest.txt: a header, then `deb|pypi|maven NAME VERSION`, equal to
+    dpkg-query -W, pip list and the image's Maven repository, with MML_PACKAGE in it."""
+    script = ("echo ===; cat /usr/share/mmlspark/manifest.txt; echo ===; "
+              "dpkg-query -W -f '${db:Status-Abbrev} ${Package} ${Version}\\n'; echo ===; "
+              "python3 -m pip list --format=freeze; echo ===; "
+              "cd /opt/synapseml/maven && find . -name '*.pom'; echo ===; echo \"$MML_PACKAGE\"")
+    # --entrypoint: only this script's output (init's notices go to the same stream)
+    rc, out = docker("run", "--rm", "--entrypoint", "bash", image, "-c", script, timeout=120)
+    ctx["output"] = out
+    check(rc == 0, "exit %d: %s" % (rc, out[-800:]))
+    manifest, dpkg, pip, poms, pkg = out.split("===\n")[1:]
+    lines = manifest.splitlines()
+    check(lines and lines[0].startswith("# "), "no header line: %r" % lines[:1])
+    bad = [ln for ln in lines[1:] if not re.match(r"^(deb|pypi|maven) \S+ \S+$", ln)]
+    check(not bad, "manifest lines not `KIND NAME VERSION`: %r" % bad[:5])
+    kinds = {"deb": set(), "pypi": set(), "maven": set()}
+    for ln in lines[1:]:
+        kind, name, version = ln.split()
+        kinds[kind].add((name, version))
+    installed = {tuple(ln.split()[1:3]) for ln in dpkg.splitlines() if ln.startswith("ii ")}
+    check(kinds["deb"] == installed, "deb lines differ from dpkg-query -W: missing %s, extra %s"
+          % (sorted(installed - kinds["deb"])[:5], sorted(kinds["deb"] - installed)[:5]))
+    check(("openjdk-17-jre-headless" in dict(kinds["deb"])), "no openjdk-17-jre-headless line")
+    listed = {tuple(ln.split("==", 1)) for ln in pip.splitlines() if "==" in ln}
+    check(kinds["pypi"] == listed, "pypi lines differ from pip list: missing %s, extra %s"
+          % (sorted(listed - kinds["pypi"])[:5], sorted(kinds["pypi"] - listed)[:5]))
+    check("pyspark" in dict(kinds["pypi"]), "no pyspark line")
+    repo = set()
+    for pom in poms.split():
+        parts = pom.split("/")[1:]
+        repo.add((".".join(parts[:-3]) + ":" + parts[-3], parts[-2]))
+    check(kinds["maven"] == repo, "maven lines differ from /opt/synapseml/maven: missing %s, extra %s"
+          % (sorted(repo - kinds["maven"])[:5], sorted(kinds["maven"] - repo)[:5]))
+    for coord in filter(None, pkg.strip().split(",")):
+        g, a, v = coord.split(":")[:3]
+        check(("%s:%s" % (g, a), v) in kinds["maven"], "MML_PACKAGE %s is not in the manifest" % coord)
+    print("    %d deb, %d pypi, %d maven" % (len(kinds["deb"]), len(kinds["pypi"]), len(kinds["maven"])))
+
+
+@test
+def labels_and_exposed_ports(ctx):
+    """licenses: the EULA the image ships under; source: this project's repository (the
+    checkout's git remote, when it has one; never SynapseML's); EXPOSE: 8888 only (`docker run -P`
+    publishes nothing unauthenticated: no Spark UI, no cluster port)."""
+    rc, out = docker("image", "inspect", "--format",
+                     "{{json .Config.Labels}}|{{json .Config.ExposedPorts}}", image, timeout=30)
+    check(rc == 0, "docker image inspect: %s" % out)
+    labels, ports = (json.loads(x) for x in out.strip().split("|", 1))
+    check(labels.get("org.opencontainers.image.licenses") == "LicenseRef-MMLSpark-EULA",
+          "licenses label: %r" % labels.get("org.opencontainers.image.licenses"))
+    source = labels.get("org.opencontainers.image.source", "")
+    check("SynapseML" not in source, "source label names SynapseML's repository: %r" % source)
+    rc, remote = run(["git", "-C", TOP, "remote", "get-url", "origin"], timeout=30)
+    if rc == 0 and remote.strip():
+        check(source == remote.strip(), "source label %r, the checkout's origin is %r"
+              % (source, remote.strip()))
+    check(sorted(ports or {}) == ["8888/tcp"], "EXPOSE: %s" % sorted(ports or {}))
+    rc, out = docker("run", "--rm", image, "bash", "-c",
+                     "test -s /usr/share/mmlspark/EULA.txt && ls /usr/share/doc/*/copyright | wc -l",
+                     timeout=60)
+    check(rc == 0 and int(out.split()[-1]) > 50, "EULA or Debian copyright files missing: %r" % out)
+
+
+@test
+def ca_mounted_at_run_time_is_trusted_as_the_readme_says(ctx):
+    """README "Trusted certificates", at run time: the image's bundle + the CA and its cacerts +
+    the CA, mounted read-only: pip downloads from its index through this machine's proxy, and
+    Java's cacerts lists the CA. Without the mounts, a TLS-intercepting proxy is refused."""
+    cas = build_cas()
+    d = new_dir("ca")
+    pems = []
+    for path in sorted(os.listdir(os.path.join(TOP, "image", "ca"))):
+        if path.endswith(".crt"):
+            with open(os.path.join(TOP, "image", "ca", path)) as f:
+                pems.append((path, f.read()))
+    rc, bundle = docker("run", "--rm", "--entrypoint", "cat", image,
+                        "/etc/ssl/certs/ca-certificates.crt", timeout=60)
+    check(rc == 0 and "BEGIN CERTIFICATE" in bundle, "cannot read the image's bundle: %r" % bundle[:200])
+    with open(os.path.join(d, "ca-bundle.crt"), "w") as f:
+        f.write(bundle + "".join(t if t.endswith("\n") else t + "\n" for _, t in pems))
+    script = "docker run --rm --entrypoint cat %s /etc/ssl/certs/java/cacerts > %s/cacerts" % (image, d)
+    rc, out = run(["bash", "-c", script], timeout=60)
+    check(rc == 0, "cannot copy the image's cacerts: %s" % out)
+    for i, (name, _) in enumerate(pems):
+        with open(os.path.join(d, name), "w") as f:
+            f.write(pems[i][1])
+        rc, out = docker("run", "--rm", "--user", "%d:%d" % (os.getuid(), os.getgid()),
+                         "-v", "%s:/w" % d, "-w", "/w", image,
+                         "keytool", "-importcert", "-noprompt", "-keystore", "cacerts",
+                         "-storepass", "changeit", "-alias", "corp-%d" % i, "-file", name, timeout=60)
+        check(rc == 0, "keytool -importcert %s: %s" % (name, out[-400:]))
+    os.chmod(os.path.join(d, "cacerts"), 0o644)
+    os.chmod(os.path.join(d, "ca-bundle.crt"), 0o644)
+    fetch = ("pip download --no-deps --no-cache-dir --disable-pip-version-check -d /tmp/dl six "
+             ">/tmp/pip.log 2>&1 && echo FETCHED || { grep -o -m1 'CERTIFICATE_VERIFY_FAILED' /tmp/pip.log "
+             "|| tail -3 /tmp/pip.log; echo REFUSED; }; keytool -list -cacerts -storepass changeit")
+    rc, plain = docker("run", "--rm", image, "bash", "-c", fetch, timeout=300)
+    rc2, mounted = docker("run", "--rm",
+                          "-v", "%s/ca-bundle.crt:/etc/ssl/certs/ca-certificates.crt:ro" % d,
+                          "-v", "%s/cacerts:/etc/ssl/certs/java/cacerts:ro" % d,
+                          image, "bash", "-c", fetch, timeout=300)
+    ctx["output"] = "--- without mounts\n%s\n--- with mounts\n%s" % (plain, mounted)
+    check(rc2 == 0 and "FETCHED" in mounted, "pip download with the CA mounted: %s" % mounted[-800:])
+    fps = {":".join("%02X" % b for b in bytes.fromhex(sha256_hex(der))) for der, _ in cas.values()}
+    check(all(fp in mounted for fp in fps), "the mounted cacerts does not list the CA(s)")
+    check(not any(fp in plain for fp in fps), "the image's own cacerts lists the build CA(s)")
+    if "FETCHED" in plain:
+        print("    pip reached its index without the mounts too: this network does not intercept TLS")
+    else:
+        check("CERTIFICATE_VERIFY_FAILED" in plain, "without mounts pip failed otherwise: %s"
+              % plain[-800:])
+    # "or once, in your own image"
+    with open(os.path.join(d, "Dockerfile.corp"), "w") as f:
+        f.write("FROM %s\nUSER root\n" % image
+                + "".join("COPY %s /usr/local/share/ca-certificates/%s\n" % (n, n) for n, _ in pems)
+                + "RUN update-ca-certificates\nUSER mmlspark\n")
+    tag = "%s-corp:latest" % RUN_ID
+    rc, out = run(["docker", "build", "-q", "-f", os.path.join(d, "Dockerfile.corp"), "-t", tag, d],
+                  timeout=300, env=dict(os.environ, DOCKER_BUILDKIT="0"))
+    check(rc == 0, "docker build of the README's own-image example: %s" % out[-800:])
+    try:
+        rc3, own = docker("run", "--rm", tag, "bash", "-c", fetch, timeout=300)
+    finally:
+        docker("rmi", "-f", tag, timeout=120)
+    ctx["output"] += "\n--- own image\n" + own
+    check(rc3 == 0 and "FETCHED" in own and all(fp in own for fp in fps),
+          "the README's own image does not trust the CA (pip and Java): %s" % own[-800:])
+
+
 # ------------------------------------------------------------------------------------- runner
 def cleanup():
     for name in made_containers:

@@ -24,8 +24,13 @@ mkdir -p "$top/artifacts/image"
 if [ "$build" = 1 ]; then
   echo "== docker build -t $image (log: artifacts/image/build.log)"
   start=$(date +%s)
+  # this machine's Debian archives (security updates come from them) and the project's repository
+  build_args=(--build-arg VERSION="$(cat "$top/VERSION")")
+  while read -r kv; do build_args+=(--build-arg "$kv"); done < <("$top/tools/apt-mirrors.sh")
+  source_url=$(git -C "$top" remote get-url origin 2>/dev/null || true)
+  [ -z "$source_url" ] || build_args+=(--build-arg SOURCE="$source_url")
   if ! (cd "$top" && DOCKER_BUILDKIT=0 timeout 3600 docker build \
-          --build-arg VERSION="$(cat VERSION)" -t "$image" .) >"$top/artifacts/image/build.log" 2>&1; then
+          "${build_args[@]}" -t "$image" .) >"$top/artifacts/image/build.log" 2>&1; then
     tail -40 "$top/artifacts/image/build.log" >&2
     echo "FAIL: docker_build"
     echo "0 passed, 1 failed"
