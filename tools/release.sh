@@ -126,6 +126,11 @@ created=$(date -u +%Y-%m-%dT%H:%M:%SZ)
 
 args=(--build-arg "VERSION=$version" --build-arg "REVISION=$revision" --build-arg "CREATED=$created")
 for k in "${keys[@]}"; do args+=(--build-arg "$k=${pin[$k]}"); done
+# The same Debian archives as tests/image/run.sh (so the tests' layer cache is reused) and the
+# project's repository for the source label.
+while read -r kv; do args+=(--build-arg "$kv"); done < <("$top/tools/apt-mirrors.sh")
+source_url=$(git -C "$top" remote get-url origin 2>/dev/null || true)
+[ -z "$source_url" ] || args+=(--build-arg "SOURCE=$source_url")
 # Built under its first tag only; :latest is added once the image has passed the notes step.
 args+=(-t "${tags[0]}")
 
