@@ -6,7 +6,8 @@
 # Usage: tests/cluster/run.sh [IMAGE] [-k NAME_SUBSTRING]     (default mmlspark/release:latest)
 # Debian packages: docker.io, docker-compose (v1, for the compose tests; skipped without it),
 # python3, openjdk-17-jdk-headless (javac/jar for a test Maven package; skipped without), curl.
-# Output: PASS/FAIL/SKIP lines, then "N passed, N failed"; exit non-zero on any failure.
+# Output: PASS/FAIL/SKIP lines, then "N passed, N failed"; exit non-zero on any failure. With
+# CI=true a skip (a missing tool) is a failure: tests/setup.sh installs them all there.
 # Logs of failing tests' containers: artifacts/cluster/.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
