@@ -129,7 +129,7 @@ for k in "${keys[@]}"; do args+=(--build-arg "$k=${pin[$k]}"); done
 # The same Debian archives as tests/image/run.sh (so the tests' layer cache is reused) and the
 # project's repository for the source label.
 while read -r kv; do args+=(--build-arg "$kv"); done < <("$top/tools/apt-mirrors.sh")
-source_url=$(git -C "$top" remote get-url origin 2>/dev/null || true)
+source_url=$("$top/tools/source-url.sh")
 [ -z "$source_url" ] || args+=(--build-arg "SOURCE=$source_url")
 # Built under its first tag only; :latest is added once the image has passed the notes step.
 args+=(-t "${tags[0]}")

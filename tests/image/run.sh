@@ -27,7 +27,7 @@ if [ "$build" = 1 ]; then
   # this machine's Debian archives (security updates come from them) and the project's repository
   build_args=(--build-arg VERSION="$(cat "$top/VERSION")")
   while read -r kv; do build_args+=(--build-arg "$kv"); done < <("$top/tools/apt-mirrors.sh")
-  source_url=$(git -C "$top" remote get-url origin 2>/dev/null || true)
+  source_url=$("$top/tools/source-url.sh")
   [ -z "$source_url" ] || build_args+=(--build-arg SOURCE="$source_url")
   if ! (cd "$top" && DOCKER_BUILDKIT=0 timeout 3600 docker build \
           "${build_args[@]}" -t "$image" .) >"$top/artifacts/image/build.log" 2>&1; then
