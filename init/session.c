@@ -93,7 +93,7 @@ static int make_signalfd(void)
 static void forward(struct session *ss, int sig)
 {
     /* Keys that a terminal turns into signals go to the pty's foreground job, like Ctrl+C. */
-    if (ss->relay_on && (sig == SIGINT || sig == SIGQUIT || sig == SIGTSTP)) {
+    if (ss->relay_on && (sig == SIGINT || sig == SIGQUIT)) {
         pid_t fg = tcgetpgrp(ss->relay.master);
         if (fg > 0 && kill(-fg, sig) == 0)
             return;
@@ -152,7 +152,7 @@ static void handle_signals(struct session *ss)
             log_debug("session: grace period over, killing the job");
             if (kill(-ss->child, SIGKILL) != 0)
                 kill(ss->child, SIGKILL);
-        } else if (sig == SIGTTIN || sig == SIGTTOU) {
+        } else if (sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU) {
             continue; /* as init: they would stop the job with nobody to resume it */
         } else if (!ss->exited) {
             forward(ss, sig);

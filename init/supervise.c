@@ -299,9 +299,12 @@ static void handle_signal(struct supervisor *sv, int sig)
 {
     if (sig == SIGCHLD)
         return; /* reaping happens in the loop */
-    if (sig == SIGTTIN || sig == SIGTTOU) {
-        /* Only a terminal sends these meaningfully, to a background group; passed on they would
-         * stop the job with nobody to resume it (tini ignores them too). */
+    if (sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU) {
+        /* Only a terminal sends these meaningfully, to its foreground or a background group,
+         * never through init; passed on they would stop the job with nobody to resume it (tini
+         * ignores TTIN/TTOU too). TSTP as well: passed to the job's group it can stop a process
+         * the job has just vfork()ed, and the job, waiting in vfork, is never reported stopped,
+         * so nothing here would continue it (a test hit this). `docker pause` pauses a container. */
         log_debug("ignoring %s", sigabbrev_np(sig));
         return;
     }

@@ -87,20 +87,22 @@ class JobControl(unittest.TestCase):
     def test_ttou_to_pid1_does_not_stop_the_job(self):
         self._signal_then_go(signal.SIGTTOU, "TTOU")
 
-    def test_tstp_to_pid1_stops_the_job_only_until_init_continues_it(self):
+    def test_tstp_to_pid1_does_not_stop_the_job(self):
+        # Passed on, TSTP stopped the `sleep` the shell had just vfork()ed, with the shell stuck in
+        # vfork and never reported stopped: a hang in about 1 run of 3.
         self._signal_then_go(signal.SIGTSTP, "TSTP")
 
     def test_ctrl_z_on_a_tty_job_does_not_leave_it_stopped(self):
         job = [sys.executable, "-c",
-               "import signal,sys\n"
-               "signal.signal(signal.SIGCONT, lambda *a: print('continued', flush=True))\n"
+               "import sys\n"
                "print('go', flush=True)\n"
                "x = input()\n"
                "print('got', x, flush=True)\n"
                "sys.exit(4)\n"]
+        # Typed after init says it continues the job: a job left stopped never reads it.
         # --kill-child: a hung init (the bug) dies with unshare when drive_pty gives up.
         rc, out = drive_pty(PID1 + ["--kill-child", INIT, "--"] + job,
-                            [("go", b"\x1a"), ("continued", b"hello\r")], timeout=20)
+                            [("go", b"\x1a"), ("continuing it", b"hello\r")], timeout=20)
         self.assertIn("got hello", out)
         self.assertEqual(rc, 4, out)
 
