@@ -499,13 +499,16 @@ def test_pty_relay_blocks_tiocsti_into_outer_tty():
 
 # ---- driver ----
 
-def main():
+def driver(tests, doc):
+    """The command line of priv_tests.py and of the files that reuse its sandbox (test_remap.py,
+    trust_tests.py): NAME INIT SRC. Runs test_NAME from `tests` (a module's globals) as root in a
+    mount and PID namespace of its own; 77 (ctest's skip code, with the reason) when not root."""
     global INIT, SRC
     if len(sys.argv) != 4:
-        print(__doc__)
+        print(doc)
         return 2
     name, INIT, SRC = sys.argv[1], os.path.abspath(sys.argv[2]), os.path.abspath(sys.argv[3])
-    test = globals().get("test_" + name)
+    test = tests.get("test_" + name)
     if test is None:
         print("no such test:", name)
         return 2
@@ -520,6 +523,10 @@ def main():
     test()
     print("PASSED:", name)
     return 0
+
+
+def main():
+    return driver(globals(), __doc__)
 
 
 if __name__ == "__main__":

@@ -180,26 +180,7 @@ def test_nb_umask_alone_keeps_root_job_root():
 # ---- driver ----
 
 def main():
-    if len(sys.argv) != 4:
-        print(__doc__)
-        return 2
-    name = sys.argv[1]
-    p.INIT, p.SRC = os.path.abspath(sys.argv[2]), os.path.abspath(sys.argv[3])
-    test = globals().get("test_" + name)
-    if test is None:
-        print("no such test:", name)
-        return 2
-    if os.geteuid() != 0:
-        print("SKIPPED: the privilege tests need root")
-        return 77
-    if os.environ.get("MMLSPARK_PRIV_SANDBOX") != "1":
-        env = dict(os.environ, MMLSPARK_PRIV_SANDBOX="1")
-        return subprocess.run(["unshare", "-mpf", "--mount-proc", sys.executable] + sys.argv,
-                              env=env).returncode
-    p.enter_sandbox()
-    test()
-    print("PASSED:", name)
-    return 0
+    return p.driver(globals(), __doc__)
 
 
 if __name__ == "__main__":
