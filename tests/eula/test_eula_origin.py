@@ -12,22 +12,12 @@ import sys
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from test_eula_process import BIN, Files, Server  # noqa: E402
+from test_eula_process import Server, ServerCase  # noqa: E402
 
 REFUSAL = "posted from another origin"
 
 
-class EulaOrigin(unittest.TestCase):
-    def setUp(self):
-        self.assertTrue(BIN and os.access(BIN, os.X_OK), "set EULA_BIN to the built binary")
-        self.files = Files()
-        self.servers = []
-
-    def tearDown(self):
-        for s in self.servers:
-            s.close()
-        self.files.dir.cleanup()
-
+class EulaOrigin(ServerCase):
     def start(self):
         s = Server(self.files)
         self.servers.append(s)

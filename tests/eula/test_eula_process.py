@@ -129,7 +129,9 @@ class Files:
             os.chmod(p, 0o644)
 
 
-class EulaProcess(unittest.TestCase):
+class ServerCase(unittest.TestCase):
+    """Fresh files per test; every server started is closed afterwards (also test_eula_origin)."""
+
     def setUp(self):
         self.assertTrue(BIN and os.access(BIN, os.X_OK), "set EULA_BIN to the built binary")
         self.files = Files()
@@ -140,6 +142,8 @@ class EulaProcess(unittest.TestCase):
             s.close()
         self.files.dir.cleanup()
 
+
+class EulaProcess(ServerCase):
     def start(self, *args, **kw):
         s = Server(self.files, args, **kw)
         self.servers.append(s)
