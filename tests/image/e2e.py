@@ -1189,8 +1189,8 @@ def manifest_lists_exactly_what_is_installed(ctx):
 
 @test
 def labels_and_exposed_ports(ctx):
-    """licenses: the EULA the image ships under; source: this project's repository (the
-    checkout's git remote, when it has one; never SynapseML's); EXPOSE: 8888 only (`docker run -P`
+    """licenses: the EULA the image ships under; source: this project's repository (what
+    tools/source-url.sh says; never SynapseML's); EXPOSE: 8888 only (`docker run -P`
     publishes nothing unauthenticated: no Spark UI, no cluster port)."""
     rc, out = docker("image", "inspect", "--format",
                      "{{json .Config.Labels}}|{{json .Config.ExposedPorts}}", image, timeout=30)
@@ -1200,10 +1200,12 @@ def labels_and_exposed_ports(ctx):
           "licenses label: %r" % labels.get("org.opencontainers.image.licenses"))
     source = labels.get("org.opencontainers.image.source", "")
     check("SynapseML" not in source, "source label names SynapseML's repository: %r" % source)
-    rc, remote = run(["git", "-C", TOP, "remote", "get-url", "origin"], timeout=30)
-    if rc == 0 and remote.strip():
-        check(source == remote.strip(), "source label %r, the checkout's origin is %r"
-              % (source, remote.strip()))
+    # tests/image/run.sh builds with SOURCE from tools/source-url.sh ($MMLSPARK_SOURCE, else the
+    # checkout's origin when it is a network URL; a clone of a local path labels nothing)
+    rc, want = run([os.path.join(TOP, "tools", "source-url.sh")], timeout=30)
+    check(rc == 0, "tools/source-url.sh failed: %r" % want)
+    check(source == want.strip(), "source label %r, tools/source-url.sh says %r"
+          % (source, want.strip()))
     check(sorted(ports or {}) == ["8888/tcp"], "EXPOSE: %s" % sorted(ports or {}))
     rc, out = docker("run", "--rm", image, "bash", "-c",
                      "test -s /usr/share/mmlspark/EULA.txt && ls /usr/share/doc/*/copyright | wc -l",
