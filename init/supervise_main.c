@@ -18,63 +18,37 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "envparse.h"
 #include "exitcodes.h"
 #include "log.h"
 #include "supervise.h"
 #include "tty.h"
-
-/* strtol only (no strtod, no scanf): every libc function PID 1 calls maps its pages. */
-static int parse_int(const char *text, long min, long max, long *out)
-{
-    char *end;
-    errno = 0;
-    long v = strtol(text, &end, 10);
-    if (errno != 0 || end == text || *end != '\0' || v < min || v > max)
-        return -1;
-    *out = v;
-    return 0;
-}
-
-/* "3,143" into remap[]; "-" is none. */
-static int parse_remap(const char *text, bool remap[256])
-{
-    if (strcmp(text, "-") == 0)
-        return 0;
-    while (*text) {
-        char *end;
-        errno = 0;
-        long v = strtol(text, &end, 10);
-        if (errno != 0 || end == text || v < 0 || v > 255 || (*end != ',' && *end != '\0'))
-            return -1;
-        remap[v] = true;
-        text = *end ? end + 1 : end;
-    }
-    return 0;
-}
 
 int main(int argc, char **argv)
 {
     mlog_init("mmlspark-init"); /* its messages are init's */
     sigset_t job_mask;
     supervise_block_signals(&job_mask);
-    long child, release_fd, status_fd, level, grace_ms;
+    unsigned long child, release_fd, status_fd, level, grace_ms;
     bool remap[256] = {false};
     if (argc != 9 || strcmp(argv[1], "--supervise") != 0) {
         log_error("mmlspark-supervise is started by mmlspark-init only (bad arguments)");
         return EXIT_USAGE;
     }
     argv++; /* past --supervise: argv[1] is CHILD */
-    if (parse_int(argv[1], 1, 0x7fffffff, &child) ||
-        parse_int(argv[2], 0, 1 << 20, &release_fd) ||
-        parse_int(argv[3], 0, 1 << 20, &status_fd) || parse_int(argv[4], 0, 3600 * 1000, &grace_ms) ||
-        strlen(argv[5]) != 2 || parse_int(argv[6], MLOG_DEBUG, MLOG_ERROR, &level) ||
-        parse_remap(argv[7], remap) != 0) {
+    /* The lib's parsers (envparse.c): calling them maps only the strtoul pages of libc. */
+    if (parse_ulong(argv[1], 1, 0x7fffffff, &child) ||
+        parse_ulong(argv[2], 0, 1 << 20, &release_fd) ||
+        parse_ulong(argv[3], 0, 1 << 20, &status_fd) ||
+        parse_ulong(argv[4], 0, 3600 * 1000, &grace_ms) || strlen(argv[5]) != 2 ||
+        parse_ulong(argv[6], MLOG_DEBUG, MLOG_ERROR, &level) ||
+        (strcmp(argv[7], "-") != 0 && parse_exit_code_list(argv[7], remap) != 0)) {
         log_error("mmlspark-supervise is started by mmlspark-init only (bad arguments)");
         return EXIT_USAGE;
     }
     siginfo_t info = {0};
     if (waitid(P_PID, (id_t)child, &info, WEXITED | WNOHANG | WNOWAIT) != 0) {
-        log_error("mmlspark-supervise: pid %ld is not our child", child);
+        log_error("mmlspark-supervise: pid %lu is not our child", child);
         return EXIT_USAGE;
     }
     mlog_set_level((enum mlog_level)level);
