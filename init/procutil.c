@@ -19,6 +19,14 @@ static void default_signals(const sigset_t *mask)
     sigprocmask(SIG_SETMASK, mask ? mask : &none, NULL);
 }
 
+/* After a failed exec: one line, and the shell's codes for not found / not executable. */
+__attribute__((noreturn)) static void exec_failed(const char *name)
+{
+    int err = errno;
+    log_error("cannot run '%s': %s", name, strerror(err));
+    _exit(err == ENOENT || err == ENOTDIR ? EXIT_NOTFOUND : EXIT_NOEXEC);
+}
+
 void exec_with_default_signals(char *const argv[], const sigset_t *mask, bool search_path)
 {
     default_signals(mask);
@@ -26,18 +34,19 @@ void exec_with_default_signals(char *const argv[], const sigset_t *mask, bool se
         execvp(argv[0], argv);
     else
         execv(argv[0], argv);
-    int err = errno;
-    log_error("cannot run '%s': %s", argv[0], strerror(err));
-    _exit(err == ENOENT || err == ENOTDIR ? EXIT_NOTFOUND : EXIT_NOEXEC);
+    exec_failed(argv[0]);
 }
 
 void fexec_with_default_signals(int fd, char *const argv[])
 {
     default_signals(NULL);
     fexecve(fd, argv, environ);
-    int err = errno;
-    log_error("cannot run '%s': %s", argv[0], strerror(err));
-    _exit(err == ENOENT || err == ENOTDIR ? EXIT_NOTFOUND : EXIT_NOEXEC);
+    exec_failed(argv[0]);
+}
+
+bool is_terminal_stop_signal(int sig)
+{
+    return sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU;
 }
 
 int wait_status_code(int wstatus)

@@ -16,6 +16,11 @@ void exec_with_default_signals(char *const argv[], const sigset_t *mask, bool se
  * its path now names; argv[0] only names it. */
 void fexec_with_default_signals(int fd, char *const argv[]) __attribute__((noreturn));
 
+/* TSTP, TTIN or TTOU: the stops a terminal causes, which nobody in a container can resume (no
+ * job-control shell), so init and the session process neither pass them on nor leave a job
+ * stopped by them. */
+bool is_terminal_stop_signal(int sig);
+
 /* The exit code a shell would report for a waitpid() status: the code, or 128+n for signal n. */
 int wait_status_code(int wstatus);
 

@@ -108,7 +108,7 @@ static void forward(struct session *ss, int sig)
  * TSTP/TTIN/TTOU, so it is continued at once; a SIGSTOP stays until somebody sends SIGCONT. */
 static void job_stopped(struct session *ss, int sig)
 {
-    if (sig != SIGTSTP && sig != SIGTTIN && sig != SIGTTOU)
+    if (!is_terminal_stop_signal(sig))
         return;
     log_info("job stopped by %s: no shell here can resume it, continuing it", sigabbrev_np(sig));
     if (kill(-ss->child, SIGCONT) != 0)
@@ -152,7 +152,7 @@ static void handle_signals(struct session *ss)
             log_debug("session: grace period over, killing the job");
             if (kill(-ss->child, SIGKILL) != 0)
                 kill(ss->child, SIGKILL);
-        } else if (sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU) {
+        } else if (is_terminal_stop_signal(sig)) {
             continue; /* as init: they would stop the job with nobody to resume it */
         } else if (!ss->exited) {
             forward(ss, sig);

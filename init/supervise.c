@@ -230,7 +230,7 @@ static void child_stopped(struct supervisor *sv, pid_t pid, int sig)
 {
     if (pid != sv->child)
         return;
-    if (sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU) {
+    if (is_terminal_stop_signal(sig)) {
         log_info("job (pid %d) stopped by %s: no shell here can resume it, continuing it",
                  (int)pid, sigabbrev_np(sig));
         signal_job(sv, SIGCONT);
@@ -299,7 +299,7 @@ static void handle_signal(struct supervisor *sv, int sig)
 {
     if (sig == SIGCHLD)
         return; /* reaping happens in the loop */
-    if (sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU) {
+    if (is_terminal_stop_signal(sig)) {
         /* Only a terminal sends these meaningfully, to its foreground or a background group,
          * never through init; passed on they would stop the job with nobody to resume it (tini
          * ignores TTIN/TTOU too). TSTP as well: passed to the job's group it can stop a process
