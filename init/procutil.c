@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "exitcodes.h"
@@ -42,6 +43,13 @@ void fexec_with_default_signals(int fd, char *const argv[])
     default_signals(NULL);
     fexecve(fd, argv, environ);
     exec_failed(argv[0]);
+}
+
+double monotonic_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
 bool is_terminal_stop_signal(int sig)

@@ -16,6 +16,9 @@ void exec_with_default_signals(char *const argv[], const sigset_t *mask, bool se
  * its path now names; argv[0] only names it. */
 void fexec_with_default_signals(int fd, char *const argv[]) __attribute__((noreturn));
 
+/* CLOCK_MONOTONIC in seconds: the clock of every grace period. */
+double monotonic_seconds(void);
+
 /* TSTP, TTIN or TTOU: the stops a terminal causes, which nobody in a container can resume (no
  * job-control shell), so init and the session process neither pass them on nor leave a job
  * stopped by them. */

@@ -26,13 +26,6 @@ static void stop_signals(sigset_t *set)
     sigaddset(set, SIGQUIT);
 }
 
-static double now_seconds(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 static void exec_helper(int fd, char *const argv[])
 {
     /* Its own group: a forwarded signal reaches what the helper started, never init. */
@@ -65,19 +58,15 @@ static void take_stop(struct waiting *w, int sig, double grace_seconds)
     if (w->stopsig)
         return;
     w->stopsig = sig;
-    w->deadline = now_seconds() + grace_seconds;
+    w->deadline = monotonic_seconds() + grace_seconds;
 }
 
 static int poll_timeout_ms(const struct waiting *w)
 {
-    int ms = -1;
-    if (w->stopsig && !w->killed) {
-        double left = (w->deadline - now_seconds()) * 1000.0 + 1.0;
-        int lms = left <= 0 ? 0 : left > 3600000 ? 3600000 : (int)left;
-        if (ms < 0 || lms < ms)
-            ms = lms;
-    }
-    return ms;
+    if (!w->stopsig || w->killed)
+        return -1; /* no grace period runs: wait for the helper or a signal */
+    double left = (w->deadline - monotonic_seconds()) * 1000.0 + 1.0;
+    return left <= 0 ? 0 : left > 3600000 ? 3600000 : (int)left;
 }
 
 /* Waits for w->pid, taking SIGCHLD and the stop signals from sigfd (-1: none). Returns its wait
@@ -101,7 +90,7 @@ static int wait_taking_stops(struct waiting *w, int sigfd, double grace_seconds)
         while (read(sigfd, &si, sizeof(si)) == (ssize_t)sizeof(si))
             if (si.ssi_signo != SIGCHLD)
                 take_stop(w, (int)si.ssi_signo, grace_seconds);
-        if (w->stopsig && !w->killed && now_seconds() >= w->deadline) {
+        if (w->stopsig && !w->killed && monotonic_seconds() >= w->deadline) {
             log_warn("the helper did not end within the grace period: killing it");
             kill(-w->pid, SIGKILL);
             kill(w->pid, SIGKILL);

@@ -33,7 +33,7 @@ struct supervisor {
     int status;
     int stop_signal;
     bool killed;              /* SIGKILL already sent */
-    struct timespec deadline; /* end of the grace (or close) period, when one runs */
+    double deadline; /* end of the grace (or close) period, when one runs (monotonic_seconds) */
     bool deadline_set;
     sigset_t signals; /* the set sigtimedwait() takes */
     const struct supervise_opts *opts;
@@ -84,18 +84,9 @@ int supervise_pending_stop(void)
     return 0;
 }
 
-static double now_seconds(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 static void set_deadline_in(struct supervisor *sv, double seconds)
 {
-    double t = now_seconds() + seconds;
-    sv->deadline.tv_sec = (time_t)t;
-    sv->deadline.tv_nsec = (long)((t - (double)(time_t)t) * 1e9);
+    sv->deadline = monotonic_seconds() + seconds;
     sv->deadline_set = true;
 }
 
@@ -107,8 +98,7 @@ static void set_deadline(struct supervisor *sv)
 
 static double remaining(const struct supervisor *sv)
 {
-    double d = (double)sv->deadline.tv_sec + (double)sv->deadline.tv_nsec / 1e9;
-    return d - now_seconds();
+    return sv->deadline - monotonic_seconds();
 }
 
 /* ---- signals to others ---- */
