@@ -30,54 +30,11 @@ static int by_name(const struct dirent **a, const struct dirent **b)
     return strcmp((*a)->d_name, (*b)->d_name);
 }
 
-static bool is_hook(const char *dir, const char *name, char *path, size_t len, bool warn)
-{
-    if (name[0] == '.')
-        return false;
-    int n = snprintf(path, len, "%s/%s", dir, name);
-    if (n < 0 || (size_t)n >= len)
-        return false;
-    struct stat st;
-    if (stat(path, &st) != 0 || !S_ISREG(st.st_mode))
-        return false;
-    if (access(path, X_OK) != 0) {
-        if (warn)
-            log_warn("hook %s is not executable: skipped (chmod +x it to run it)", path);
-        return false;
-    }
-    return true;
-}
-
-/* Lists dir sorted; returns the entry count (0 when it does not exist) or -1 (logged). */
-static int list_dir(const char *dir, struct dirent ***names)
-{
-    int n = scandir(dir, names, NULL, by_name);
-    if (n >= 0)
-        return n;
-    if (errno == ENOENT || errno == ENOTDIR)
-        return 0;
-    log_error("cannot read the hooks directory %s: %s", dir, strerror(errno));
-    return -1;
-}
-
 static void free_list(struct dirent **names, int n)
 {
     for (int i = 0; i < n; i++)
         free(names[i]);
     free(names);
-}
-
-int hooks_count(const char *dir)
-{
-    struct dirent **names = NULL;
-    int n = list_dir(dir, &names);
-    int count = 0;
-    char path[PATH_LEN];
-    for (int i = 0; i < n; i++)
-        count += is_hook(dir, names[i]->d_name, path, sizeof(path), false);
-    if (n > 0)
-        free_list(names, n);
-    return n < 0 ? 1 : count; /* an unreadable dir counts: running it reports the error */
 }
 
 /* Why st (a hook, or its directory) must not run as root; NULL when it may. */
@@ -168,6 +125,59 @@ static int open_hook(const struct hooks_run *h, const char *name, const char *pa
     return fd;
 }
 
+/* Opens h->dir into h->dirfd and lists it sorted: the entry count, 0 when it does not exist (no
+ * hooks), -1 when it cannot be read (one error line when loud). */
+static int open_listing(struct hooks_run *h, struct dirent ***names, bool loud)
+{
+    h->dirfd = open(h->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (h->dirfd < 0) {
+        if (errno == ENOENT || errno == ENOTDIR)
+            return 0;
+        if (loud)
+            log_error("cannot read the hooks directory %s: %s", h->dir, strerror(errno));
+        return -1;
+    }
+    int n = scandirat(h->dirfd, ".", names, NULL, by_name);
+    if (n < 0) {
+        if (loud)
+            log_error("cannot read the hooks directory %s: %s", h->dir, strerror(errno));
+        close(h->dirfd);
+        h->dirfd = -1;
+    }
+    return n;
+}
+
+static void close_listing(struct hooks_run *h, struct dirent **names, int n)
+{
+    if (names != NULL)
+        free_list(names, n);
+    if (h->dirfd >= 0)
+        close(h->dirfd);
+}
+
+/* The same test as running them (open_hook), without the root-only trust checks: those refuse at
+ * run time, so a refused hook still counts. */
+int hooks_count(const char *dir)
+{
+    struct hooks_run h = {.dir = dir, .dirfd = -1, .as_root = false};
+    struct dirent **names = NULL;
+    int n = open_listing(&h, &names, false);
+    if (n < 0)
+        return 1; /* an unreadable dir counts: running it reports the error */
+    int count = 0;
+    char path[PATH_LEN];
+    for (int i = 0; i < n; i++) {
+        snprintf(path, sizeof(path), "%s/%s", dir, names[i]->d_name);
+        int fd = open_hook(&h, names[i]->d_name, path, false);
+        if (fd >= 0) {
+            count++;
+            close(fd);
+        }
+    }
+    close_listing(&h, names, n);
+    return count;
+}
+
 /* Checks every hook before any runs: one untrusted file refuses the whole start. */
 static bool all_trusted(const struct hooks_run *h, struct dirent **names, int n)
 {
@@ -216,25 +226,15 @@ static int run_one(const struct hooks_run *h, const char *name)
 
 int hooks_run(const char *dir, double grace_seconds)
 {
-    struct hooks_run h = {.dir = dir, .as_root = geteuid() == 0, .grace_seconds = grace_seconds};
-    h.dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (h.dirfd < 0) {
-        if (errno == ENOENT || errno == ENOTDIR)
-            return 0;
-        log_error("cannot read the hooks directory %s: %s", dir, strerror(errno));
-        return EXIT_HOOK_FAILED;
-    }
+    struct hooks_run h = {.dir = dir, .dirfd = -1, .as_root = geteuid() == 0,
+                          .grace_seconds = grace_seconds};
     struct dirent **names = NULL;
-    int n = scandirat(h.dirfd, ".", &names, NULL, by_name);
-    if (n < 0) {
-        log_error("cannot read the hooks directory %s: %s", dir, strerror(errno));
-        close(h.dirfd);
+    int n = open_listing(&h, &names, true);
+    if (n < 0)
         return EXIT_HOOK_FAILED;
-    }
     int rc = all_trusted(&h, names, n) ? 0 : EXIT_HOOK_FAILED;
     for (int i = 0; i < n && rc == 0; i++)
         rc = run_one(&h, names[i]->d_name);
-    free_list(names, n);
-    close(h.dirfd);
+    close_listing(&h, names, n);
     return rc;
 }
