@@ -26,7 +26,7 @@ import traceback
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "testlib"))
 import maven_repo as maven  # noqa: E402
-from harness import Fail, Skip, check, docker, run, wait_for  # noqa: E402,F401
+from harness import Fail, Skip, check, docker, host_lacks, run, wait_for  # noqa: E402,F401
 HERE = os.path.dirname(os.path.abspath(__file__))
 TOP = os.path.abspath(os.path.join(HERE, "..", ".."))
 ARTIFACTS = os.path.join(TOP, "artifacts", "cluster")
@@ -447,8 +447,8 @@ def notebook_kernel_trains_lightgbm_on_both_workers_with_the_image_jars(ctx):
 def maven_repo():
     """A Maven-layout repository with org.example:hello:1.0 (javac/jar on the host)."""
     if maven.missing_tools():
-        raise Skip("%s not installed on the host (install openjdk-17-jdk-headless)"
-                   % " ".join(maven.missing_tools()))
+        host_lacks("a JDK (openjdk-17-jdk-headless)",
+                   "%s not installed on the host" % " ".join(maven.missing_tools()))
     repo = tempfile.mkdtemp(prefix="mmlspark-cluster-repo.")
     src = tempfile.mkdtemp(prefix="mmlspark-cluster-src.")
     made_dirs.extend([repo, src])
@@ -738,7 +738,7 @@ def cluster_with_a_secret_refuses_workers_and_drivers_without_it_and_runs_jobs_w
 # ----------------------------------------------------------------------------- docker-compose
 def compose(project, *args, timeout=300, env=None):
     if not shutil.which("docker-compose"):
-        raise Skip("docker-compose is not installed (Debian package docker-compose)")
+        host_lacks("docker-compose", "docker-compose is not installed")
     return run(["docker-compose", "-f", os.path.join(TOP, "docker-compose.yml"), "-p", project]
                + list(args), timeout=timeout, env=env)
 
@@ -884,10 +884,6 @@ def main():
             results["pass"] += 1
             print("PASS: %s (%.1f s)" % (fn.__name__, time.monotonic() - t0), flush=True)
         except Skip as e:
-            if os.environ.get("CI") == "true":  # tests/setup.sh installs every tool in CI
-                results["fail"] += 1
-                print("FAIL: %s: %s (CI=true: a skip is a failure)" % (fn.__name__, e), flush=True)
-                continue
             results["skip"] += 1
             print("SKIP: %s: %s" % (fn.__name__, e), flush=True)
         except Exception as e:  # Fail, or a bug in the test: both are failures
@@ -906,7 +902,11 @@ def main():
         print("timing: %s: %.1f s" % (what, secs))
     print("%d passed, %d failed" % (results["pass"], results["fail"])
           + (", %d skipped" % results["skip"] if results["skip"] else ""))
-    return 1 if results["fail"] else 0
+    # As in the image tests: in CI, where tests/setup.sh installs every tool, a skip is a failure.
+    in_ci = os.environ.get("CI") == "true"
+    if results["skip"] and in_ci:
+        print("FAIL (CI=true): %d test(s) skipped" % results["skip"])
+    return 1 if results["fail"] or (results["skip"] and in_ci) else 0
 
 
 if __name__ == "__main__":

@@ -31,7 +31,7 @@ import traceback
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "testlib"))
 import maven_repo as maven  # noqa: E402
-from harness import Fail, Skip, check, docker, run, wait_for  # noqa: E402,F401
+from harness import Fail, Skip, check, docker, host_lacks, run, wait_for  # noqa: E402,F401
 
 TOP = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 ARTIFACTS = os.path.join(TOP, "artifacts", "image")
@@ -45,14 +45,6 @@ made_containers = []  # names, removed at exit
 made_dirs = []
 made_networks = []
 results = {"pass": 0, "fail": 0, "skip": 0}
-
-
-def host_lacks(what, reason):
-    """The host misses a tool a test needs: SKIP with the reason; in CI, where tests/setup.sh
-    installs everything, a FAIL."""
-    if IN_CI:
-        raise Fail("%s (CI=true: tests/setup.sh should have installed it)" % reason)
-    raise Skip("%s; tests/setup.sh installs %s" % (reason, what))
 
 
 def new_name(tag):

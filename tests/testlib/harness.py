@@ -1,4 +1,5 @@
 """harness - what the Docker end-to-end suites share: outcomes, checks and bounded commands."""
+import os
 import subprocess
 import time
 
@@ -9,6 +10,14 @@ class Fail(Exception):
 
 class Skip(Exception):
     pass
+
+
+def host_lacks(what, reason):
+    """The host misses a tool a test needs: SKIP with the reason; in CI (CI=true), where
+    tests/setup.sh installs everything, a FAIL."""
+    if os.environ.get("CI") == "true":
+        raise Fail("%s (CI=true: tests/setup.sh should have installed it)" % reason)
+    raise Skip("%s; tests/setup.sh installs %s" % (reason, what))
 
 
 def check(cond, what):
