@@ -2,6 +2,7 @@
 # tests/image/run.sh - image end-to-end tests against a real Docker engine: makes the engine and
 # base image ready, builds mmlspark/release:latest once, runs the seed's commands (e2e.py), then
 # the browser test if it exists. Usage: tests/image/run.sh [-k NAME_SUBSTRING] [--no-build]
+# [--image NAME:TAG] (default mmlspark/release:latest; a developer's branch builds its own tag)
 # Exit: 0 when every test passed. Build log and failing containers' logs: artifacts/image/.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -13,7 +14,8 @@ while [ $# -gt 0 ]; do
   case $1 in
     --no-build) build=0 ;;
     -k) args+=(-k "$2"); shift ;;
-    *) echo "usage: $0 [-k NAME_SUBSTRING] [--no-build]" >&2; exit 64 ;;
+    --image) image=$2; shift ;;
+    *) echo "usage: $0 [-k NAME_SUBSTRING] [--no-build] [--image NAME:TAG]" >&2; exit 64 ;;
   esac
   shift
 done
