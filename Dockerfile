@@ -203,6 +203,15 @@ COPY image/healthcheck /usr/local/bin/mmlspark-healthcheck
 COPY image/profile.d/ /etc/profile.d/
 COPY image/spark/ /opt/spark/conf/
 COPY --from=synapseml /out/opt/synapseml/ /opt/synapseml/
+# Notebook kernels' Spark (image/python/mmlspark_kernel.py, loaded by /etc/ipython/startup).
+# SynapseML's Python API, taken out of its jars once, is on the venv's path (a .pth file): the
+# driver and every Python worker of a node of this image import it from there; its jars go on the
+# class path where they lie (no per-kernel or per-executor copy).
+COPY image/python/ /opt/venv/lib/python3.11/site-packages/
+RUN python3 -c 'import sys, zipfile; [zipfile.ZipFile(j).extractall("/opt/synapseml/python", [n for n in zipfile.ZipFile(j).namelist() if n.startswith("synapse/") and n.endswith(".py")]) for j in open("/opt/synapseml/pythonpath").read().split()]' \
+ && echo /opt/synapseml/python >/opt/venv/lib/python3.11/site-packages/synapseml.pth \
+ && python3 -m compileall -q /opt/synapseml/python /opt/venv/lib/python3.11/site-packages/mmlspark_kernel.py \
+ && python3 -c 'import synapse.ml.lightgbm, mmlspark_kernel'
 # The manifest: the exact version of every Debian package, Python package (the venv) and Maven
 # artifact (the image's repository) installed; tools/release.sh puts it into the release notes.
 RUN { echo "# mmlspark image manifest: deb NAME VERSION (dpkg), pypi NAME VERSION (/opt/venv), maven GROUP:ARTIFACT VERSION (/opt/synapseml/maven)"; \

@@ -13,12 +13,14 @@
 
 #include "config.h"
 #include "log.h"
+#include "memlimit.h"
 
 static const char *const var_names[SV_COUNT] = {
     [SV_MML_PACKAGE] = "MML_PACKAGE",       [SV_MML_M2REPOS] = "MML_M2REPOS",
     [SV_SPARK_HOME] = "SPARK_HOME",         [SV_JAVA_HOME] = "JAVA_HOME",
     [SV_PYSPARK_PYTHON] = "PYSPARK_PYTHON", [SV_PATH] = "PATH",
-    [SV_SPARK_LOCAL_IP] = "SPARK_LOCAL_IP",
+    [SV_SPARK_LOCAL_IP] = "SPARK_LOCAL_IP", [SV_SPARK_DRIVER_MEMORY] = "SPARK_DRIVER_MEMORY",
+    [SV_SPARK_WORKER_MEMORY] = "SPARK_WORKER_MEMORY",
 };
 
 const char *spark_var_name(enum spark_var v)
@@ -293,6 +295,32 @@ static int load_local_ip(struct spark_env *e)
     return ip != NULL ? set_value(e, SV_SPARK_LOCAL_IP, ip) : 0;
 }
 
+/* SPARK_DRIVER_MEMORY / SPARK_WORKER_MEMORY from the container's memory limit, each only when
+ * the user left it unset (their value, and spark.driver.memory / --driver-memory, win). With no
+ * limit neither is set: Spark's own defaults stay. */
+static int load_memory(struct spark_env *e)
+{
+    long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+    uint64_t total = pages > 0 && page > 0 ? (uint64_t)pages * (uint64_t)page : 0;
+    uint64_t limit = memlimit_read("/sys/fs/cgroup", total);
+    const char *driver = getenv("SPARK_DRIVER_MEMORY"), *worker = getenv("SPARK_WORKER_MEMORY");
+    char v[32];
+    if (limit == 0)
+        return 0;
+    log_debug("memory limit %llu MiB", (unsigned long long)(limit / MEMLIMIT_MIB));
+    if (driver == NULL || *driver == '\0') {
+        snprintf(v, sizeof(v), "%llum", (unsigned long long)memlimit_driver_heap_mib(limit));
+        if (set_value(e, SV_SPARK_DRIVER_MEMORY, v) != 0)
+            return -1;
+    }
+    if (worker == NULL || *worker == '\0') {
+        snprintf(v, sizeof(v), "%llum", (unsigned long long)memlimit_worker_mib(limit));
+        if (set_value(e, SV_SPARK_WORKER_MEMORY, v) != 0)
+            return -1;
+    }
+    return 0;
+}
+
 int spark_env_load(struct spark_env *e, const char *config, bool config_required, char *err,
                    size_t errlen)
 {
@@ -315,7 +343,7 @@ int spark_env_load(struct spark_env *e, const char *config, bool config_required
             rc = load_homes(e, path, err, errlen);
         if (rc == 0)
             rc = load_python(e, path, err, errlen);
-        if (rc == 0 && (load_path(e, path) != 0 || load_local_ip(e) != 0))
+        if (rc == 0 && (load_path(e, path) != 0 || load_local_ip(e) != 0 || load_memory(e) != 0))
             rc = 70;
     }
     settings_free(&s);

@@ -1,4 +1,5 @@
-/* sparkenv.h - the Spark environment mmlspark-env computes: packages, SPARK_HOME, JAVA_HOME. */
+/* sparkenv.h - the Spark environment mmlspark-env computes: packages, SPARK_HOME, JAVA_HOME,
+ * heap sizes from the container's memory limit. */
 #ifndef MMLSPARK_SPARKENV_H
 #define MMLSPARK_SPARKENV_H
 
@@ -15,6 +16,8 @@ enum spark_var {
     SV_PYSPARK_PYTHON,
     SV_PATH,
     SV_SPARK_LOCAL_IP,
+    SV_SPARK_DRIVER_MEMORY,
+    SV_SPARK_WORKER_MEMORY,
     SV_COUNT
 };
 

@@ -7,8 +7,13 @@
 # at all (only `lo`), the JVMs also get a hosts file naming this host 127.0.0.1
 # (-Djdk.net.hosts.file), which keeps Spark's logging from printing a stack trace about it.
 # Nothing changes where the host name resolves.
+# In a container with a memory limit, mmlspark-env also sizes the driver's heap
+# (SPARK_DRIVER_MEMORY) and a worker's offer (SPARK_WORKER_MEMORY) from it, each only when unset;
+# spark.driver.memory / --driver-memory still win over the first.
 if command -v mmlspark-env >/dev/null 2>&1; then
-  _mmlspark_ip=$(SPARK_LOCAL_IP= mmlspark-env 2>/dev/null | grep '^export SPARK_LOCAL_IP=')
+  _mmlspark_env=$(SPARK_LOCAL_IP= mmlspark-env 2>/dev/null)
+  _mmlspark_ip=$(printf '%s\n' "$_mmlspark_env" | grep '^export SPARK_LOCAL_IP=')
+  eval "$(printf '%s\n' "$_mmlspark_env" | grep -E '^export SPARK_(DRIVER|WORKER)_MEMORY=')"
   if [ -n "$_mmlspark_ip" ]; then
     [ -n "${SPARK_LOCAL_IP:-}" ] || eval "$_mmlspark_ip"
     if [ "$(ls /sys/class/net 2>/dev/null)" = lo ] \
@@ -18,7 +23,7 @@ if command -v mmlspark-env >/dev/null 2>&1; then
       SPARK_DAEMON_JAVA_OPTS="-Djdk.net.hosts.file=$_mmlspark_hosts${SPARK_DAEMON_JAVA_OPTS:+ $SPARK_DAEMON_JAVA_OPTS}"
     fi
   fi
-  unset _mmlspark_ip _mmlspark_hosts
+  unset _mmlspark_env _mmlspark_ip _mmlspark_hosts
 fi
 
 # An arbitrary uid (`--user 12345:0`, OpenShift) has no passwd entry, and Hadoop's login in every

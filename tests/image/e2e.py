@@ -627,6 +627,8 @@ def run_notebook(ctx, tag, notebook, *args, timeout=420):
     check(not errors, "%s raised %s" % (notebook, [(e["ename"], e["evalue"][:300]) for e in errors]))
     text = "".join("".join(o.get("text", "")) + "".join(o.get("data", {}).get("text/plain", ""))
                    for o in outputs)
+    check("Traceback" not in text and "ScalaMonitor" not in text,
+          "a traceback in the outputs of %s run headless: %r" % (notebook, text[-1500:]))
     return text, outputs
 
 
@@ -1269,6 +1271,165 @@ def ca_mounted_at_run_time_is_trusted_as_the_readme_says(ctx):
     ctx["output"] += "\n--- own image\n" + own
     check(rc3 == 0 and "FETCHED" in own and all(fp in own for fp in fps),
           "the README's own image does not trust the CA (pip and Java): %s" % own[-800:])
+
+
+
+# ------------------------------------------------------------- Spark in notebooks, user's terms
+EXT_SOURCE = ("package mmltest;\n"
+              "import org.apache.spark.sql.SparkSessionExtensions;\n"
+              "import scala.runtime.AbstractFunction1;\n"
+              "import scala.runtime.BoxedUnit;\n"
+              "public class Ext extends AbstractFunction1<SparkSessionExtensions, BoxedUnit> {\n"
+              "  public BoxedUnit apply(SparkSessionExtensions e) {\n"
+              "    System.setProperty(\"mmltest.ext\", \"loaded\");\n"
+              "    return BoxedUnit.UNIT;\n  }\n}\n")
+
+
+def extension_jar():
+    """A jar with a SQL extension (spark.sql.extensions=mmltest.Ext) that records that Spark
+    applied it, compiled against the image's own Spark jars."""
+    if "ext" in CACHE:
+        return CACHE["ext"]
+    if maven.missing_tools():
+        host_lacks("a JDK (openjdk-17-jdk-headless)", "%s not installed on the host"
+                   % " ".join(maven.missing_tools()))
+    work = new_dir("ext")
+    rc, out = docker("run", "--rm", "--network", "none", "-u", "0", "-v", "%s:/out" % work,
+                     "--entrypoint", "sh", image, "-c",
+                     "cp /opt/spark/jars/spark-sql_*.jar /opt/spark/jars/spark-catalyst_*.jar "
+                     "/opt/spark/jars/scala-library-*.jar /out/", timeout=60)
+    check(rc == 0, "copying Spark's jars out of the image failed: %s" % out)
+    os.makedirs(os.path.join(work, "mmltest"))
+    with open(os.path.join(work, "mmltest", "Ext.java"), "w") as f:
+        f.write(EXT_SOURCE)
+    cp = ":".join(os.path.join(work, j) for j in os.listdir(work) if j.endswith(".jar"))
+    for cmd in (["javac", "-cp", cp, "-d", work, os.path.join(work, "mmltest", "Ext.java")],
+                ["jar", "cf", os.path.join(work, "ext.jar"), "-C", work, "mmltest/Ext.class"]):
+        r = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+        check(r.returncode == 0, "%s failed: %s" % (cmd[0], r.stdout + r.stderr))
+    os.chmod(work, 0o755)
+    CACHE["ext"] = work
+    return work
+
+
+def notebook_of(*cells):
+    return {"cells": [{"cell_type": "code", "execution_count": None, "metadata": {},
+                       "outputs": [], "source": c} for c in cells],
+            "metadata": NOTEBOOK["metadata"], "nbformat": 4, "nbformat_minor": 5}
+
+
+def run_cells(ctx, tag, cells, *args, timeout=300):
+    """Runs CELLS as a notebook headless (nbconvert --execute) in a fresh container with
+    `--network none` and ARGS; returns (all outputs' text, RESULT lines as a dict). Fails on an
+    error output or any traceback in any output (the image's extensions included)."""
+    name = new_name("%s-%d" % (tag, len(ctx.setdefault("containers", []))))
+    ctx["containers"].append(name)
+    rc, out = docker("run", "-i", "--name", name, *NONE, *args, image, "bash", "-c",
+                     "cd /tmp && cat > t.ipynb && mmlspark-env -- jupyter nbconvert --to notebook "
+                     "--execute --ExecutePreprocessor.timeout=240 "
+                     "--ExecutePreprocessor.startup_timeout=240 --output /tmp/out.ipynb t.ipynb "
+                     ">/dev/null 2>&1; rc=$?; cat /tmp/out.ipynb; exit $rc",
+                     input=json.dumps(notebook_of(*cells)).encode(), timeout=timeout)
+    ctx["output"] = ctx.get("output", "") + out
+    check(rc == 0 and "{" in out, "nbconvert exited %d: %s" % (rc, out[-1500:]))
+    nb = json.loads(out[out.index("{"):])
+    outputs = [o for c in nb["cells"] for o in c.get("outputs", [])]
+    errors = [(o["ename"], o["evalue"][:300]) for o in outputs if o["output_type"] == "error"]
+    check(not errors, "a cell failed: %s" % errors)
+    text = "".join("".join(o.get("text", "")) + "".join(o.get("data", {}).get("text/plain", ""))
+                   for o in outputs)
+    check("Traceback" not in text and "ScalaMonitor" not in text,
+          "a traceback in the notebook's outputs: %r" % text[-1500:])
+    results = dict(line.split(" ", 2)[1:] for line in text.splitlines()
+                   if line.startswith("RESULT ") and line.count(" ") >= 2)
+    return text, results
+
+
+@test
+def users_builder_settings_win_in_the_first_cell_and_late_ones_are_named(ctx):
+    """The user's SparkSession.builder in the first cell gets its master, driver memory, a SQL
+    extension from a jar and a package from a local Maven repository, with SynapseML still there
+    and getActiveSession() finding the session; a builder run when Spark already runs says in
+    one line which setting it could not apply (and applies the runtime SQL one). Headless, with
+    no network: no traceback in any output."""
+    repo = maven_repo()
+    ext = extension_jar()
+    text, got = run_cells(
+        ctx, "builder", [
+        "from pyspark.sql import SparkSession\n"
+        "spark = (SparkSession.builder.master('local[1]').config('spark.driver.memory', '3g')\n"
+        "         .config('spark.jars', '/ext/ext.jar').config('spark.sql.extensions', 'mmltest.Ext')\n"
+        "         .config('spark.jars.packages', 'org.example:hello:1.0')\n"
+        "         .config('spark.jars.repositories', 'file:///repo').getOrCreate())\n"
+        "print('RESULT master', spark.sparkContext.master)\n"
+        "print('RESULT heap_mb', spark._jvm.java.lang.Runtime.getRuntime().maxMemory() // 2**20)\n"
+        "print('RESULT ext', spark._jvm.java.lang.System.getProperty('mmltest.ext'))\n"
+        "print('RESULT hello', spark._jvm.org.example.Hello.greet('builder').replace(' ', '_'))\n"
+        "active = SparkSession.getActiveSession()\n"
+        "print('RESULT active', active is not None and active._jsparkSession.equals(spark._jsparkSession))\n"
+        "import synapse.ml.lightgbm\n"
+        "print('RESULT synapseml', type(spark._jvm.com.microsoft.azure.synapse.ml.lightgbm"
+        ".LightGBMClassifier).__name__)\n"
+        "print('RESULT count', spark.range(100).count())",
+        "again = (SparkSession.builder.config('spark.driver.memory', '5g')\n"
+        "         .config('spark.sql.shuffle.partitions', '7').getOrCreate())\n"
+        "print('RESULT partitions', again.conf.get('spark.sql.shuffle.partitions'))"],
+        "-v", "%s:/repo:ro" % repo, "-v", "%s:/ext:ro" % ext)
+    print("    %s" % got)
+    check(got.get("master") == "local[1]", "master is %r, not the builder's local[1]" % got.get("master"))
+    check(2700 <= int(got.get("heap_mb", 0)) <= 3072, "driver heap %s MB, not the builder's 3g"
+          % got.get("heap_mb"))
+    check(got.get("ext") == "loaded", "the SQL extension was not applied: %r" % got.get("ext"))
+    check(got.get("hello") == "hello_from_the_jar,_builder", "the package's class: %r" % got.get("hello"))
+    check(got.get("active") == "True", "getActiveSession() is not the session: %r" % got.get("active"))
+    check(got.get("synapseml") == "JavaClass", "SynapseML's classes are missing: %r" % got.get("synapseml"))
+    check(got.get("count") == "100", "the job did not run: %r" % got.get("count"))
+    late = [line for line in text.splitlines() if line.startswith("mmlspark: not applied")]
+    check(len(late) == 1 and "spark.driver.memory=5g" in late[0]
+          and "shuffle.partitions" not in late[0],
+          "no single line naming the late spark.driver.memory setting: %r" % late)
+    check(got.get("partitions") == "7", "the runtime SQL setting was not applied")
+
+
+@test
+def driver_heap_follows_the_container_memory_limit(ctx):
+    """With `-m 6g` and no setting the driver heap is sized from the limit (3g); with
+    SPARK_DRIVER_MEMORY the user's value wins."""
+    cell = "print('RESULT heap_mb', spark._jvm.java.lang.Runtime.getRuntime().maxMemory() // 2**20)"
+    _, got = run_cells(ctx, "heap", [cell], "-m", "6g")
+    _, own = run_cells(ctx, "heap-own", [cell], "-m", "6g", "-e", "SPARK_DRIVER_MEMORY=2g")
+    print("    -m 6g: %s MB; -m 6g -e SPARK_DRIVER_MEMORY=2g: %s MB"
+          % (got.get("heap_mb"), own.get("heap_mb")))
+    check(2700 <= int(got.get("heap_mb", 0)) <= 3072,
+          "heap %s MB with -m 6g, not the 3g sized from the limit" % got.get("heap_mb"))
+    check(1800 <= int(own.get("heap_mb", 0)) <= 2048,
+          "heap %s MB with SPARK_DRIVER_MEMORY=2g" % own.get("heap_mb"))
+
+
+@test
+def interrupt_cancels_spark_jobs_in_any_cell_and_nothing_is_copied(ctx):
+    """A kernel started as Jupyter starts it: the ready `spark` runs a job with SynapseML's
+    classes there and no jar copied into Spark's temporary files; getActiveSession() finds it;
+    the stop button in the third cell returns at once and leaves no Spark job running."""
+    name = new_name("interrupt")
+    ctx["containers"] = [name]
+    rc, out = docker("run", "--name", name, *NONE, "-v", "%s/jobs:/jobs:ro" % HERE, image,
+                     "python3", "/jobs/kernel_session.py", timeout=400)
+    ctx["output"] = out
+    check(rc == 0, "kernel_session.py exited %d: %s" % (rc, out[-1500:]))
+    cells = {int(m.group(1)): (m.group(2), float(m.group(3)))
+             for m in re.finditer(r"^CELL (\d) (\w+) ([0-9.]+)", out, re.M)}
+    got = dict(m.groups() for m in re.finditer(r"^RESULT (\w+) (.*)$", out, re.M))
+    print("    cells %s; %s" % (cells, got))
+    check(got.get("jobs") == "1000", "the ready spark did not run a job: %r" % out[-800:])
+    check(got.get("synapseml") == "JavaClass", "no SynapseML classes in the kernel's Spark")
+    check(got.get("copied") is not None and int(got["copied"]) < 1e6,
+          "%s bytes copied into Spark's temporary files" % got.get("copied"))
+    check(got.get("active") == "True", "getActiveSession() did not find the kernel's session")
+    check(cells.get(3, ("", 99))[0] == "error" and cells[3][1] < 5,
+          "the interrupted third cell: %s (status, seconds after the interrupt)" % (cells.get(3),))
+    check(got.get("active_jobs") == "[]", "Spark jobs still running after the interrupt: %r"
+          % got.get("active_jobs"))
 
 
 # ------------------------------------------------------------------------------------- runner

@@ -1,0 +1,462 @@
+"""mmlspark_kernel - Spark in the image's notebook kernels: plain pyspark, plus a ready `spark`.
+
+/etc/ipython/startup/00-spark.py calls load() in every notebook kernel (not in terminal IPython).
+
+- Spark's JVM is launched in the background when the kernel starts, with the image's defaults,
+  so the first cell that needs Spark does not wait for the JVM. No SparkContext is made yet.
+- `spark` and `sc` appear when a cell first reads them (uses the name without assigning it): the
+  image's default session, made on the kernel's main thread (getActiveSession() finds it).
+- A session the user makes first (SparkSession.builder..., SparkContext(conf=...),
+  SparkContext.getOrCreate()) gets exactly the user's settings; the image only fills in what the
+  user left unset (NOTEBOOK_DEFAULTS) and adds SynapseML and the progress listener to the list
+  settings (class paths, listeners, packages). When a setting is one the JVM takes at launch
+  (spark.driver.memory, spark.driver.extraJavaOptions, spark.jars.packages, ...), the background
+  JVM is replaced by one launched with the user's settings, as a fresh pyspark would launch it.
+- A builder or getOrCreate given a setting that can no longer apply (Spark already runs) says so
+  in the cell in one line, naming the setting.
+- The kernel's interrupt (Jupyter's stop button) cancels the running Spark jobs in every cell.
+- The JVM's output goes to the kernel's own stderr (the terminal, `docker logs`); lines that
+  explain a stuck or failing cell (no resources accepted, out of memory, a setting ignored) are
+  shown in the cell too.
+- SynapseML: when MML_PACKAGE is what the image was built with, its jars are put on the driver's
+  and executors' class path where they lie in the image (/opt/synapseml; every node of this image
+  has them: nothing is copied or fetched), and its Python API is on the venv's path. Other
+  MML_PACKAGE values are resolved with spark.jars.packages, from MML_M2REPOS too.
+"""
+import ast
+import os
+import re
+import signal
+import sys
+import threading
+
+SYNAPSEML = "/opt/synapseml"
+MONITOR_LISTENER = "sparkmonitor.listener.JupyterSparkMonitorListener"
+# Settings a notebook session gets unless the user sets them.
+NOTEBOOK_DEFAULTS = {
+    "spark.app.name": "mmlspark-notebook",
+    "spark.ui.showConsoleProgress": "false",  # progress is shown by sparkmonitor
+}
+# List settings the image extends (the user's entries first), with their separators.
+LIST_SETTINGS = {
+    "spark.driver.extraClassPath": ":",
+    "spark.executor.extraClassPath": ":",
+    "spark.extraListeners": ",",
+    "spark.jars.packages": ",",
+    "spark.jars.repositories": ",",
+}
+# Settings the JVM takes when it is launched (spark-submit reads them): a session that needs
+# other values than the running JVM's needs a new JVM.
+LAUNCH_SETTING = re.compile(r"spark\.(driver\.|jars|submit\.|files$|archives$|pyspark\.)")
+# JVM log lines that explain a stuck or failing cell: shown in the cell as well.
+CELL_WORTHY = re.compile(
+    r"Initial job has not accepted any resources|OutOfMemoryError|GC overhead limit"
+    r"|Using an existing Spark ?Session|Lost executor|Executor .* (lost|exited)"
+    r"|Not enough memory|Exception in thread|killed by|KILLED|Cannot run multiple")
+TRUE = ("yes", "true", "1", "y", "on")
+
+
+def image_jars(packages, root=SYNAPSEML):
+    """The jars the image resolved when it was built, when PACKAGES are the ones it was built
+    with (same coordinates, any order); else []."""
+    def coords(text):
+        return sorted(c.strip() for c in text.split(",") if c.strip())
+
+    try:
+        with open(os.path.join(root, "package")) as f:
+            built = f.read()
+        with open(os.path.join(root, "classpath")) as f:
+            jars = f.read().split()
+    except OSError:
+        return []
+    if not coords(packages) or coords(packages) != coords(built):
+        return []
+    return jars if all(os.path.isfile(j) for j in jars) else []
+
+
+def image_settings(env, monitor_jar=None):
+    """(defaults, list additions) of a notebook session in this image."""
+    defaults = dict(NOTEBOOK_DEFAULTS)
+    defaults["spark.master"] = env.get("SPARK_MASTER_URL") or "local[*]"
+    ivy = os.path.expanduser("~/.ivy2")
+    if not os.access(ivy if os.path.isdir(ivy) else os.path.dirname(ivy), os.W_OK):
+        defaults["spark.jars.ivy"] = "/tmp/ivy2-%d" % os.getuid()
+    packages = env.get("MML_PACKAGE", "").strip()
+    jars = image_jars(packages)
+    adds = {}
+    if jars:
+        adds["spark.driver.extraClassPath"] = ":".join(jars)
+        adds["spark.executor.extraClassPath"] = ":".join(jars)
+    elif packages:
+        adds["spark.jars.packages"] = packages
+        if env.get("MML_M2REPOS", "").strip():
+            adds["spark.jars.repositories"] = env["MML_M2REPOS"].strip()
+    if monitor_jar:
+        cp = adds.get("spark.driver.extraClassPath")
+        adds["spark.driver.extraClassPath"] = cp + ":" + monitor_jar if cp else monitor_jar
+        adds["spark.extraListeners"] = MONITOR_LISTENER
+    return defaults, adds
+
+
+def complete(conf, defaults, adds):
+    """Fills CONF (a SparkConf) in place: DEFAULTS where unset, ADDS appended to list settings
+    (entries already there are not repeated)."""
+    for key, value in defaults.items():
+        conf.setIfMissing(key, value)
+    for key, value in adds.items():
+        sep = LIST_SETTINGS[key]
+        have = [v for v in (conf.get(key) or "").split(sep) if v]
+        more = [v for v in value.split(sep) if v and v not in have]
+        if more:
+            conf.set(key, sep.join(have + more))
+    return conf
+
+
+def launch_settings(conf):
+    return {k: v for k, v in conf.getAll() if LAUNCH_SETTING.match(k)}
+
+
+class Jvm:
+    """The kernel's one Spark JVM (py4j gateway): launched in the background with the image's
+    settings, replaced when a session needs other launch settings."""
+
+    def __init__(self, log, timeout, adds):
+        self.log = log  # log(text): one line to the kernel's stderr and the next cell
+        self.timeout = timeout
+        self.adds = adds  # the image's list additions: packages that fail to load leave them
+        self.expired = False
+        self.lock = threading.Lock()
+        self.gateway = None
+        self.settings = None
+        self.proc = None
+        self.ready = threading.Event()
+        self.ready.set()
+
+    def launch_in_background(self, conf):
+        self.ready.clear()
+
+        def run():
+            try:
+                with self.lock:
+                    self._launch_with_fallback(conf)
+            finally:
+                self.ready.set()
+        threading.Thread(target=run, name="mmlspark-spark-jvm", daemon=True).start()
+
+    def _launch_with_fallback(self, conf):
+        try:
+            self._launch(conf)
+        except Exception as e:  # noqa: BLE001 - packages unresolvable: Spark without them
+            if not conf.get("spark.jars.packages"):
+                self.log("could not start Spark: %s" % last_line(e))
+                return
+            self.log("could not load MML_PACKAGE=%s: %s; `spark` starts WITHOUT these packages"
+                     % (conf.get("spark.jars.packages"), last_line(e)))
+            from pyspark import SparkConf
+
+            retry = SparkConf(loadDefaults=False)
+            for key, value in conf.getAll():
+                if key not in ("spark.jars.packages", "spark.jars.repositories"):
+                    retry.set(key, value)
+            self.adds.pop("spark.jars.packages", None)
+            self.adds.pop("spark.jars.repositories", None)
+            try:
+                self._launch(retry)
+            except Exception as e2:  # noqa: BLE001
+                self.log("could not start Spark: %s" % last_line(e2))
+
+    def _launch(self, conf):
+        from pyspark import java_gateway
+
+        popen = java_gateway.Popen
+        relay = OutputRelay(self.log)
+
+        def record(*args, **kwargs):
+            kwargs["stdout"] = kwargs["stderr"] = relay.write_fd
+            self.proc = popen(*args, **kwargs)
+            return self.proc
+        watchdog = threading.Timer(self.timeout, self._expire)
+        watchdog.daemon = True
+        self.expired = False
+        java_gateway.Popen = record
+        watchdog.start()
+        try:
+            gateway = java_gateway.launch_gateway(conf)
+        except BaseException:
+            if self.expired:
+                raise RuntimeError("Spark's start took longer than %g s (MMLSPARK_SPARK_TIMEOUT)"
+                                   % self.timeout) from None
+            raise
+        finally:
+            watchdog.cancel()
+            java_gateway.Popen = popen
+            relay.started()
+        self.gateway, self.settings = gateway, launch_settings(conf)
+
+    def _expire(self):
+        proc = self.proc
+        if proc is not None and proc.poll() is None:
+            self.expired = True
+            proc.kill()
+
+    def shutdown(self):
+        gateway, proc = self.gateway, self.proc
+        self.gateway = self.settings = None
+        if gateway is not None:
+            try:
+                gateway.shutdown()
+            except Exception:  # noqa: BLE001 - the JVM may be gone already
+                pass
+        if proc is not None and proc.poll() is None:
+            proc.terminate()
+            try:
+                proc.wait(10)
+            except Exception:  # noqa: BLE001
+                proc.kill()
+
+    def for_conf(self, conf):
+        """A gateway whose JVM was launched with CONF's launch settings: the running one when
+        they match, else a new one (the old JVM is stopped)."""
+        if not self.ready.is_set():
+            print("mmlspark: waiting for Spark's JVM to start ...", flush=True)
+        self.ready.wait()
+        with self.lock:
+            if self.gateway is not None and self.settings == launch_settings(conf):
+                return self.gateway
+            if self.gateway is not None:
+                self.shutdown()
+            self._launch(conf)
+            return self.gateway
+
+
+class OutputRelay:
+    """The JVM's stdout and stderr: every line to the kernel's own stderr (terminal, docker logs),
+    the lines that explain a cell's trouble also to the cell (the kernel's sys.stderr)."""
+
+    def __init__(self, log):
+        self.read_fd, self.write_fd = os.pipe()
+        self.log = log
+        threading.Thread(target=self._run, name="mmlspark-jvm-output", daemon=True).start()
+
+    def started(self):
+        os.close(self.write_fd)  # the JVM has its copy
+
+    def _run(self):
+        out = getattr(sys.stderr, "_original_stdstream_copy", None)
+        with os.fdopen(self.read_fd, "rb") as pipe:
+            for line in pipe:
+                try:
+                    os.write(out if out is not None else 2, line)
+                except OSError:
+                    pass
+                text = line.decode("utf-8", "replace").rstrip()
+                if CELL_WORTHY.search(text):
+                    self.log(text, to_stderr=False)
+
+
+def last_line(e):
+    lines = str(e).strip().splitlines()
+    return lines[-1] if lines else type(e).__name__
+
+
+def reads_name(shell, cell, names):
+    """Which of NAMES the cell reads without assigning them (so it needs them defined)."""
+    try:
+        tree = ast.parse(shell.transform_cell(cell))
+    except (SyntaxError, ValueError):
+        return {n for n in names if re.search(r"\b%s\b" % n, cell)}
+    loaded, stored = set(), set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name) and node.id in names:
+            (loaded if isinstance(node.ctx, ast.Load) else stored).add(node.id)
+    return loaded - stored
+
+
+def unapplied(sc, items):
+    """The settings in ITEMS the running context SC does not have and cannot take any more
+    (runtime SQL settings still apply to a session)."""
+    from pyspark.sql import SparkSession
+
+    session = SparkSession._instantiatedSession
+    conf = sc.getConf()
+    missed = []
+    for key, value in items:
+        have = sc.master if key == "spark.master" else conf.get(key)
+        if have == value or session is not None and session.conf.isModifiable(key):
+            continue
+        missed.append("%s=%s (it runs with %s)" % (key, value, have or "Spark's default"))
+    return missed
+
+
+def load(ip, env=os.environ):
+    """Sets up Spark in the notebook kernel IP (see the module's text)."""
+    if "ipykernel" not in sys.modules or getattr(ip, "kernel", None) is None:
+        return
+    if env.get("MMLSPARK_SPARK_SESSION", "yes").lower() not in TRUE:
+        return
+    from pyspark import SparkConf, SparkContext
+    from pyspark.sql import SparkSession
+
+    notes = []  # warnings for the next cell
+    cell_err = sys.stderr  # the running cell's stderr
+    running_cell = threading.Event()
+
+    def log(text, to_stderr=True):
+        """A warning (to the kernel's stderr and the next cell), or a JVM line (TO_STDERR false:
+        already on the kernel's stderr; to the running cell, if any)."""
+        if to_stderr:
+            print("mmlspark: warning: " + text, file=sys.__stderr__, flush=True)
+            text = "mmlspark: warning: " + text
+        if running_cell.is_set():
+            print(text, file=cell_err, flush=True)
+        elif to_stderr:
+            notes.append(text)
+
+    try:
+        timeout = float(env.get("MMLSPARK_SPARK_TIMEOUT") or 300)
+    except ValueError:
+        timeout = 300.0
+    monitor_jar = monitor_setup(ip)
+    defaults, adds = image_settings(env, monitor_jar)
+    jvm = Jvm(log, timeout, adds)
+    jvm.launch_in_background(complete(SparkConf(loadDefaults=False), defaults, adds))
+
+    original_ensure = SparkContext._ensure_initialized.__func__
+
+    def ensure_initialized(cls, instance=None, gateway=None, conf=None):
+        if (gateway is None and SparkContext._active_spark_context is None
+                and (instance is not None or SparkContext._gateway is None)):
+            if conf is not None and conf._jconf is not None:  # bound to a JVM that may go away
+                items = conf.getAll()
+                conf._jconf, conf._conf = None, dict(items)
+            launch_conf = complete(conf if conf is not None else SparkConf(loadDefaults=False),
+                                   defaults, adds)
+            gateway = jvm.for_conf(launch_conf)
+            SparkContext._gateway, SparkContext._jvm = gateway, gateway.jvm
+        return original_ensure(cls, instance, gateway, conf)
+    SparkContext._ensure_initialized = classmethod(ensure_initialized)
+
+    original_get_or_create = SparkContext.getOrCreate.__func__
+
+    def get_or_create(cls, conf=None):
+        sc = SparkContext._active_spark_context
+        if sc is not None and conf is not None:
+            report(sc, conf.getAll())
+        return original_get_or_create(cls, conf)
+    SparkContext.getOrCreate = classmethod(get_or_create)
+
+    original_builder = SparkSession.Builder.getOrCreate
+
+    def builder_get_or_create(self):
+        session = SparkSession._instantiatedSession
+        if session is not None and session._sc._jsc is not None:
+            report(session._sc, self._options.items())
+        return original_builder(self)
+    SparkSession.Builder.getOrCreate = builder_get_or_create
+
+    def report(sc, items):
+        missed = unapplied(sc, list(items))
+        if missed:
+            print("mmlspark: not applied, Spark is already running: %s; spark.stop() first to "
+                  "start Spark with them" % ", ".join(missed), file=cell_err, flush=True)
+
+    announced = set()
+
+    def pre_run_cell(info):
+        running_cell.set()
+        signal.signal(signal.SIGINT, cancel_spark_jobs)
+        while notes:
+            print(notes.pop(0), file=cell_err, flush=True)
+        wanted = reads_name(ip, info.raw_cell or "", ("spark", "sc"))
+        if any(name not in ip.user_ns for name in wanted):
+            try:
+                session = SparkSession.builder.getOrCreate()
+            except Exception as e:  # noqa: BLE001 - the cell then fails with a NameError
+                print("mmlspark: could not start Spark: %s" % last_line(e), file=cell_err,
+                      flush=True)
+                return
+            ip.user_ns.setdefault("spark", session)
+            ip.user_ns.setdefault("sc", session.sparkContext)
+
+    def post_run_cell(_result):
+        running_cell.clear()
+        sc = SparkContext._active_spark_context
+        if sc is None or id(sc) in announced:
+            return
+        announced.add(id(sc))
+        url = sc.uiWebUrl
+        if url:
+            port = url.rsplit(":", 1)[-1].strip("/")
+            print("Spark UI of this kernel: /proxy/%s/jobs/ on Jupyter's address (or port %s "
+                  "if published)" % (port, port), flush=True)
+
+    import logging
+    logging.getLogger().addFilter(quiet_py4j_interrupt)
+    ip.events.register("pre_run_cell", pre_run_cell)
+    ip.events.register("post_run_cell", post_run_cell)
+    threading._register_atexit(lambda: release_at_exit(jvm))
+
+
+def quiet_py4j_interrupt(record):
+    """py4j logs every interrupted call with a traceback (on the root logger, so into the cell);
+    the cell's own KeyboardInterrupt says it already."""
+    return not (record.exc_info and record.exc_info[0] is KeyboardInterrupt
+                and "KeyboardInterrupt while sending command" in str(record.msg))
+
+
+def cancel_spark_jobs(_signum, _frame):
+    """SIGINT in a cell: cancel the running Spark jobs (as pyspark does on its main thread, but
+    in every cell), then interrupt the cell. The cancel goes over its own connection (a new
+    thread), since the cell's own connection is busy waiting for the job."""
+    from pyspark import SparkContext
+
+    sc = SparkContext._active_spark_context
+    if sc is not None:
+        t = threading.Thread(target=sc.cancelAllJobs, name="mmlspark-cancel", daemon=True)
+        t.start()
+        t.join(5)
+    raise KeyboardInterrupt()
+
+
+def monitor_setup(ip):
+    """sparkmonitor's kernel extension (loaded before the startup files) left its settings in
+    `conf` in the user's namespace: they go into every session instead, and `conf` is not left
+    behind. Without a frontend (nbconvert --execute, papermill) it has nobody to send Spark's
+    progress to: it then drops the messages instead of raising in its socket thread. Returns its
+    listener jar, or None."""
+    jar = None
+    for name in ("conf", "swan_spark_conf"):
+        conf = ip.user_ns.pop(name, None)
+        if conf is not None and hasattr(conf, "get") and jar is None:
+            jar = conf.get("spark.driver.extraClassPath")
+    extension = sys.modules.get("sparkmonitor.kernelextension")
+    monitor = getattr(extension, "ScalaMonitor", None)
+    if monitor is not None:
+        send = monitor.send
+
+        def send_if_connected(self, msg):
+            if getattr(self, "comm", None) is not None:
+                send(self, msg)
+        monitor.send = send_if_connected
+    import logging
+    logging.getLogger("tornado.sparkmonitor.kernel").setLevel(logging.WARNING)
+    return jar
+
+
+def release_at_exit(jvm):
+    """When the kernel exits (a shutdown from Jupyter, `docker stop`), before Python joins its
+    non-daemon threads: sparkmonitor's socket thread is one, blocked in accept()/recv() for good,
+    and the JVM keeps its connection open as long as it runs. Stop the JVM, wake the thread, and
+    the kernel ends at once, not at SIGKILL."""
+    import socket
+
+    proc = jvm.proc
+    if proc is not None and proc.poll() is None:
+        proc.terminate()
+    monitor = getattr(sys.modules.get("sparkmonitor.kernelextension"), "monitor", None)
+    sock = getattr(getattr(monitor, "scalaSocket", None), "sock", None)
+    if sock is not None:
+        try:
+            sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
