@@ -207,7 +207,7 @@ COPY --from=synapseml /out/opt/synapseml/ /opt/synapseml/
 # SynapseML's Python API, taken out of its jars once, is on the venv's path (a .pth file): the
 # driver and every Python worker of a node of this image import it from there; its jars go on the
 # class path where they lie (no per-kernel or per-executor copy).
-COPY image/python/ /opt/venv/lib/python3.11/site-packages/
+COPY image/python/mmlspark_kernel.py /opt/venv/lib/python3.11/site-packages/
 RUN python3 -c 'import sys, zipfile; [zipfile.ZipFile(j).extractall("/opt/synapseml/python", [n for n in zipfile.ZipFile(j).namelist() if n.startswith("synapse/") and n.endswith(".py")]) for j in open("/opt/synapseml/pythonpath").read().split()]' \
  && echo /opt/synapseml/python >/opt/venv/lib/python3.11/site-packages/synapseml.pth \
  && python3 -m compileall -q /opt/synapseml/python /opt/venv/lib/python3.11/site-packages/mmlspark_kernel.py \

@@ -69,7 +69,9 @@ for root, _dirs, files in os.walk(SparkFiles.getRootDirectory()):
 print(@MARK@ + json.dumps({
     'variant': VARIANT, 't_cell': t_cell, 't_ready': t_ready, 'cpu': cpu_ready, 'chain': chain,
     'jvm_start': jvm.getStartTime() / 1000.0, 'sc_start': sc.startTime / 1000.0,
-    'copied': copied, 'jars': len([j for j in (sc.getConf().get('spark.jars') or '').split(',') if j]),
+    'copied': copied, 'jars': len([j for j in (sc.getConf().get('spark.jars') or '').split(',') if j])
+            + len([j for j in (sc.getConf().get('spark.driver.extraClassPath') or '').split(':')
+                   if j.startswith('/opt/synapseml/')]),
     'notes': list(globals().get('_mmlspark_notes') or []),
     'mml_package': os.environ.get('MML_PACKAGE', ''), 'check': CHECK}))
 '''
@@ -179,7 +181,8 @@ def first_cell_run(r, variant, extra, i):
     if d["notes"]:
         raise SystemExit("%s: the kernel warned: %s" % (name, d["notes"]))
     if variant == "synapseml" and d["jars"] == 0:
-        raise SystemExit("%s: SynapseML variant but spark.jars is empty" % name)
+        raise SystemExit("%s: SynapseML variant without SynapseML's jars (spark.jars or the "
+                         "driver's class path)" % name)
     if variant == "plain" and (d["jars"] or d["mml_package"]):
         raise SystemExit("%s: plain variant but jars/MML_PACKAGE are set" % name)
     # chain: [kernel, its parent (nbconvert), ..., PID 1 (mmlspark-init)]

@@ -131,9 +131,12 @@ class Jvm:
         self.proc = None
         self.ready = threading.Event()
         self.ready.set()
+        self.pending = None  # launch settings of the background launch while it runs
+        self.cancelled = False
 
     def launch_in_background(self, conf):
         self.ready.clear()
+        self.pending = launch_settings(conf)
 
         def run():
             try:
@@ -147,6 +150,8 @@ class Jvm:
         try:
             self._launch(conf)
         except Exception as e:  # noqa: BLE001 - packages unresolvable: Spark without them
+            if self.cancelled:  # a session with other launch settings is on its way
+                return
             if not conf.get("spark.jars.packages"):
                 self.log("could not start Spark: %s" % last_line(e))
                 return
@@ -194,10 +199,14 @@ class Jvm:
         self.gateway, self.settings = gateway, launch_settings(conf)
 
     def _expire(self):
+        self.expired = self._kill_launch()
+
+    def _kill_launch(self):
         proc = self.proc
         if proc is not None and proc.poll() is None:
-            self.expired = True
             proc.kill()
+            return True
+        return False
 
     def shutdown(self):
         gateway, proc = self.gateway, self.proc
@@ -217,11 +226,16 @@ class Jvm:
     def for_conf(self, conf):
         """A gateway whose JVM was launched with CONF's launch settings: the running one when
         they match, else a new one (the old JVM is stopped)."""
-        if not self.ready.is_set():
+        wanted = launch_settings(conf)
+        if not self.ready.is_set() and self.pending != wanted:
+            self.cancelled = True  # the background JVM would be replaced: stop its launch now
+            self._kill_launch()
+        elif not self.ready.is_set():
             print("mmlspark: waiting for Spark's JVM to start ...", flush=True)
         self.ready.wait()
+        self.cancelled = False
         with self.lock:
-            if self.gateway is not None and self.settings == launch_settings(conf):
+            if self.gateway is not None and self.settings == wanted:
                 return self.gateway
             if self.gateway is not None:
                 self.shutdown()
