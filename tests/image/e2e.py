@@ -896,7 +896,8 @@ def jupyter_checks_xsrf_and_origin_and_listens_on_ipv6(ctx):
 @test
 def docker_stop_at_any_moment_exits_cleanly(ctx):
     """docker stop at 0, 0.5, 1, 2 s after start, and 1, 2, 5, 15 s after a kernel was started: exit
-    0 or 143 each time, never SIGKILL's 137 (the times are printed; bench/image and bench/notebook/stop.py measure them)."""
+    0 or 143 each time, never SIGKILL's 137 (the times are printed; bench/image and
+    bench/notebook/stop.py measure them)."""
     token = "e2e-stop-token"
     times = []
     for after_kernel, delay in [(False, 0), (False, 0.5), (False, 1), (False, 2),
