@@ -56,9 +56,21 @@ CELL_WORTHY = re.compile(
 TRUE = ("yes", "true", "1", "y", "on")
 
 
-def image_jars(packages, root=SYNAPSEML):
+def artifact_of(jar):
+    """The artifact name of a jar file name: slf4j-api-1.7.36.jar -> slf4j-api."""
+    words = []
+    for word in os.path.basename(jar)[:-len(".jar")].split("-"):
+        if word[:1].isdigit():
+            break
+        words.append(word)
+    return "-".join(words)
+
+
+def image_jars(packages, root=SYNAPSEML, spark_jars=None):
     """The jars the image resolved when it was built, when PACKAGES are the ones it was built
-    with (same coordinates, any order); else []."""
+    with (same coordinates, any order); else []. Jars of artifacts Spark has itself are left out:
+    on the class path they would come before Spark's own (an old slf4j-api silences Spark's
+    log), and with --packages Spark's win anyway."""
     def coords(text):
         return sorted(c.strip() for c in text.split(",") if c.strip())
 
@@ -71,7 +83,15 @@ def image_jars(packages, root=SYNAPSEML):
         return []
     if not coords(packages) or coords(packages) != coords(built):
         return []
-    return jars if all(os.path.isfile(j) for j in jars) else []
+    if not all(os.path.isfile(j) for j in jars):
+        return []
+    if spark_jars is None:
+        spark_jars = os.path.join(os.environ.get("SPARK_HOME", "/opt/spark"), "jars")
+    try:
+        spark_has = {artifact_of(j) for j in os.listdir(spark_jars) if j.endswith(".jar")}
+    except OSError:
+        spark_has = set()
+    return [j for j in jars if artifact_of(j) not in spark_has]
 
 
 def image_settings(env, monitor_jar=None):
@@ -274,16 +294,22 @@ def last_line(e):
 
 
 def reads_name(shell, cell, names):
-    """Which of NAMES the cell reads without assigning them (so it needs them defined)."""
+    """Which of NAMES the cell reads without assigning them (so it needs them defined). Magics
+    (`%time spark...`, a `%%sql` cell) hold code in strings: a name in a magic's line counts."""
+    def mentioned(text):
+        return {n for n in names if re.search(r"\b%s\b" % n, text)}
+    magic = mentioned("\n".join(line for line in cell.splitlines() if line.lstrip().startswith("%")))
+    if cell.lstrip().startswith("%%"):
+        return mentioned(cell)
     try:
         tree = ast.parse(shell.transform_cell(cell))
     except (SyntaxError, ValueError):
-        return {n for n in names if re.search(r"\b%s\b" % n, cell)}
+        return mentioned(cell)
     loaded, stored = set(), set()
     for node in ast.walk(tree):
         if isinstance(node, ast.Name) and node.id in names:
             (loaded if isinstance(node.ctx, ast.Load) else stored).add(node.id)
-    return loaded - stored
+    return (loaded - stored) | magic
 
 
 def unapplied(sc, items):

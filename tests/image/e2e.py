@@ -1423,6 +1423,8 @@ def interrupt_cancels_spark_jobs_in_any_cell_and_nothing_is_copied(ctx):
     got = dict(m.groups() for m in re.finditer(r"^RESULT (\w+) (.*)$", out, re.M))
     print("    cells %s; %s" % (cells, got))
     check(got.get("jobs") == "1000", "the ready spark did not run a job: %r" % out[-800:])
+    check("Running Spark version" in out, "Spark's own log did not reach the kernel's stderr "
+          "(docker logs)")
     check(got.get("synapseml") == "JavaClass", "no SynapseML classes in the kernel's Spark")
     check(got.get("copied") is not None and int(got["copied"]) < 1e6,
           "%s bytes copied into Spark's temporary files" % got.get("copied"))
