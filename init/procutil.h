@@ -24,6 +24,12 @@ double monotonic_seconds(void);
  * stopped by them. */
 bool is_terminal_stop_signal(int sig);
 
+/* TERM, INT, HUP and QUIT: what docker stop, Ctrl+C, a hangup and Ctrl+\\ send. Each ends a
+ * start that is being prepared (the job is then not started) and begins the stop sequence of a
+ * running job (passed on, then SIGKILL after the grace period). */
+void stop_signal_set(sigset_t *set);
+bool is_stop_signal(int sig);
+
 /* The exit code a shell would report for a waitpid() status: the code, or 128+n for signal n. */
 int wait_status_code(int wstatus);
 

@@ -16,16 +16,6 @@
 #include "log.h"
 #include "procutil.h"
 
-/* The signals that end a start: what docker stop, Ctrl+C, a hangup and Ctrl+\ send. */
-static void stop_signals(sigset_t *set)
-{
-    sigemptyset(set);
-    sigaddset(set, SIGTERM);
-    sigaddset(set, SIGINT);
-    sigaddset(set, SIGHUP);
-    sigaddset(set, SIGQUIT);
-}
-
 static void exec_helper(int fd, char *const argv[])
 {
     /* Its own group: a forwarded signal reaches what the helper started, never init. */
@@ -104,7 +94,7 @@ enum spawn_result spawn_run(int fd, char *const argv[], double grace_seconds, in
                             char *why, size_t whylen)
 {
     sigset_t stops;
-    stop_signals(&stops);
+    stop_signal_set(&stops);
     *stopsig = 0;
     const struct timespec now = {0, 0};
     int early = sigtimedwait(&stops, NULL, &now);
@@ -146,16 +136,10 @@ enum spawn_result spawn_run(int fd, char *const argv[], double grace_seconds, in
     return SPAWN_FAILED;
 }
 
-bool spawn_wait(char *const argv[], char *why, size_t whylen)
-{
-    int sig;
-    return spawn_run(-1, argv, 5.0, &sig, why, whylen) == SPAWN_OK;
-}
-
 void spawn_pass_stop(pid_t child, int fd)
 {
     sigset_t stops;
-    stop_signals(&stops);
+    stop_signal_set(&stops);
     int sigfd = signalfd(-1, &stops, SFD_CLOEXEC | SFD_NONBLOCK);
     for (;;) {
         /* Polling the signalfd does not take the signal: it stays pending for the supervisor. */

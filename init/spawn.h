@@ -1,4 +1,4 @@
-/* spawn.h - run a helper program (a hook, usermod) to completion from init, before the job, and
+/* spawn.h - run a helper program (a hook) to completion from init, before the job, and
  * let a stop signal (docker stop, Ctrl+C) end it and the start instead of waiting it out. */
 #ifndef MMLSPARK_SPAWN_H
 #define MMLSPARK_SPAWN_H
@@ -20,9 +20,6 @@ enum spawn_result { SPAWN_OK, SPAWN_FAILED, SPAWN_STOPPED };
  * signal came (also when it was pending before: then the helper is not started). */
 enum spawn_result spawn_run(int fd, char *const argv[], double grace_seconds, int *stopsig,
                             char *why, size_t whylen);
-
-/* spawn_run(-1, argv, 5 s grace): true when it ran and exited 0 (a stop counts as a failure). */
-bool spawn_wait(char *const argv[], char *why, size_t whylen);
 
 /* In PID 1 while child prepares the start (and runs the hooks): waits until fd is readable or
  * closed, passing the first TERM, INT, HUP or QUIT that PID 1 receives meanwhile on to child.

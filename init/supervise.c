@@ -77,10 +77,9 @@ int supervise_pending_stop(void)
     sigset_t pending;
     if (sigpending(&pending) != 0)
         return 0;
-    static const int stops[] = {SIGTERM, SIGINT, SIGQUIT};
-    for (size_t i = 0; i < sizeof(stops) / sizeof(stops[0]); i++)
-        if (sigismember(&pending, stops[i]) == 1)
-            return stops[i];
+    for (int sig = 1; sig < NSIG; sig++)
+        if (is_stop_signal(sig) && sigismember(&pending, sig) == 1)
+            return sig;
     return 0;
 }
 
@@ -278,11 +277,6 @@ static void deadline_passed(struct supervisor *sv)
                  sv->opts->grace_seconds);
     }
     signal_our_children(SIGKILL);
-}
-
-static bool is_stop_signal(int sig)
-{
-    return sig == SIGTERM || sig == SIGINT || sig == SIGQUIT;
 }
 
 static void handle_signal(struct supervisor *sv, int sig)

@@ -28,7 +28,7 @@ struct supervise_opts {
 
 struct job_result {
     int status;      /* exit code init should pass on: code, or 128+n for signal n */
-    int stop_signal; /* the stop signal (TERM/INT/QUIT/HUP) init received, or 0 */
+    int stop_signal; /* the stop signal (TERM/INT/HUP/QUIT) init received, or 0 */
     bool own_error;  /* status is one of init's own error codes (exitcodes.h), not the job's */
 };
 
@@ -38,7 +38,7 @@ void supervise_signal_set(sigset_t *set);
 void supervise_block_signals(sigset_t *original);
 /* Registers as child subreaper when we are not PID 1 (logged when verbose). */
 void supervise_become_reaper(bool verbose);
-/* A stop signal (TERM, INT, QUIT) that arrived and is still pending, or 0. */
+/* A stop signal (procutil.h: TERM, INT, HUP, QUIT) that arrived and is still pending, or 0. */
 int supervise_pending_stop(void);
 /* Supervises child, already forked: forwards signals, reaps orphans, and stops stragglers (TERM,
  * grace, KILL) before it returns. status_fd (or -1): a pipe on which the child writes one byte,
