@@ -418,11 +418,28 @@ int acctdb_commit(struct acctdb *db)
     return db_commit(files, 3);
 }
 
-/* True when name is a replacement of ours being written for one of the account files. */
+int acctdb_replace(const char *path, const char *text, size_t len)
+{
+    struct dbfile f = {.path = path};
+    f.st.st_mode = 0600; /* root's, as the account files' temporary copies */
+    char tmp[PATH_MAX];
+    if (db_write_temp(&f, text, len, tmp, sizeof(tmp)) != 0)
+        return -1;
+    if (rename(tmp, path) != 0) {
+        int err = errno;
+        unlink(tmp);
+        errno = err;
+        return -1;
+    }
+    sync_dir(path);
+    return 0;
+}
+
+/* True when name is a replacement of ours being written (of an account file or the record). */
 static bool is_temp(const char *name)
 {
-    static const char *const bases[] = {"passwd", "group", "gshadow"};
-    for (size_t i = 0; i < 3; i++) {
+    static const char *const bases[] = {"passwd", "group", "gshadow", ACCTDB_RECORD_NAME};
+    for (size_t i = 0; i < sizeof(bases) / sizeof(bases[0]); i++) {
         size_t n = strlen(bases[i]);
         if (strncmp(name, bases[i], n) == 0 && strncmp(name + n, TEMP_TAG, strlen(TEMP_TAG)) == 0)
             return true;

@@ -60,7 +60,15 @@ bool acctdb_changed(const struct acctdb *db);
  * replaced: all edits land or none. Returns 0, or -1 after one error line. */
 int acctdb_commit(struct acctdb *db);
 
-/* Removes the replacements a killed edit left in /etc; returns how many. */
+/* The name in /etc of renumber.c's record of a change in progress. */
+#define ACCTDB_RECORD_NAME ".mmlspark-renumber"
+
+/* Replaces path (a file in /etc) by rename of a synced, root-only new file with text. Returns
+ * 0, or -1 with errno set. */
+int acctdb_replace(const char *path, const char *text, size_t len);
+
+/* Removes the replacements a killed edit left in /etc (of the account files and the record);
+ * returns how many. */
 int acctdb_remove_temps(void);
 
 #endif

@@ -57,17 +57,10 @@ static int record_write(const struct change *c)
     id_text(t[1], sizeof(t[1]), c->ask.set_gid, c->ask.gid);
     id_text(t[2], sizeof(t[2]), c->ids.old_uid != c->ids.uid, c->ids.old_uid);
     id_text(t[3], sizeof(t[3]), c->ids.old_gid != c->ids.gid, c->ids.old_gid);
-    char line[256], tmp[] = RENUMBER_RECORD ".XXXXXX";
+    char line[256];
     int n = snprintf(line, sizeof(line), "%s %s %s %s %s\n", c->user, t[0], t[1], t[2], t[3]);
-    int fd = mkostemp(tmp, O_CLOEXEC);
-    if (fd < 0)
-        goto fail;
-    bool ok = write(fd, line, (size_t)n) == n && fsync(fd) == 0;
-    ok = close(fd) == 0 && ok;
-    if (ok && rename(tmp, RENUMBER_RECORD) == 0)
+    if (acctdb_replace(RENUMBER_RECORD, line, (size_t)n) == 0)
         return 0;
-    unlink(tmp);
-fail:
     log_error("cannot renumber the notebook user: cannot write %s: %s", RENUMBER_RECORD,
               strerror(errno));
     return -1;

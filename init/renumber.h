@@ -9,7 +9,7 @@
 #include "acctdb.h"
 
 /* Where the change in progress is recorded (next to the files it edits). */
-#define RENUMBER_RECORD "/etc/.mmlspark-renumber"
+#define RENUMBER_RECORD "/etc/" ACCTDB_RECORD_NAME
 
 /* True when an interrupted change is recorded: the next renumber_run() completes it. */
 bool renumber_pending(void);
