@@ -124,6 +124,8 @@ static struct job_result run_eula_page(const struct mml_settings *s,
     struct supervise_opts opts = *base;
     opts.plan = NULL; /* the page drops its own privileges after binding */
     opts.session = false;
+    opts.leftovers_in_group_only = true; /* the hooks' services outlive the page */
+    opts.settings_env_only = true;
     struct job_result r = supervise_run(argv, &opts);
     /* A stop signal at any time, even after the page ended (while the processes it left
      * behind stopped, or since), ends the container: Jupyter is not started. */

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "config.h"
 #include "exitcodes.h"
 #include "log.h"
 #include "priv.h"
@@ -32,6 +33,28 @@ static void close_fd(int *fd)
 
 /* ---- the child ---- */
 
+/* Keeps only the settings' variables (config.h), PATH and the locale: what the EULA page reads. */
+static void keep_settings_env(void)
+{
+    static const char *const extra[] = {"PATH", "LANG", "LC_ALL", "TZ"};
+    const char *names[SET_COUNT + sizeof(extra) / sizeof(extra[0])];
+    char *values[sizeof(names) / sizeof(names[0])];
+    size_t n = 0;
+    for (int id = 0; id < SET_COUNT; id++)
+        if (setting_env_name((enum setting_id)id) != NULL)
+            names[n++] = setting_env_name((enum setting_id)id);
+    for (size_t i = 0; i < sizeof(extra) / sizeof(extra[0]); i++)
+        names[n++] = extra[i];
+    for (size_t i = 0; i < n; i++) {
+        const char *v = getenv(names[i]);
+        values[i] = v ? strdup(v) : NULL;
+    }
+    clearenv();
+    for (size_t i = 0; i < n; i++)
+        if (values[i] != NULL)
+            setenv(names[i], values[i], 1); /* the copies live until the exec */
+}
+
 static void exec_child(char *const argv[], const struct supervise_opts *opts, int release_fd,
                        int status_fd)
 {
@@ -48,6 +71,8 @@ static void exec_child(char *const argv[], const struct supervise_opts *opts, in
             close(fd);
         }
     }
+    if (opts->settings_env_only)
+        keep_settings_env();
     if (opts->plan && opts->plan->drop) {
         /* The session process reads these (session.c): -p / kill_process_group, and where to
          * report a failure of its own (PAM) so that -e never remaps it. */

@@ -38,10 +38,10 @@ void exec_with_default_signals(char *const argv[], const sigset_t *mask, bool se
     exec_failed(argv[0]);
 }
 
-void fexec_with_default_signals(int fd, char *const argv[])
+void exec_with_default_signals_at(const char *path, char *const argv[])
 {
     default_signals(NULL);
-    fexecve(fd, argv, environ);
+    execv(path, argv);
     exec_failed(argv[0]);
 }
 

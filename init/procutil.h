@@ -12,9 +12,9 @@
 void exec_with_default_signals(char *const argv[], const sigset_t *mask, bool search_path)
     __attribute__((noreturn));
 
-/* The same for the open file fd (fexecve): what runs is the file the caller checked, whatever
- * its path now names; argv[0] only names it. */
-void fexec_with_default_signals(int fd, char *const argv[]) __attribute__((noreturn));
+/* The same for the program at path, with argv[0] naming it (for a file reached through
+ * /proc/PID/fd/N: what runs is the file that descriptor holds, whatever its path now names). */
+void exec_with_default_signals_at(const char *path, char *const argv[]) __attribute__((noreturn));
 
 /* CLOCK_MONOTONIC in seconds: the clock of every grace period. */
 double monotonic_seconds(void);

@@ -25,11 +25,15 @@ static void exec_helper(int fd, char *const argv[])
         dup2(null, STDIN_FILENO);
         close(null);
     }
-    /* init blocks every signal; a helper gets the defaults a shell would give it. A script's
-     * interpreter opens the file as /dev/fd/N, so that descriptor must survive the exec. */
+    /* The file executed is the one the caller checked and holds open as fd: reached through
+     * the caller's descriptor table (/proc/PPID/fd/N), so no descriptor of ours reaches the
+     * helper or what it starts, and a script's interpreter still opens that very file (fexecve
+     * would have to leave fd open for it: the kernel hands it /dev/fd/N). The caller waits for
+     * us, so its fd stays open until the helper ends. */
     if (fd >= 0) {
-        fcntl(fd, F_SETFD, 0);
-        fexec_with_default_signals(fd, argv);
+        char path[64];
+        snprintf(path, sizeof(path), "/proc/%d/fd/%d", (int)getppid(), fd);
+        exec_with_default_signals_at(path, argv);
     }
     exec_with_default_signals(argv, NULL, false);
 }

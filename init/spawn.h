@@ -12,7 +12,8 @@ enum spawn_result { SPAWN_OK, SPAWN_FAILED, SPAWN_STOPPED };
 /* Runs a helper in its own process group with default signal handling and stdin from
  * /dev/null, and waits for it; the caller (init's preparation process, never PID 1) has every
  * signal blocked, and its SIGCHLD is taken. fd >= 0: that
- * open file is executed (fexecve; argv[0] only names it), so nothing can swap it after the
+ * open file is executed (through /proc/PID/fd/N; argv[0] only names it, and the fd does
+ * not reach the helper), so nothing can swap it after the
  * caller checked it; fd < 0: argv[0] is a path. While it runs, a TERM, INT, HUP or QUIT that the
  * caller receives is passed to the helper's group; if the group has not ended grace_seconds
  * later it is killed. Returns SPAWN_OK (exit 0); SPAWN_FAILED with why set ("exit code 3",

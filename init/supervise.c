@@ -182,6 +182,22 @@ static int signal_our_children(int sig)
     return count;
 }
 
+/* What is left once the job ended: init's other children, or the job's group only. */
+static bool leftovers_running(const struct supervisor *sv)
+{
+    if (sv->opts->leftovers_in_group_only)
+        return kill(-sv->child, 0) == 0;
+    return children_left();
+}
+
+static void signal_leftovers(const struct supervisor *sv, int sig)
+{
+    if (sv->opts->leftovers_in_group_only)
+        kill(-sv->child, sig);
+    else
+        signal_our_children(sig);
+}
+
 /* ---- state transitions ---- */
 
 static void begin_stop(struct supervisor *sv, int sig)
@@ -202,11 +218,11 @@ static void job_ended(struct supervisor *sv, int wstatus)
     else
         log_debug("job (pid %d) exited with %d", (int)sv->child, sv->status);
     tty_restore();
-    if (children_left()) {
+    if (leftovers_running(sv)) {
         log_info("job ended; stopping the processes it left behind (TERM, then KILL after %.1f s)",
                  sv->opts->grace_seconds);
-        signal_our_children(SIGTERM);
-        signal_our_children(SIGCONT);
+        signal_leftovers(sv, SIGTERM);
+        signal_leftovers(sv, SIGCONT);
         set_deadline(sv);
     }
     sv->state = ST_DRAINING;
@@ -276,7 +292,7 @@ static void deadline_passed(struct supervisor *sv)
         log_warn("processes still running %.1f s after the job ended: sending SIGKILL",
                  sv->opts->grace_seconds);
     }
-    signal_our_children(SIGKILL);
+    signal_leftovers(sv, SIGKILL);
 }
 
 static void handle_signal(struct supervisor *sv, int sig)
@@ -332,7 +348,7 @@ struct job_result supervise_child(pid_t child, const struct supervise_opts *opts
             sv.state = ST_DONE;
             break;
         }
-        if (sv.state == ST_DRAINING && !sv.deadline_set) {
+        if (sv.state == ST_DRAINING && (!sv.deadline_set || !leftovers_running(&sv))) {
             sv.state = ST_DONE; /* nothing to wait for but reaped-later zombies */
             break;
         }
@@ -343,7 +359,7 @@ struct job_result supervise_child(pid_t child, const struct supervise_opts *opts
                 deadline_passed(&sv);
                 /* Orphans reparented since the last round are killed too. */
                 if (sv.killed)
-                    signal_our_children(SIGKILL);
+                    signal_leftovers(&sv, SIGKILL);
                 r = sv.killed ? 0.05 : remaining(&sv);
             }
             if (r < 1.0) {

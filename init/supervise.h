@@ -24,6 +24,12 @@ struct supervise_opts {
     bool session;                 /* the child is the root session process that holds PAM */
     const sigset_t *job_mask;     /* the signal mask the job starts with (init's original one) */
     const bool *remap;            /* remap_exit[256] for the final job, or NULL */
+    /* After the job ends, stop only what is left in its process group (the EULA page), not
+     * every child of init: what the hooks started in the background keeps running. */
+    bool leftovers_in_group_only;
+    /* Start the job with only the environment variables of the settings (config.h), PATH and
+     * the locale (the EULA page: SPARK_AUTH_SECRET, tokens... have no business there). */
+    bool settings_env_only;
 };
 
 struct job_result {
