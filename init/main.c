@@ -54,7 +54,9 @@ static void usage(FILE *out)
             "  -V, --version            the version\n"
             "\n"
             "Exit codes: the job's; 64 bad usage or environment; 78 bad config file;\n"
-            "126 command not executable; 127 command not found; 3 EULA declined.\n",
+            "126 command not executable; 127 command not found; 3 EULA declined;\n"
+            "70 init's own failure (setup, NB_UID/NB_GID change, privilege drop); 77 PAM\n"
+            "refused the session. -e never remaps init's own codes (3, 64, 70, 77, 78).\n",
             MML_DEFAULT_CONFIG);
 }
 

@@ -143,31 +143,43 @@ def test_kill_at_every_chown_is_completed_by_next_start():
     crash_then_start("fchownat")
 
 
-def test_term_ends_slow_ownership_walk_and_next_start_completes_it():
+def stop_during_slow_walk(sig):
     paths = make_home(n_files=200)
     env = p.init_env(NB_UID=str(NEW[0]), NB_GID=str(NEW[1]))
     # Every fchownat takes 50 ms: the walk alone would take over 10 s.
     proc = subprocess.Popen([strace(), "-f", "-qq", "-o", "/dev/null", "-e", "trace=fchownat",
                              "-e", "inject=fchownat:delay_exit=50000", p.INIT, "--", "id", "-u"],
-                            env=traced(env), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            env=traced(env), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
     deadline = time.monotonic() + 20
-    while not os.path.exists(RECORD) and time.monotonic() < deadline:
-        time.sleep(0.02)
+    while all(owner(f)[0] != NEW[0] for f in paths) and time.monotonic() < deadline:
+        time.sleep(0.02)  # until the walk has begun
     time.sleep(0.3)
     sent = time.monotonic()
     with open(f"/proc/{proc.pid}/task/{proc.pid}/children") as f:
         init_pid = int(f.read().split()[0])  # strace's child: init, as docker stop finds it
-    os.kill(init_pid, signal.SIGTERM)
+    os.kill(init_pid, sig)
     out, err = proc.communicate(timeout=30)
     took = time.monotonic() - sent
-    p.check(proc.returncode == 128 + signal.SIGTERM, "init exits 143", proc.returncode, err)
-    p.check(took < 2.0, f"the walk stopped at once ({took:.1f} s, grace period 5 s)", err)
-    p.check(str(NEW[0]) not in out, "the job did not start", out)
+    name = signal.Signals(sig).name
+    p.check(proc.returncode == 128 + sig, f"{name}: init exits {128 + sig}", proc.returncode,
+            err)
+    p.check(took < 2.0, f"{name}: the walk stopped at once ({took:.1f} s, grace period 5 s)",
+            err)
+    p.check(str(NEW[0]) not in out, f"{name}: the job did not start", out)
     p.check(os.path.exists(RECORD), "the change stays recorded for the next start", err)
     r = p.run_init(["id", "-u"], env)
     p.check(r.returncode == 0 and r.stdout.strip() == str(NEW[0]), "the next start runs the job",
             r.stdout, r.stderr)
     consistent(paths, "after the stopped walk", err, r.stderr)
+
+
+def test_term_ends_slow_ownership_walk_and_next_start_completes_it():
+    stop_during_slow_walk(signal.SIGTERM)
+
+
+def test_hup_ends_slow_ownership_walk_like_term():
+    stop_during_slow_walk(signal.SIGHUP)
 
 
 def test_tree_deeper_than_path_max_is_walked():
