@@ -9,6 +9,7 @@
 #include <sys/random.h>
 
 #include "exitcodes.h"
+#include "launch.h"
 #include "log.h"
 #include "priv.h"
 #include "sparkauth.h"
@@ -126,7 +127,7 @@ static struct job_result run_eula_page(const struct mml_settings *s,
     opts.session = false;
     opts.leftovers_in_group_only = true; /* the hooks' services outlive the page */
     opts.settings_env_only = true;
-    struct job_result r = supervise_run(argv, &opts);
+    struct job_result r = launch_run_here(argv, &opts);
     /* A stop signal at any time, even after the page ended (while the processes it left
      * behind stopped, or since), ends the container: Jupyter is not started. */
     int stop = r.stop_signal ? r.stop_signal : supervise_pending_stop();
@@ -198,7 +199,7 @@ struct job_result job_notebook(const struct mml_settings *s, const struct superv
         log_info("Jupyter URL: http://127.0.0.1:%u/", s->port);
     struct supervise_opts opts = *base;
     opts.stdin_null = true; /* one Ctrl+C stops Jupyter: no "Shutdown? (y/n)" tty prompt */
-    return supervise_exec(argv, &opts);
+    return launch_hand_over(argv, &opts);
 }
 
 int job_check_spark_mode(const struct mml_settings *s)
@@ -249,5 +250,5 @@ struct job_result job_spark_daemon(const struct mml_settings *s,
         log_warn("this Spark cluster is open: anyone who reaches its ports can run code in it; "
                  "close it with the same SPARK_AUTH_SECRET (or SPARK_AUTH_SECRET_FILE) on the "
                  "master, every worker and every driver");
-    return supervise_exec(spark_daemon_argv(s), base);
+    return launch_hand_over(spark_daemon_argv(s), base);
 }

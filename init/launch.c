@@ -10,6 +10,7 @@
 
 #include "config.h"
 #include "exitcodes.h"
+#include "launch.h"
 #include "log.h"
 #include "priv.h"
 #include "procutil.h"
@@ -127,7 +128,7 @@ static struct job_result supervise_here(struct launched *l, const struct supervi
     return r;
 }
 
-struct job_result supervise_run(char *const argv[], const struct supervise_opts *opts)
+struct job_result launch_run_here(char *const argv[], const struct supervise_opts *opts)
 {
     struct launched l;
     if (launch(argv, opts, &l) != 0) {
@@ -168,7 +169,7 @@ static void remap_list(const bool *remap, char *buf, size_t len)
         snprintf(buf, len, "-");
 }
 
-struct job_result supervise_exec(char *const argv[], const struct supervise_opts *opts)
+struct job_result launch_hand_over(char *const argv[], const struct supervise_opts *opts)
 {
     struct launched l;
     if (launch(argv, opts, &l) != 0) {

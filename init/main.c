@@ -32,6 +32,7 @@
 #include "job.h"
 #include "log.h"
 #include "priv.h"
+#include "launch.h"
 #include "supervise.h"
 #include "tty.h"
 
@@ -201,7 +202,7 @@ int main(int argc, char **argv)
             log_info("notice: the image's EULA (%s) is not accepted; accept it with "
                      "-e ACCEPT_EULA=yes",
                      s.eula_file);
-        r = supervise_exec(cli.command, &opts);
+        r = launch_hand_over(cli.command, &opts);
     } else if (s.spark_mode == MODE_NOTEBOOK) {
         r = job_notebook(&s, &opts);
     } else {

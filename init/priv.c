@@ -1,4 +1,5 @@
-/* priv.c - who runs the job: the policy of DESIGN.md "Users", and the root-time work. */
+/* priv.c - who runs the job (README "Users": --user root, NB_UID/NB_GID, hooks), and the
+ * root-time work. */
 #include "priv.h"
 
 #include <errno.h>
@@ -215,7 +216,7 @@ static bool read_all(int fd, void *buf, size_t len)
 }
 
 /* The passwd lookups and edits, the ownership walk and the hooks run in a child: none of their
- * memory (NSS, nftw, scandir) stays in long-lived PID 1, which only keeps the small plan. */
+ * memory (NSS, the walk, scandir) stays in long-lived PID 1, which only keeps the small plan. */
 static int prepare_in_child(const struct mml_settings *s, const struct requests *rq,
                             struct prep_result *out)
 {

@@ -71,6 +71,13 @@ bool is_stop_signal(int sig)
     return sig == SIGTERM || sig == SIGINT || sig == SIGHUP || sig == SIGQUIT;
 }
 
+int signal_group_or_leader(pid_t pid, int sig, bool group)
+{
+    if (group && kill(-pid, sig) == 0)
+        return 0;
+    return kill(pid, sig);
+}
+
 int wait_status_code(int wstatus)
 {
     if (WIFEXITED(wstatus))

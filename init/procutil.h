@@ -5,6 +5,7 @@
 #include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/types.h>
 
 /* Sets every signal's disposition to its default and the signal mask to *mask (NULL: none
  * blocked), then runs argv (a PATH search when search_path). Does not return: on failure one error
@@ -29,6 +30,10 @@ bool is_terminal_stop_signal(int sig);
  * running job (passed on, then SIGKILL after the grace period). */
 void stop_signal_set(sigset_t *set);
 bool is_stop_signal(int sig);
+
+/* Sends sig to pid's process group when group is set and the group exists, else to pid alone.
+ * Returns 0, or -1 with errno set (ESRCH: already gone). */
+int signal_group_or_leader(pid_t pid, int sig, bool group);
 
 /* The exit code a shell would report for a waitpid() status: the code, or 128+n for signal n. */
 int wait_status_code(int wstatus);

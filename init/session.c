@@ -103,9 +103,7 @@ static void forward(struct session *ss, int sig)
         if (fg > 0 && kill(-fg, sig) == 0)
             return;
     }
-    if (ss->kill_group && kill(-ss->child, sig) == 0)
-        return;
-    if (kill(ss->child, sig) != 0 && errno != ESRCH)
+    if (signal_group_or_leader(ss->child, sig, ss->kill_group) != 0 && errno != ESRCH)
         log_debug("cannot pass signal %d to the job: %s", sig, strerror(errno));
 }
 
@@ -116,8 +114,7 @@ static void job_stopped(struct session *ss, int sig)
     if (!is_terminal_stop_signal(sig))
         return;
     log_info("job stopped by %s: no shell here can resume it, continuing it", sigabbrev_np(sig));
-    if (kill(-ss->child, SIGCONT) != 0)
-        kill(ss->child, SIGCONT);
+    signal_group_or_leader(ss->child, SIGCONT, true);
 }
 
 /* init's "grace period over" (supervise.c): a SIGTERM queued by our parent with that value. */
@@ -155,8 +152,7 @@ static void handle_signals(struct session *ss)
         } else if (is_close_request(&si)) {
             /* Grace period over: the job goes now, the PAM session is closed after it. */
             log_debug("session: grace period over, killing the job");
-            if (kill(-ss->child, SIGKILL) != 0)
-                kill(ss->child, SIGKILL);
+            signal_group_or_leader(ss->child, SIGKILL, true);
         } else if (is_terminal_stop_signal(sig)) {
             continue; /* as init: they would stop the job with nobody to resume it */
         } else if (!ss->exited) {

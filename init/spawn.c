@@ -47,7 +47,7 @@ struct waiting {
 
 static void take_stop(struct waiting *w, int sig, double grace_seconds)
 {
-    if (kill(-w->pid, sig) != 0 && kill(w->pid, sig) != 0 && errno != ESRCH)
+    if (signal_group_or_leader(w->pid, sig, true) != 0 && errno != ESRCH)
         log_debug("cannot pass SIG%s on: %s", sigabbrev_np(sig), strerror(errno));
     if (w->stopsig)
         return;
@@ -86,8 +86,7 @@ static int wait_taking_stops(struct waiting *w, int sigfd, double grace_seconds)
                 take_stop(w, (int)si.ssi_signo, grace_seconds);
         if (w->stopsig && !w->killed && monotonic_seconds() >= w->deadline) {
             log_warn("the helper did not end within the grace period: killing it");
-            kill(-w->pid, SIGKILL);
-            kill(w->pid, SIGKILL);
+            signal_group_or_leader(w->pid, SIGKILL, true);
             w->killed = true;
         }
     }

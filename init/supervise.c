@@ -104,9 +104,7 @@ static double remaining(const struct supervisor *sv)
 
 static void signal_job(struct supervisor *sv, int sig)
 {
-    if (sv->opts->kill_group && kill(-sv->child, sig) == 0)
-        return;
-    if (kill(sv->child, sig) != 0 && errno != ESRCH)
+    if (signal_group_or_leader(sv->child, sig, sv->opts->kill_group) != 0 && errno != ESRCH)
         log_warn("cannot send signal %d to the job (pid %d): %s", sig, (int)sv->child,
                  strerror(errno));
 }

@@ -51,11 +51,4 @@ int supervise_pending_stop(void);
  * one of init's own exit codes, when it fails before the job runs. */
 struct job_result supervise_child(pid_t child, const struct supervise_opts *opts, int status_fd);
 
-/* Runs argv to completion in this process (the EULA page); returns its result. */
-struct job_result supervise_run(char *const argv[], const struct supervise_opts *opts);
-/* Runs argv as the final job: forks it, then execs the supervise-only PID 1 (mmlspark-supervise,
- * next to this program) to supervise it, which exits with the (remapped) status. Returns only
- * when that exec failed (supervising in this process instead) or the fork failed. */
-struct job_result supervise_exec(char *const argv[], const struct supervise_opts *opts);
-
 #endif
