@@ -124,7 +124,6 @@ static struct job_result run_eula_page(const struct mml_settings *s,
              s->port);
     struct supervise_opts opts = *base;
     opts.plan = NULL; /* the page drops its own privileges after binding */
-    opts.session = false;
     opts.leftovers_in_group_only = true; /* the hooks' services outlive the page */
     opts.settings_env_only = true;
     struct job_result r = launch_run_here(argv, &opts);
@@ -173,7 +172,8 @@ static const char *ensure_token(void)
     return fresh;
 }
 
-struct job_result job_notebook(const struct mml_settings *s, const struct supervise_opts *base)
+struct job_result job_notebook(const struct mml_settings *s, const struct supervise_opts *base,
+                               int status_fd)
 {
     if (s->eula == EULA_DECLINED)
         return eula_declined(s);
@@ -199,7 +199,7 @@ struct job_result job_notebook(const struct mml_settings *s, const struct superv
         log_info("Jupyter URL: http://127.0.0.1:%u/", s->port);
     struct supervise_opts opts = *base;
     opts.stdin_null = true; /* one Ctrl+C stops Jupyter: no "Shutdown? (y/n)" tty prompt */
-    return launch_hand_over(argv, &opts);
+    launch_exec(argv, &opts, status_fd);
 }
 
 int job_check_spark_mode(const struct mml_settings *s)
@@ -234,7 +234,7 @@ char **spark_daemon_argv(const struct mml_settings *s)
 }
 
 struct job_result job_spark_daemon(const struct mml_settings *s,
-                                   const struct supervise_opts *base)
+                                   const struct supervise_opts *base, int status_fd)
 {
     if (s->eula == EULA_DECLINED)
         return eula_declined(s);
@@ -250,5 +250,5 @@ struct job_result job_spark_daemon(const struct mml_settings *s,
         log_warn("this Spark cluster is open: anyone who reaches its ports can run code in it; "
                  "close it with the same SPARK_AUTH_SECRET (or SPARK_AUTH_SECRET_FILE) on the "
                  "master, every worker and every driver");
-    return launch_hand_over(spark_daemon_argv(s), base);
+    launch_exec(spark_daemon_argv(s), base, status_fd);
 }

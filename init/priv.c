@@ -273,7 +273,7 @@ int priv_prepare(const struct mml_settings *s, struct priv_plan *plan)
     return 0;
 }
 
-void priv_enter(const struct priv_plan *plan, char *const argv[])
+void priv_enter(const struct priv_plan *plan, char *const argv[], bool kill_group, int status_fd)
 {
     if (!plan->drop)
         return;
@@ -284,6 +284,8 @@ void priv_enter(const struct priv_plan *plan, char *const argv[])
         .home = plan->home,
         .shell = plan->shell,
         .pam_confdir = plan->pam_confdir[0] ? plan->pam_confdir : NULL,
+        .kill_group = kill_group,
+        .status_fd = status_fd,
     };
     session_run(&spec, argv);
 }

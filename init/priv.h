@@ -26,9 +26,10 @@ struct priv_plan {
  * hook failed; 128+n a stop signal n came (renumber.h, hooks.h). */
 int priv_prepare(const struct mml_settings *s, struct priv_plan *plan);
 
-/* In the forked child, just before exec: when plan->drop, opens the PAM session, drops to the
- * user (relaying through a new pty when stdin is a tty) and never returns: it exits with the
- * job's status, 77 when PAM fails, 70 when the drop cannot be proven. Otherwise returns. */
-void priv_enter(const struct priv_plan *plan, char *const argv[]);
+/* In the setup process, in place of the exec of the job: when plan->drop, opens the PAM session,
+ * drops to the user (relaying through a new pty when stdin is a tty) and never returns: it exits
+ * with the job's status, 77 when PAM fails, 70 when the drop cannot be proven (both reported on
+ * status_fd as init's own). kill_group: -p. Otherwise returns. */
+void priv_enter(const struct priv_plan *plan, char *const argv[], bool kill_group, int status_fd);
 
 #endif

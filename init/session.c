@@ -205,20 +205,6 @@ static pid_t start_job(struct session *ss, const struct session_spec *spec, char
     return pid;
 }
 
-/* Settings init passes in the environment (launch.c): the fd on which a failure of our own is
- * reported (so that -e never remaps it) and -p / kill_process_group. Neither reaches the job. */
-static void take_settings(struct session *ss)
-{
-    const char *v = getenv("MMLSPARK_KILL_GROUP");
-    bool group = true;
-    ss->kill_group = v == NULL || parse_bool(v, &group) != 0 || group;
-    unsetenv("MMLSPARK_KILL_GROUP");
-    v = getenv(MML_SESSION_STATUS_ENV);
-    int fd = v ? atoi(v) : -1;
-    unsetenv(MML_SESSION_STATUS_ENV);
-    ss->status_fd = fd > 2 ? fd : -1;
-}
-
 static void __attribute__((noreturn)) fail_before_job(int status_fd, int code)
 {
     unsigned char c = (unsigned char)code;
@@ -230,8 +216,8 @@ static void __attribute__((noreturn)) fail_before_job(int status_fd, int code)
 
 void session_run(const struct session_spec *spec, char *const argv[])
 {
-    struct session ss = {.child = -1, .status = EXIT_SOFTWARE, .sigfd = -1};
-    take_settings(&ss);
+    struct session ss = {.child = -1, .status = EXIT_SOFTWARE, .sigfd = -1,
+                         .kill_group = spec->kill_group, .status_fd = spec->status_fd};
     int status_fd = ss.status_fd;
     set_user_env(spec);
     const char *tty = isatty(STDIN_FILENO) ? ttyname(STDIN_FILENO) : NULL;

@@ -1,5 +1,6 @@
-/* supervise.c - the supervisor loop: states, signals, reaping and the stop sequence. Linked into
- * both mmlspark-init and the lean mmlspark-supervise, so it uses libc and log.c only. */
+/* supervise.c - the supervisor loop: states, signals, reaping and the stop sequence. PID 1
+ * (mmlspark-supervise) runs it over the setup and the job; the setup runs it over the EULA
+ * page. Linked into both programs, so it uses libc and log.c only. */
 #include "supervise.h"
 
 #include <dirent.h>
@@ -270,7 +271,8 @@ static void deadline_passed(struct supervisor *sv)
 {
     if (sv->killed)
         return;
-    if (sv->state == ST_STOPPING && sv->opts->session) {
+    if (sv->state == ST_STOPPING && sv->opts->holds_session &&
+        sv->opts->holds_session(sv->child)) {
         /* The session process holds the PAM session: let it kill the job and close it. */
         log_warn("the job did not end within %.1f s: the session process kills it and closes "
                  "the PAM session (SIGKILL in %.1f s)",

@@ -11,8 +11,6 @@ struct priv_plan;
 /* The value sigqueue(2) carries with the SIGTERM that tells the session process "the grace period
  * is over: SIGKILL the job, close PAM, exit" (a plain, forwarded SIGTERM carries none). */
 #define MML_SESSION_CLOSE 0x6d6d6c31
-/* The environment variable that tells the session process the fd of its status pipe. */
-#define MML_SESSION_STATUS_ENV "MMLSPARK_SESSION_STATUS_FD"
 /* How long the session process gets for that before init sends SIGKILL. */
 #define MML_SESSION_CLOSE_SECONDS 2.0
 
@@ -21,9 +19,10 @@ struct supervise_opts {
     double grace_seconds; /* after a stop signal or the job's end, before SIGKILL */
     bool stdin_null;      /* give the job /dev/null as stdin (Jupyter: no tty prompt on Ctrl+C) */
     const struct priv_plan *plan; /* may be NULL: run as we are */
-    bool session;                 /* the child is the root session process that holds PAM */
+    /* Whether the child is (or may yet become) the root session process that holds PAM; NULL:
+     * never. */
+    bool (*holds_session)(pid_t child);
     const sigset_t *job_mask;     /* the signal mask the job starts with (init's original one) */
-    const bool *remap;            /* remap_exit[256] for the final job, or NULL */
     /* After the job ends, stop only what is left in its process group (the EULA page), not
      * every child of init: what the hooks started in the background keeps running. */
     bool leftovers_in_group_only;
