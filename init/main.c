@@ -44,6 +44,7 @@
 #include "job.h"
 #include "log.h"
 #include "priv.h"
+#include "procutil.h"
 #include "launch.h"
 #include "supervise.h"
 #include "tty.h"
@@ -155,21 +156,6 @@ static int load_settings(const struct cli *cli, struct mml_settings *s)
 
 #define SUPERVISOR_NAME "mmlspark-supervise"
 
-/* The supervisor lives next to this program (the same directory once installed, and in the build
- * tree). */
-static int supervisor_path(char *path, size_t len)
-{
-    ssize_t n = readlink("/proc/self/exe", path, len - 1);
-    if (n <= 0)
-        return -1;
-    path[n] = '\0';
-    char *slash = strrchr(path, '/');
-    if (slash == NULL || (size_t)(slash - path) + sizeof("/" SUPERVISOR_NAME) > len)
-        return -1;
-    strcpy(slash + 1, SUPERVISOR_NAME);
-    return 0;
-}
-
 /* "N,N,..." of the codes -e maps to 0, or "-". */
 static void remap_list(const bool *remap, char *buf, size_t len)
 {
@@ -201,7 +187,7 @@ static unsigned long long mask_bits(const sigset_t *mask)
 static int exec_supervisor(const struct mml_settings *s, const sigset_t *job_mask, char **argv)
 {
     char path[PATH_MAX], remap[1024], state[1200];
-    if (supervisor_path(path, sizeof(path)) != 0) {
+    if (sibling_program(SUPERVISOR_NAME, path, sizeof(path)) != 0) {
         log_error("cannot find %s next to mmlspark-init: %s", SUPERVISOR_NAME, strerror(errno));
         return EXIT_SOFTWARE;
     }

@@ -78,6 +78,19 @@ int signal_group_or_leader(pid_t pid, int sig, bool group)
     return kill(pid, sig);
 }
 
+int sibling_program(const char *name, char *path, size_t len)
+{
+    ssize_t n = readlink("/proc/self/exe", path, len - 1);
+    if (n <= 0)
+        return -1;
+    path[n] = '\0';
+    char *slash = strrchr(path, '/');
+    if (slash == NULL || (size_t)(slash + 1 - path) + strlen(name) + 1 > len)
+        return -1;
+    strcpy(slash + 1, name);
+    return 0;
+}
+
 int wait_status_code(int wstatus)
 {
     if (WIFEXITED(wstatus))

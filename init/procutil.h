@@ -35,6 +35,10 @@ bool is_stop_signal(int sig);
  * Returns 0, or -1 with errno set (ESRCH: already gone). */
 int signal_group_or_leader(pid_t pid, int sig, bool group);
 
+/* path = the program name next to this executable (/proc/self/exe's directory): mmlspark-init
+ * and mmlspark-supervise find each other so, installed or in the build tree. Returns 0 or -1. */
+int sibling_program(const char *name, char *path, size_t len);
+
 /* The exit code a shell would report for a waitpid() status: the code, or 128+n for signal n. */
 int wait_status_code(int wstatus);
 

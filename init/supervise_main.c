@@ -26,6 +26,7 @@
 #include "envparse.h"
 #include "exitcodes.h"
 #include "log.h"
+#include "procutil.h"
 #include "supervise.h"
 #include "tty.h"
 
@@ -36,15 +37,7 @@ static struct stat setup_stat;
 
 static int setup_path(char *path, size_t len)
 {
-    ssize_t n = readlink("/proc/self/exe", path, len - 1);
-    if (n <= 0)
-        return -1;
-    path[n] = '\0';
-    char *slash = strrchr(path, '/');
-    if (slash == NULL || (size_t)(slash - path) + sizeof("/" SETUP_NAME) > len)
-        return -1;
-    strcpy(slash + 1, SETUP_NAME);
-    return stat(path, &setup_stat);
+    return sibling_program(SETUP_NAME, path, len) == 0 ? stat(path, &setup_stat) : -1;
 }
 
 /* While the child still runs mmlspark-init it may hold a PAM session (it is the session
