@@ -120,29 +120,29 @@ static int walk_and_finish(const struct change *c, const char *const dirs[],
     return 0;
 }
 
-/* Edits the account files as c asks (from the files as they are). *renumbered_gid: see
- * acctdb_plan. With record: the change is recorded before the first file changes. */
-static int edit(struct change *c, bool record, long long *renumbered_gid)
+/* Edits the account files as c->ask asks, decided from the files as they are; *changed: whether
+ * any file changed. With record (a new change): c->ids gets the ids before and after, and the
+ * change is recorded before the first file changes. */
+static int edit(struct change *c, bool record, bool *changed)
 {
     struct acctdb db;
     int rc = EXIT_SOFTWARE;
     struct acct_ids before;
+    long long renumbered_gid;
+    *changed = false;
     if (acctdb_read(&db) != 0 || acctdb_ids(&db, c->user, &before) != 0 ||
-        acctdb_plan(&db, c->user, &c->ask, renumbered_gid) != 0)
+        acctdb_plan(&db, c->user, &c->ask, &renumbered_gid) != 0)
         goto out;
+    *changed = acctdb_changed(&db);
     if (record) {
         c->ids.old_uid = before.uid;
         c->ids.uid = c->ask.set_uid ? c->ask.uid : before.uid;
-        c->ids.old_gid = *renumbered_gid >= 0 ? (gid_t)*renumbered_gid : (gid_t)-1;
-        c->ids.gid = *renumbered_gid >= 0 ? c->ask.gid : (gid_t)-1;
-        if (!acctdb_changed(&db)) {
-            rc = 0;
-            goto out;
-        }
-        if (record_write(c) != 0)
+        c->ids.old_gid = renumbered_gid >= 0 ? (gid_t)renumbered_gid : (gid_t)-1;
+        c->ids.gid = renumbered_gid >= 0 ? c->ask.gid : (gid_t)-1;
+        if (*changed && record_write(c) != 0)
             goto out;
     }
-    if (acctdb_changed(&db) && acctdb_commit(&db) != 0) {
+    if (*changed && acctdb_commit(&db) != 0) {
         if (record)
             unlink(RENUMBER_RECORD); /* nothing changed: the commit put every file back */
         goto out;
@@ -164,8 +164,8 @@ static int complete_recorded(const char *const dirs[], const sigset_t *stops)
              c.user, (unsigned)c.ids.old_uid, (unsigned)c.ids.uid,
              c.ids.old_gid == (gid_t)-1 ? -1L : (long)c.ids.old_gid,
              c.ids.gid == (gid_t)-1 ? -1L : (long)c.ids.gid);
-    long long ignored;
-    int rc = edit(&c, false, &ignored);
+    bool changed;
+    int rc = edit(&c, false, &changed);
     return rc != 0 ? rc : walk_and_finish(&c, dirs, stops);
 }
 
@@ -174,9 +174,9 @@ static int change_ids(const char *user, const struct acct_ask *ask, const char *
 {
     struct change c = {.ask = *ask};
     snprintf(c.user, sizeof(c.user), "%s", user);
-    long long renumbered_gid;
-    int rc = edit(&c, true, &renumbered_gid);
-    if (rc != 0 || !renumber_pending())
+    bool changed;
+    int rc = edit(&c, true, &changed);
+    if (rc != 0 || !changed)
         return rc;
     if (c.ids.old_uid != c.ids.uid)
         log_info("gave user %s the user id %u (NB_UID)", user, (unsigned)c.ids.uid);
