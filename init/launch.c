@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <unistd.h>
 
 #include "config.h"
@@ -66,7 +67,13 @@ struct job_result launch_run_here(char *const argv[], const struct supervise_opt
     }
     setpgid(child, child); /* also in the parent: no race with the first signal */
     log_debug("started '%s' as pid %d", argv[0], (int)child);
-    return supervise_child(child, opts, -1);
+    /* What the page leaves behind must come back here to be stopped, not go to PID 1: a
+     * subreaper while it runs, and not after (the job exec'd here must not inherit the role). */
+    if (prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) != 0)
+        log_debug("cannot become a child subreaper: %s", strerror(errno));
+    struct job_result r = supervise_child(child, opts, -1);
+    prctl(PR_SET_CHILD_SUBREAPER, 0, 0, 0, 0);
+    return r;
 }
 
 void launch_exec(char *const argv[], const struct supervise_opts *opts, int status_fd)
