@@ -91,6 +91,18 @@ int sibling_program(const char *name, char *path, size_t len)
     return 0;
 }
 
+void job_stopped_by(pid_t pid, int sig, bool group)
+{
+    if (is_terminal_stop_signal(sig)) {
+        log_info("job (pid %d) stopped by %s: no shell here can resume it, continuing it",
+                 (int)pid, sigabbrev_np(sig));
+        signal_group_or_leader(pid, SIGCONT, group);
+    } else {
+        log_info("job (pid %d) stopped by %s; send SIGCONT to resume it", (int)pid,
+                 sigabbrev_np(sig));
+    }
+}
+
 int wait_status_code(int wstatus)
 {
     if (WIFEXITED(wstatus))

@@ -39,6 +39,11 @@ int signal_group_or_leader(pid_t pid, int sig, bool group);
  * and mmlspark-supervise find each other so, installed or in the build tree. Returns 0 or -1. */
 int sibling_program(const char *name, char *path, size_t len);
 
+/* Job control, the same in init and the session process: a container has no shell that could
+ * resume a job stopped by the terminal or by TSTP/TTIN/TTOU, so such a job (pid, its group when
+ * group) is continued at once; a SIGSTOP stays until somebody sends SIGCONT. Logs one line. */
+void job_stopped_by(pid_t pid, int sig, bool group);
+
 /* The exit code a shell would report for a waitpid() status: the code, or 128+n for signal n. */
 int wait_status_code(int wstatus);
 

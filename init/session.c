@@ -107,16 +107,6 @@ static void forward(struct session *ss, int sig)
         log_debug("cannot pass signal %d to the job: %s", sig, strerror(errno));
 }
 
-/* Job control as in init (supervise.c): nobody can resume a job stopped by the terminal or by
- * TSTP/TTIN/TTOU, so it is continued at once; a SIGSTOP stays until somebody sends SIGCONT. */
-static void job_stopped(struct session *ss, int sig)
-{
-    if (!is_terminal_stop_signal(sig))
-        return;
-    log_info("job stopped by %s: no shell here can resume it, continuing it", sigabbrev_np(sig));
-    signal_group_or_leader(ss->child, SIGCONT, true);
-}
-
 /* init's "grace period over" (supervise.c): a SIGTERM queued by our parent with that value. */
 static bool is_close_request(const struct signalfd_siginfo *si)
 {
@@ -132,7 +122,7 @@ static void reap(struct session *ss)
         if (pid != ss->child)
             continue;
         if (WIFSTOPPED(wstatus)) {
-            job_stopped(ss, WSTOPSIG(wstatus));
+            job_stopped_by(pid, WSTOPSIG(wstatus), true);
             continue;
         }
         ss->exited = true;

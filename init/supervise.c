@@ -227,23 +227,6 @@ static void job_ended(struct supervisor *sv, int wstatus)
     sv->state = ST_DRAINING;
 }
 
-/* Job control: a container has no shell that could resume a stopped job, so a job stopped by the
- * terminal (Ctrl+Z) or by a TSTP/TTIN/TTOU sent to it is continued at once. SIGSTOP, which
- * somebody sent on purpose, is left alone: SIGCONT resumes it. */
-static void child_stopped(struct supervisor *sv, pid_t pid, int sig)
-{
-    if (pid != sv->child)
-        return;
-    if (is_terminal_stop_signal(sig)) {
-        log_info("job (pid %d) stopped by %s: no shell here can resume it, continuing it",
-                 (int)pid, sigabbrev_np(sig));
-        signal_job(sv, SIGCONT);
-    } else {
-        log_info("job (pid %d) stopped by %s; send SIGCONT to resume it", (int)pid,
-                 sigabbrev_np(sig));
-    }
-}
-
 /* Reaps everything that has exited; returns false once no child is left. */
 static bool reap(struct supervisor *sv)
 {
@@ -251,8 +234,10 @@ static bool reap(struct supervisor *sv)
         int wstatus;
         pid_t pid = waitpid(-1, &wstatus, WNOHANG | WUNTRACED);
         if (pid > 0) {
-            if (WIFSTOPPED(wstatus))
-                child_stopped(sv, pid, WSTOPSIG(wstatus));
+            if (WIFSTOPPED(wstatus) && pid == sv->child)
+                job_stopped_by(pid, WSTOPSIG(wstatus), sv->opts->kill_group);
+            else if (WIFSTOPPED(wstatus))
+                continue; /* an adopted orphan: not ours to resume */
             else if (pid == sv->child && sv->state != ST_DRAINING)
                 job_ended(sv, wstatus);
             else
