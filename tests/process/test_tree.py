@@ -12,7 +12,7 @@ import unittest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from test_init import ENV, INIT, run_pid1  # noqa: E402  (one copy of the helpers)
+from test_init import INIT, eula_page_setup, run_pid1  # noqa: E402  (one copy of the helpers)
 
 ROOT = os.geteuid() == 0
 SHOW = ('tr "\\0" " " < /proc/1/cmdline; echo; cat /proc/1/comm; echo "ppid=$PPID"; '
@@ -34,15 +34,7 @@ class ProcessTree(unittest.TestCase):
 
     def test_pid1_is_the_supervisor_while_the_eula_page_runs(self):
         with tempfile.TemporaryDirectory() as d:
-            page = os.path.join(d, "page")
-            with open(page, "w") as f:
-                f.write("#!/bin/sh\n" + SHOW + "\nexit 3\n")
-            os.chmod(page, 0o755)
-            conf = os.path.join(d, "conf")
-            with open(conf, "w") as f:
-                f.write(f'eula_command = "{page}"\n')
-            env = dict(ENV)
-            env.pop("ACCEPT_EULA")
+            conf, env = eula_page_setup(d, SHOW + "\nexit 3")
             r = run_pid1(["--config", conf], env=env)
         self.assertEqual(r.returncode, 3, "the page's decline: exit 3; " + r.stderr)
         comm = r.stdout.split("\n")[1]
