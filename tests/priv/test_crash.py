@@ -10,7 +10,6 @@ Runs in priv_tests.py's sandbox. The kills are strace's fault injection
 fchownat, as under docker's SIGKILL after the grace period.
 """
 import os
-import pwd
 import shutil
 import signal
 import subprocess
