@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <shadow.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -169,6 +170,38 @@ static int complete_recorded(const char *const dirs[], const sigset_t *stops)
     return rc != 0 ? rc : walk_and_finish(&c, dirs, stops);
 }
 
+/* The account files already say what is asked: true when the home (not a mounted volume) is
+ * still owned by other ids than the account's, as a walk killed without a record leaves it (an
+ * older mmlspark-init, or a home re-owned by hand); c->ids then go from the home's owner. */
+static bool home_left_behind(struct change *c)
+{
+    struct user_info u;
+    struct statx home, up;
+    if (account_lookup(c->user, &u) != 0 ||
+        statx(AT_FDCWD, u.home, AT_SYMLINK_NOFOLLOW, STATX_BASIC_STATS, &home) != 0 ||
+        !S_ISDIR(home.stx_mode) || home.stx_uid == 0)
+        return false;
+    char parent[sizeof(u.home) + 4];
+    snprintf(parent, sizeof(parent), "%s/..", u.home);
+    bool mounted = (home.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT &&
+                    home.stx_attributes & STATX_ATTR_MOUNT_ROOT) ||
+                   statx(AT_FDCWD, parent, 0, STATX_BASIC_STATS, &up) != 0 ||
+                   up.stx_dev_major != home.stx_dev_major ||
+                   up.stx_dev_minor != home.stx_dev_minor;
+    bool uid_behind = c->ask.set_uid && home.stx_uid != c->ask.uid;
+    bool gid_behind = c->ask.set_gid && home.stx_gid != c->ask.gid && home.stx_gid != 0;
+    if (mounted || !(uid_behind || gid_behind))
+        return false;
+    c->ids.old_uid = uid_behind ? home.stx_uid : c->ids.uid;
+    c->ids.old_gid = gid_behind ? home.stx_gid : (gid_t)-1;
+    c->ids.gid = gid_behind ? c->ask.gid : (gid_t)-1;
+    log_warn("the home of user %s (%s) is owned by %u:%u, not by its ids: giving what those own "
+             "to %u:%u (an ownership change that was stopped without a record)",
+             c->user, u.home, (unsigned)home.stx_uid, (unsigned)home.stx_gid,
+             (unsigned)c->ids.uid, gid_behind ? (unsigned)c->ask.gid : (unsigned)home.stx_gid);
+    return record_write(c) == 0;
+}
+
 static int change_ids(const char *user, const struct acct_ask *ask, const char *const dirs[],
                       const sigset_t *stops)
 {
@@ -176,6 +209,8 @@ static int change_ids(const char *user, const struct acct_ask *ask, const char *
     snprintf(c.user, sizeof(c.user), "%s", user);
     bool changed;
     int rc = edit(&c, true, &changed);
+    if (rc == 0 && !changed && home_left_behind(&c))
+        return walk_and_finish(&c, dirs, stops);
     if (rc != 0 || !changed)
         return rc;
     if (c.ids.old_uid != c.ids.uid)

@@ -181,6 +181,25 @@ def test_hup_ends_slow_ownership_walk_like_term():
     stop_during_slow_walk(signal.SIGHUP)
 
 
+def test_home_left_with_old_owner_without_record_is_walked():
+    # A walk killed by an mmlspark-init without the record (or a home re-owned by hand): the
+    # account files already have the new ids, the home and its files still the old ones.
+    paths = make_home()
+    for f, old, new in (("passwd", f"{USER}:x:1500:1500:", f"{USER}:x:{NEW[0]}:{NEW[1]}:"),
+                        ("group", f"{USER}:x:1500:", f"{USER}:x:{NEW[1]}:")):
+        with open("/etc/" + f) as fh:
+            text = fh.read()
+        p.check(old in text, f"the sandbox's {f} has {old}", text)
+        with open("/etc/" + f, "w") as fh:
+            fh.write(text.replace(old, new))
+    r = p.run_init(["id", "-u"], p.init_env(NB_UID=str(NEW[0]), NB_GID=str(NEW[1])))
+    p.check(r.returncode == 0 and r.stdout.strip() == str(NEW[0]), "init runs the job", r.stdout,
+            r.stderr)
+    warns = [l for l in r.stderr.split("\n") if "is owned by 1500:1500" in l]
+    p.check(len(warns) == 1, "one line says the home was left behind", r.stderr)
+    consistent(paths, "after the start", r.stderr)
+
+
 def test_tree_deeper_than_path_max_is_walked():
     home = f"{p.T}/home/{USER}"
     name = "d" * 100
