@@ -126,6 +126,7 @@ static struct job_result run_eula_page(const struct mml_settings *s,
     opts.plan = NULL; /* the page drops its own privileges after binding */
     opts.leftovers_in_group_only = true; /* the hooks' services outlive the page */
     opts.settings_env_only = true;
+    opts.name = "the EULA page";
     struct job_result r = launch_run_here(argv, &opts);
     /* A stop signal at any time, even after the page ended (while the processes it left
      * behind stopped, or since), ends the container: Jupyter is not started. */

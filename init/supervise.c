@@ -201,8 +201,9 @@ static void signal_leftovers(const struct supervisor *sv, int sig)
 
 static void begin_stop(struct supervisor *sv, int sig)
 {
-    log_info("received %s: passing it to the job, SIGKILL in %.1f s if it is still running",
-             sigabbrev_np(sig), sv->opts->grace_seconds);
+    log_info("received %s: passing it to %s, SIGKILL in %.1f s if it is still running",
+             sigabbrev_np(sig), sv->opts->name ? sv->opts->name : "the job",
+             sv->opts->grace_seconds);
     sv->stop_signal = sig;
     sv->state = ST_STOPPING;
     set_deadline(sv);

@@ -26,6 +26,7 @@ struct supervise_opts {
     /* After the job ends, stop only what is left in its process group (the EULA page), not
      * every child of init: what the hooks started in the background keeps running. */
     bool leftovers_in_group_only;
+    const char *name; /* what the log lines call the child: NULL = "the job" */
     /* Start the job with only the environment variables of the settings (config.h), PATH and
      * the locale (the EULA page: SPARK_AUTH_SECRET, tokens... have no business there). */
     bool settings_env_only;
