@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "form.h"
+#include "idle.h"
 #include "log.h"
 #include "nonce.h"
 #include "origin.h"
@@ -69,6 +70,7 @@ enum fixed_id {
 
 struct eula_server {
     struct MHD_Daemon *daemon;
+    struct idle_list *idle;
     struct MHD_Response *reply[R_COUNT];
     struct fixed_req fixed[F_COUNT];
     char nonce[NONCE_HEX_LEN + 1];
@@ -228,8 +230,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 {
     (void)version;
     struct eula_server *srv = cls;
-    if (*req_cls == NULL)
+    if (*req_cls == NULL) {
+        idle_mark(c, true);
         return begin(srv, c, url, method, req_cls);
+    }
     if (*(enum req_kind *)*req_cls == KIND_FIXED) {
         const struct fixed_req *fixed = *req_cls;
         if (*upload_size > 0) {
@@ -258,8 +262,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 static void on_completed(void *cls, struct MHD_Connection *c, void **req_cls,
                          enum MHD_RequestTerminationCode toe)
 {
-    (void)c;
     struct eula_server *srv = cls;
+    idle_mark(c, false);
     if (*req_cls == NULL || *(enum req_kind *)*req_cls != KIND_POST)
         return;
     struct post_req *req = *req_cls;
@@ -357,9 +361,10 @@ void server_default_limits(struct server_limits *lim, unsigned long max_fds)
      * and a thousand idle or slow sockets, within the fds we have (a few kept for ourselves). */
     unsigned long conns = max_fds > 64 ? max_fds - 64 : 1;
     lim->connections = (unsigned)(conns < 4096 ? conns : 4096);
-    /* One address may take half: it cannot starve the rest, yet Docker's proxy (one address
-     * for every browser) still fits a thousand idle connections and real clients. */
-    lim->per_ip = lim->connections / 2 > 0 ? lim->connections / 2 : 1;
+    /* No limit per address below the total: behind Docker's port proxy every browser has the
+     * same address. Near the total, the longest idle connection is closed instead (idle.h). */
+    lim->per_ip = lim->connections;
+    lim->keep_open = lim->connections > 256 ? lim->connections - 64 : lim->connections * 3 / 4;
     lim->timeout_s = 30;
     /* Request line and headers of a browser fit in a few KiB; 16 KiB refuses huge headers and
      * bounds memory at 64 MiB for 4096 connections (pages are shared, not copied). */
@@ -387,7 +392,8 @@ struct eula_server *server_start(int listen_fd, bool dual_stack, const struct pa
         [F_FORBIDDEN] = {KIND_FIXED, MHD_HTTP_FORBIDDEN, R_FORBIDDEN},
     };
     memcpy(srv->fixed, fixed, sizeof(fixed));
-    if (make_replies(srv, page) != 0) {
+    srv->idle = idle_new(lim->keep_open);
+    if (srv->idle == NULL || make_replies(srv, page) != 0) {
         log_error("cannot build the HTTP replies: out of memory");
         server_stop(srv);
         return NULL;
@@ -405,6 +411,7 @@ struct eula_server *server_start(int listen_fd, bool dual_stack, const struct pa
         {MHD_OPTION_CONNECTION_MEMORY_LIMIT, (intptr_t)lim->memory, NULL},
         {MHD_OPTION_STRICT_FOR_CLIENT, 1, NULL},
         {MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)on_completed, srv},
+        {MHD_OPTION_NOTIFY_CONNECTION, (intptr_t)idle_on_connection, srv->idle},
         {lim->threads > 1 ? MHD_OPTION_THREAD_POOL_SIZE : MHD_OPTION_END, lim->threads, NULL},
         {MHD_OPTION_END, 0, NULL},
     };
@@ -433,5 +440,6 @@ void server_stop(struct eula_server *srv)
     for (int i = 0; i < R_COUNT; i++)
         if (srv->reply[i])
             MHD_destroy_response(srv->reply[i]);
+    idle_free(srv->idle);
     free(srv);
 }

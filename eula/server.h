@@ -15,6 +15,7 @@ enum eula_choice { CHOICE_NONE = 0, CHOICE_ACCEPT = 1, CHOICE_DECLINE = 2 };
 struct server_limits {
     unsigned connections; /* all clients together */
     unsigned per_ip;      /* one address (Docker's port proxy is a single address) */
+    unsigned keep_open;   /* beyond this many, the longest idle connection is closed */
     unsigned timeout_s;   /* idle time before a connection is closed */
     size_t memory;        /* per connection: request line, headers, reply headers */
     unsigned threads;     /* 1: one epoll thread; more: a pool, each with its own epoll */

@@ -205,7 +205,7 @@ static int run_one(const struct hooks_run *h, const char *name)
     if (fd == -2)
         return EXIT_HOOK_FAILED;
     log_info("running hook %s", path);
-    /* A script sees itself as /dev/fd/N in $0: its path is here. */
+    /* A script sees itself as /proc/PID/fd/N in $0: its path is here. */
     setenv("MMLSPARK_HOOK", path, 1);
     char *argv[] = {path, NULL};
     char why[160];

@@ -9,6 +9,7 @@
 #include <sys/random.h>
 
 #include "exitcodes.h"
+#include "launch.h"
 #include "log.h"
 #include "priv.h"
 #include "sparkauth.h"
@@ -123,8 +124,10 @@ static struct job_result run_eula_page(const struct mml_settings *s,
              s->port);
     struct supervise_opts opts = *base;
     opts.plan = NULL; /* the page drops its own privileges after binding */
-    opts.session = false;
-    struct job_result r = supervise_run(argv, &opts);
+    opts.leftovers_in_group_only = true; /* the hooks' services outlive the page */
+    opts.settings_env_only = true;
+    opts.name = "the EULA page";
+    struct job_result r = launch_run_here(argv, &opts);
     /* A stop signal at any time, even after the page ended (while the processes it left
      * behind stopped, or since), ends the container: Jupyter is not started. */
     int stop = r.stop_signal ? r.stop_signal : supervise_pending_stop();
@@ -170,7 +173,8 @@ static const char *ensure_token(void)
     return fresh;
 }
 
-struct job_result job_notebook(const struct mml_settings *s, const struct supervise_opts *base)
+struct job_result job_notebook(const struct mml_settings *s, const struct supervise_opts *base,
+                               int status_fd)
 {
     if (s->eula == EULA_DECLINED)
         return eula_declined(s);
@@ -196,7 +200,7 @@ struct job_result job_notebook(const struct mml_settings *s, const struct superv
         log_info("Jupyter URL: http://127.0.0.1:%u/", s->port);
     struct supervise_opts opts = *base;
     opts.stdin_null = true; /* one Ctrl+C stops Jupyter: no "Shutdown? (y/n)" tty prompt */
-    return supervise_exec(argv, &opts);
+    launch_exec(argv, &opts, status_fd);
 }
 
 int job_check_spark_mode(const struct mml_settings *s)
@@ -231,7 +235,7 @@ char **spark_daemon_argv(const struct mml_settings *s)
 }
 
 struct job_result job_spark_daemon(const struct mml_settings *s,
-                                   const struct supervise_opts *base)
+                                   const struct supervise_opts *base, int status_fd)
 {
     if (s->eula == EULA_DECLINED)
         return eula_declined(s);
@@ -247,5 +251,5 @@ struct job_result job_spark_daemon(const struct mml_settings *s,
         log_warn("this Spark cluster is open: anyone who reaches its ports can run code in it; "
                  "close it with the same SPARK_AUTH_SECRET (or SPARK_AUTH_SECRET_FILE) on the "
                  "master, every worker and every driver");
-    return supervise_exec(spark_daemon_argv(s), base);
+    launch_exec(spark_daemon_argv(s), base, status_fd);
 }

@@ -19,9 +19,10 @@ int random_token(char *hex, size_t nbytes);
 int jupyter_argv(const struct mml_settings *s, int allow_root, char *buf, size_t buflen,
                  char **argv, size_t max);
 
-/* Runs the notebook job: the EULA page (in this process) until accepted, then Jupyter handed over
- * to the supervise-only PID 1; returns only when that hand-over failed or init ends early. */
-struct job_result job_notebook(const struct mml_settings *s, const struct supervise_opts *base);
+/* Runs the notebook job: the EULA page (a child of this process) until accepted, then becomes
+ * Jupyter (launch_exec, status_fd as there); returns only when init ends before Jupyter. */
+struct job_result job_notebook(const struct mml_settings *s, const struct supervise_opts *base,
+                               int status_fd);
 
 /* Checks the Spark mode settings (a worker needs SPARK_MASTER_URL) and the cluster secret
  * (SPARK_AUTH_SECRET or SPARK_AUTH_SECRET_FILE, not both; a readable file). Returns 0 or
@@ -31,7 +32,9 @@ int job_check_spark_mode(const struct mml_settings *s);
 /* Builds the argv of Spark's standalone master or worker (static storage). */
 char **spark_daemon_argv(const struct mml_settings *s);
 
-/* Runs the standalone master or worker (SPARK_MODE), handed over like Jupyter. */
-struct job_result job_spark_daemon(const struct mml_settings *s, const struct supervise_opts *base);
+/* Becomes the standalone master or worker (SPARK_MODE) like Jupyter; returns only when the EULA
+ * is declined. */
+struct job_result job_spark_daemon(const struct mml_settings *s, const struct supervise_opts *base,
+                                   int status_fd);
 
 #endif

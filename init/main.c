@@ -1,27 +1,39 @@
-/* main.c - mmlspark-init: parse arguments and settings once, do all setup, then hand the job over
- * to the supervise-only PID 1.
+/* main.c - mmlspark-init: parse and check arguments and settings once; then, as the container's
+ * entry, exec the supervisor; as the supervisor's child, do the setup and become the job.
  *
  * The process tree of a container (docker run [--user root] IMAGE), and who holds what:
  *
- *   PID 1  mmlspark-init            setup: settings, NB_UID/NB_GID, hooks (in children), the
- *     |                             EULA page; root when started as root; saves the tty state
- *     |    --exec--> mmlspark-supervise   once the final job is forked: same pid, libc only;
+ *   PID 1  mmlspark-init ARGS       the entry: settings checked (64/78 here), then it execs
+ *     |      --exec--> mmlspark-supervise (same pid, no child yet; libc only, tini's role):
  *     |                             forwards signals, reaps orphans, grace period, exit status
+ *     |                             (-e applies to the job's codes only), saves the tty state
  *     |
- *     +-- EULA page (mmlspark-eula) only while the EULA is pending; binds the port as root, then
- *     |     drops to the notebook user; ends when accepted. Then, in the same PID 1:
- *     |
- *     +-- the job, when it runs as the user who started the container (no drop):
- *     |     Jupyter / Spark daemon / COMMAND; own process group, the tty's foreground
- *     |
- *     +-- or, with a drop (--user root with NB_UID, NB_GID, hooks...): the session process
- *           root; holds the PAM session (opened before, closed after the job); on a tty it owns
- *           the outer terminal and relays it through a new pty
+ *     +-- mmlspark-init ARGS        the setup (su's role), its one child, started with the same
+ *           |                       arguments: NB_UID/NB_GID, hooks (in children), the EULA
+ *           |                       page; root when started as root. Then it becomes the job:
  *           |
- *           +-- the job as the notebook user, no capabilities: own session on the new pty
- *               (its controlling tty), or own process group without a tty
+ *           +-- EULA page (mmlspark-eula) only while the EULA is pending; binds the port as
+ *           |     root, then drops to the notebook user; ends when accepted
+ *           |
+ *           = the job (exec), when it runs as the user who started the container (no drop):
+ *           |     Jupyter / Spark daemon / COMMAND; own process group, the tty's foreground
+ *           |
+ *           = or, with a drop (--user root with NB_UID, NB_GID, hooks...): the session process
+ *             root; holds the PAM session (opened before, closed after the job); on a tty it
+ *             owns the outer terminal and relays it through a new pty
+ *             |
+ *             +-- the job as the notebook user, no capabilities: own session on the new pty
+ *                 (its controlling tty), or own process group without a tty
+ *
+ * State passes by argv (the user's, unchanged), the environment (MMLSPARK_SUPERVISOR for PID 1,
+ * MMLSPARK_SETUP for the setup: supervise_main.c) and exit status; the setup reports one of
+ * init's own codes on a close-on-exec pipe, so that -e never remaps it.
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
+#include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,6 +44,8 @@
 #include "job.h"
 #include "log.h"
 #include "priv.h"
+#include "procutil.h"
+#include "launch.h"
 #include "supervise.h"
 #include "tty.h"
 
@@ -54,7 +68,9 @@ static void usage(FILE *out)
             "  -V, --version            the version\n"
             "\n"
             "Exit codes: the job's; 64 bad usage or environment; 78 bad config file;\n"
-            "126 command not executable; 127 command not found; 3 EULA declined.\n",
+            "126 command not executable; 127 command not found; 3 EULA declined;\n"
+            "70 init's own failure (setup, NB_UID/NB_GID change, privilege drop); 77 PAM\n"
+            "refused the session. -e never remaps init's own codes (3, 64, 70, 77, 78).\n",
             MML_DEFAULT_CONFIG);
 }
 
@@ -136,6 +152,122 @@ static int load_settings(const struct cli *cli, struct mml_settings *s)
                          sizeof(args) / sizeof(args[0]));
 }
 
+/* ---- the entry: PID 1 becomes the supervisor before any child exists ---- */
+
+#define SUPERVISOR_NAME "mmlspark-supervise"
+
+/* "N,N,..." of the codes -e maps to 0, or "-". */
+static void remap_list(const bool *remap, char *buf, size_t len)
+{
+    size_t used = 0;
+    buf[0] = '\0';
+    for (int code = 0; code < 256; code++) {
+        if (!remap[code])
+            continue;
+        int n = snprintf(buf + used, len - used, "%s%d", used ? "," : "", code);
+        if (n < 0 || (size_t)n >= len - used)
+            break; /* 256 codes fit in len (checked by the caller's buffer size) */
+        used += (size_t)n;
+    }
+    if (used == 0)
+        snprintf(buf, len, "-");
+}
+
+static unsigned long long mask_bits(const sigset_t *mask)
+{
+    unsigned long long bits = 0;
+    for (int sig = 1; sig < NSIG && sig <= 64; sig++)
+        if (sigismember(mask, sig) == 1)
+            bits |= 1ULL << (sig - 1);
+    return bits;
+}
+
+/* Execs mmlspark-supervise with our own argv (ps shows PID 1 as we were started) and the settings
+ * PID 1 needs in MMLSPARK_SUPERVISOR (supervise_main.c). Returns only on failure. */
+static int exec_supervisor(const struct mml_settings *s, const sigset_t *job_mask, char **argv)
+{
+    char path[PATH_MAX], remap[1024], state[1200];
+    if (sibling_program(SUPERVISOR_NAME, path, sizeof(path)) != 0) {
+        log_error("cannot find %s next to mmlspark-init: %s", SUPERVISOR_NAME, strerror(errno));
+        return EXIT_SOFTWARE;
+    }
+    remap_list(s->remap_exit, remap, sizeof(remap));
+    snprintf(state, sizeof(state), "%ld %c %d %s %llx", (long)(s->grace_seconds * 1000.0 + 0.5),
+             s->kill_group ? 'g' : '-', (int)mlog_get_level(), remap, mask_bits(job_mask));
+    setenv("MMLSPARK_SUPERVISOR", state, 1);
+    fflush(NULL);
+    execv(path, argv); /* the blocked mask and pending signals survive it */
+    log_error("cannot run %s: %s", path, strerror(errno));
+    return EXIT_SOFTWARE;
+}
+
+/* ---- the setup: PID 1's one child, which becomes the job or the session holding it ---- */
+
+/* MMLSPARK_SETUP="STATUS_FD JOB_MASK" from mmlspark-supervise: false when absent (the entry). */
+static bool take_setup_link(int *status_fd, sigset_t *job_mask)
+{
+    const char *v = getenv("MMLSPARK_SETUP");
+    int fd;
+    unsigned long long bits;
+    if (v == NULL || sscanf(v, "%d %llx", &fd, &bits) != 2 || fd < 3)
+        return false;
+    unsetenv("MMLSPARK_SETUP");
+    fcntl(fd, F_SETFD, FD_CLOEXEC); /* closed when the job is exec'd: nothing of ours reaches it */
+    *status_fd = fd;
+    sigemptyset(job_mask);
+    for (int sig = 1; sig < NSIG && sig <= 64; sig++)
+        if (bits & (1ULL << (sig - 1)))
+            sigaddset(job_mask, sig);
+    return true;
+}
+
+/* Returns rc, first telling PID 1 that it is init's own code (so -e never remaps it). */
+static int own_code(int status_fd, int rc)
+{
+    unsigned char c = (unsigned char)rc;
+    if (status_fd >= 0 && rc != 0 && write(status_fd, &c, 1) != 1)
+        log_debug("cannot report exit code %d to PID 1: %s", rc, strerror(errno));
+    return rc;
+}
+
+static int run_setup(const struct mml_settings *s, const struct cli *cli, int status_fd,
+                     const sigset_t *job_mask)
+{
+    if (cli->command)
+        log_debug("mmlspark-init %s running '%s'", MMLSPARK_VERSION, cli->command[0]);
+    else
+        log_info("mmlspark-init %s: starting the %s job", MMLSPARK_VERSION, s->raw[SET_SPARK_MODE]);
+    tty_init();
+    struct priv_plan plan;
+    int rc = priv_prepare(s, &plan);
+    if (rc != 0)
+        return own_code(status_fd, rc);
+    /* A stop that came while hooks ran: do not start the job at all. */
+    int pending = supervise_pending_stop();
+    if (pending) {
+        log_info("received %s before the job started: not starting it", sigabbrev_np(pending));
+        return own_code(status_fd, 128 + pending);
+    }
+    struct supervise_opts opts = {.kill_group = s->kill_group,
+                                  .grace_seconds = s->grace_seconds,
+                                  .plan = &plan,
+                                  .job_mask = job_mask};
+    struct job_result r;
+    if (cli->command) {
+        if (s->eula != EULA_ACCEPTED)
+            log_info("notice: the image's EULA (%s) is not accepted; accept it with "
+                     "-e ACCEPT_EULA=yes",
+                     s->eula_file);
+        launch_exec(cli->command, &opts, status_fd);
+    } else if (s->spark_mode == MODE_NOTEBOOK) {
+        r = job_notebook(s, &opts, status_fd);
+    } else {
+        r = job_spark_daemon(s, &opts, status_fd);
+    }
+    /* Only the job's codes are remapped (by PID 1), never init's own (3, 64, 70, 77, 78...). */
+    return r.own_error ? own_code(status_fd, r.status) : r.status;
+}
+
 int main(int argc, char **argv)
 {
     if (mlog_init("mmlspark-init") != 0) {
@@ -145,72 +277,24 @@ int main(int argc, char **argv)
     }
     sigset_t job_mask;
     supervise_block_signals(&job_mask);
+    int status_fd = -1;
+    bool setup = take_setup_link(&status_fd, &job_mask);
 
     struct cli cli;
     int rc = parse_cli(argc, argv, &cli);
     if (rc != 0)
-        return rc;
+        return own_code(status_fd, rc);
     struct mml_settings s;
     rc = load_settings(&cli, &s);
-    if (rc != 0) {
-        settings_free(&s);
-        return rc;
-    }
-    if (cli.print_config) {
+    if (rc == 0 && cli.print_config) {
         settings_print(&s, stdout);
-        settings_free(&s);
-        return 0;
-    }
-
-    rc = job_check_spark_mode(&s);
-    if (rc != 0) {
+    } else if (rc == 0 && (rc = job_check_spark_mode(&s)) == 0 && setup) {
+        rc = run_setup(&s, &cli, status_fd, &job_mask); /* reports init's own codes itself */
         settings_free(&s);
         return rc;
-    }
-    if (cli.command)
-        log_debug("mmlspark-init %s running '%s'", MMLSPARK_VERSION, cli.command[0]);
-    else
-        log_info("mmlspark-init %s: starting the %s job", MMLSPARK_VERSION, s.raw[SET_SPARK_MODE]);
-    supervise_become_reaper(true);
-    tty_init();
-    struct priv_plan plan;
-    rc = priv_prepare(&s, &plan);
-    if (rc != 0) {
-        settings_free(&s);
-        return rc;
-    }
-    /* A stop that came while hooks ran: do not start the job at all. */
-    int pending = supervise_pending_stop();
-    if (pending) {
-        log_info("received %s before the job started: not starting it", sigabbrev_np(pending));
-        settings_free(&s);
-        return 128 + pending;
-    }
-    struct supervise_opts opts = {.kill_group = s.kill_group,
-                                  .grace_seconds = s.grace_seconds,
-                                  .plan = &plan,
-                                  .session = plan.drop,
-                                  .job_mask = &job_mask,
-                                  .remap = s.remap_exit};
-
-    struct job_result r;
-    if (cli.command) {
-        if (s.eula != EULA_ACCEPTED)
-            log_info("notice: the image's EULA (%s) is not accepted; accept it with "
-                     "-e ACCEPT_EULA=yes",
-                     s.eula_file);
-        r = supervise_exec(cli.command, &opts);
-    } else if (s.spark_mode == MODE_NOTEBOOK) {
-        r = job_notebook(&s, &opts);
-    } else {
-        r = job_spark_daemon(&s, &opts);
-    }
-    /* Only the job's codes are remapped, never init's own (3, 64, 70, 77, 78...). */
-    rc = r.status;
-    if (!r.own_error && rc >= 0 && rc < 256 && s.remap_exit[rc]) {
-        log_debug("exit code %d remapped to 0", rc);
-        rc = 0;
+    } else if (rc == 0) {
+        rc = exec_supervisor(&s, &job_mask, argv);
     }
     settings_free(&s);
-    return rc;
+    return own_code(status_fd, rc);
 }

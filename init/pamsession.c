@@ -93,10 +93,16 @@ static void export_env(pam_handle_t *pamh)
     char **env = pam.getenvlist(pamh);
     if (env == NULL)
         return;
-    /* putenv keeps the strings: they live until the exec or _exit. */
-    for (char **e = env; *e; e++)
-        if (putenv(*e) != 0)
-            log_warn("cannot set PAM's environment variable %s", *e);
+    /* setenv copies: PAM's strings are freed here, none is left owned by nobody. */
+    for (char **e = env; *e; e++) {
+        char *eq = strchr(*e, '=');
+        if (eq != NULL) {
+            *eq = '\0';
+            if (setenv(*e, eq + 1, 1) != 0)
+                log_warn("cannot set PAM's environment variable %s", *e);
+        }
+        free(*e);
+    }
     free(env);
 }
 

@@ -1,4 +1,5 @@
-/* priv.c - who runs the job: the policy of DESIGN.md "Users", and the root-time work. */
+/* priv.c - who runs the job (README "Users": --user root, NB_UID/NB_GID, hooks), and the
+ * root-time work. */
 #include "priv.h"
 
 #include <errno.h>
@@ -16,7 +17,9 @@
 #include "pamsession.h"
 #include "session.h"
 #include "spawn.h"
-#include "userdb.h"
+#include "account.h"
+#include "procutil.h"
+#include "renumber.h"
 
 #define ID_MAX 2147483646UL /* 2^31-2: (uid_t)-1 and negative ids stay out of reach */
 
@@ -101,10 +104,10 @@ static int pam_confdir(struct priv_plan *plan)
 static void usable_home(const struct mml_settings *s, char *home_out, size_t len)
 {
     const char *home = getenv("HOME");
-    if (userdb_dir_usable(home))
+    if (account_dir_usable(home))
         return;
     struct user_info u;
-    if (userdb_lookup(s->user, &u) == 0 && userdb_dir_usable(u.home)) {
+    if (account_lookup(s->user, &u) == 0 && account_dir_usable(u.home)) {
         log_debug("HOME='%s' is not usable: using %s", home ? home : "", u.home);
         snprintf(home_out, len, "%s", u.home);
         return;
@@ -122,22 +125,26 @@ static int prepare_unprivileged(const struct mml_settings *s, const struct reque
     return hooks_run(s->hooks_dir, s->grace_seconds);
 }
 
-static int remap(const struct mml_settings *s, const struct requests *rq, struct user_info *u)
+/* NB_UID/NB_GID (and an interrupted earlier change): see renumber.h. */
+static int renumber(const struct mml_settings *s, const struct requests *rq, struct user_info *u)
 {
-    struct user_info old = *u;
-    if (userdb_remap(u, rq->uid_set, rq->uid, rq->gid_set, rq->gid) != 0)
-        return EXIT_SOFTWARE;
-    if (userdb_lookup(old.name, u) != 0) {
-        log_error("user %s is gone after the uid/gid change", old.name);
+    struct acct_ask ask = {.set_uid = rq->uid_set, .uid = rq->uid, .set_gid = rq->gid_set,
+                           .gid = rq->gid};
+    const char *const dirs[] = {s->notebook_dir, NULL};
+    sigset_t stops;
+    stop_signal_set(&stops);
+    int rc = renumber_run(s->user, &ask, dirs, &stops);
+    if (rc != 0 || !(rq->uid_set || rq->gid_set))
+        return rc;
+    if (account_lookup(s->user, u) != 0) {
+        log_error("user %s is gone after the uid/gid change", s->user);
         return EXIT_SOFTWARE;
     }
     if ((rq->uid_set && u->uid != rq->uid) || (rq->gid_set && u->gid != rq->gid)) {
         log_error("user %s has uid %u and gid %u after the change, not the asked NB_UID/NB_GID",
-                  old.name, (unsigned)u->uid, (unsigned)u->gid);
+                  s->user, (unsigned)u->uid, (unsigned)u->gid);
         return EXIT_SOFTWARE;
     }
-    userdb_chown_tree(u->home, old.uid, old.gid, u->uid, u->gid);
-    userdb_chown_tree(s->notebook_dir, old.uid, old.gid, u->uid, u->gid);
     return 0;
 }
 
@@ -157,6 +164,10 @@ static int prepare(const struct mml_settings *s, const struct requests *rq, stru
     struct priv_plan *plan = &out->plan;
     if (geteuid() != 0)
         return prepare_unprivileged(s, rq, out);
+    int rc;
+    /* A change that a kill interrupted is completed even when this start asks for none. */
+    if (renumber_pending() && !(rq->uid_set || rq->gid_set) && (rc = renumber(s, rq, NULL)) != 0)
+        return rc;
     /* NB_UMASK alone is no reason to drop: PID 1 set it, and a root job keeps it. */
     bool asked = rq->uid_set || rq->gid_set || hooks_count(s->hooks_dir) > 0;
     if (!asked) {
@@ -164,7 +175,7 @@ static int prepare(const struct mml_settings *s, const struct requests *rq, stru
         return 0;
     }
     struct user_info u;
-    if (userdb_lookup(s->user, &u) != 0) {
+    if (account_lookup(s->user, &u) != 0) {
         log_error("the notebook user '%s' (NB_USER, or 'user' in the config file) has no "
                   "passwd entry",
                   s->user);
@@ -178,8 +189,8 @@ static int prepare(const struct mml_settings *s, const struct requests *rq, stru
         plan->job_is_root = true;
         return hooks_run(s->hooks_dir, s->grace_seconds);
     }
-    int rc;
-    if ((rc = pam_confdir(plan)) != 0 || ((rq->uid_set || rq->gid_set) && (rc = remap(s, rq, &u))))
+    if ((rc = pam_confdir(plan)) != 0 ||
+        ((rq->uid_set || rq->gid_set) && (rc = renumber(s, rq, &u)) != 0))
         return rc;
     if ((rc = hooks_run(s->hooks_dir, s->grace_seconds)) != 0)
         return rc;
@@ -205,7 +216,7 @@ static bool read_all(int fd, void *buf, size_t len)
 }
 
 /* The passwd lookups and edits, the ownership walk and the hooks run in a child: none of their
- * memory (NSS, nftw, scandir) stays in long-lived PID 1, which only keeps the small plan. */
+ * memory (NSS, the walk, scandir) stays in long-lived PID 1, which only keeps the small plan. */
 static int prepare_in_child(const struct mml_settings *s, const struct requests *rq,
                             struct prep_result *out)
 {
@@ -262,7 +273,7 @@ int priv_prepare(const struct mml_settings *s, struct priv_plan *plan)
     return 0;
 }
 
-void priv_enter(const struct priv_plan *plan, char *const argv[])
+void priv_enter(const struct priv_plan *plan, char *const argv[], bool kill_group, int status_fd)
 {
     if (!plan->drop)
         return;
@@ -273,6 +284,8 @@ void priv_enter(const struct priv_plan *plan, char *const argv[])
         .home = plan->home,
         .shell = plan->shell,
         .pam_confdir = plan->pam_confdir[0] ? plan->pam_confdir : NULL,
+        .kill_group = kill_group,
+        .status_fd = status_fd,
     };
     session_run(&spec, argv);
 }

@@ -20,14 +20,16 @@ struct priv_plan {
     char pam_confdir[4096]; /* "" = /etc/pam.d; else MMLSPARK_PAM_CONFDIR (tests) */
 };
 
-/* Decides who runs the job and does the root-time work (uid/gid remap, ownership, hooks).
+/* Decides who runs the job and does the root-time work (NB_UID/NB_GID, ownership, hooks).
  * Returns 0, or an exit code after logging one error line: 64 bad NB_UID/NB_GID/NB_UMASK,
- * unknown notebook user or unsafe MMLSPARK_PAM_CONFDIR; 70 the remap failed; 1 a hook failed. */
+ * unknown notebook user or unsafe MMLSPARK_PAM_CONFDIR; 70 the NB_UID/NB_GID change failed; 1 a
+ * hook failed; 128+n a stop signal n came (renumber.h, hooks.h). */
 int priv_prepare(const struct mml_settings *s, struct priv_plan *plan);
 
-/* In the forked child, just before exec: when plan->drop, opens the PAM session, drops to the
- * user (relaying through a new pty when stdin is a tty) and never returns: it exits with the
- * job's status, 77 when PAM fails, 70 when the drop cannot be proven. Otherwise returns. */
-void priv_enter(const struct priv_plan *plan, char *const argv[]);
+/* In the setup process, in place of the exec of the job: when plan->drop, opens the PAM session,
+ * drops to the user (relaying through a new pty when stdin is a tty) and never returns: it exits
+ * with the job's status, 77 when PAM fails, 70 when the drop cannot be proven (both reported on
+ * status_fd as init's own). kill_group: -p. Otherwise returns. */
+void priv_enter(const struct priv_plan *plan, char *const argv[], bool kill_group, int status_fd);
 
 #endif

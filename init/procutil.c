@@ -38,10 +38,10 @@ void exec_with_default_signals(char *const argv[], const sigset_t *mask, bool se
     exec_failed(argv[0]);
 }
 
-void fexec_with_default_signals(int fd, char *const argv[])
+void exec_with_default_signals_at(const char *path, char *const argv[])
 {
     default_signals(NULL);
-    fexecve(fd, argv, environ);
+    execv(path, argv);
     exec_failed(argv[0]);
 }
 
@@ -55,6 +55,52 @@ double monotonic_seconds(void)
 bool is_terminal_stop_signal(int sig)
 {
     return sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU;
+}
+
+void stop_signal_set(sigset_t *set)
+{
+    sigemptyset(set);
+    sigaddset(set, SIGTERM);
+    sigaddset(set, SIGINT);
+    sigaddset(set, SIGHUP);
+    sigaddset(set, SIGQUIT);
+}
+
+bool is_stop_signal(int sig)
+{
+    return sig == SIGTERM || sig == SIGINT || sig == SIGHUP || sig == SIGQUIT;
+}
+
+int signal_group_or_leader(pid_t pid, int sig, bool group)
+{
+    if (group && kill(-pid, sig) == 0)
+        return 0;
+    return kill(pid, sig);
+}
+
+int sibling_program(const char *name, char *path, size_t len)
+{
+    ssize_t n = readlink("/proc/self/exe", path, len - 1);
+    if (n <= 0)
+        return -1;
+    path[n] = '\0';
+    char *slash = strrchr(path, '/');
+    if (slash == NULL || (size_t)(slash + 1 - path) + strlen(name) + 1 > len)
+        return -1;
+    strcpy(slash + 1, name);
+    return 0;
+}
+
+void job_stopped_by(pid_t pid, int sig, bool group)
+{
+    if (is_terminal_stop_signal(sig)) {
+        log_info("job (pid %d) stopped by %s: no shell here can resume it, continuing it",
+                 (int)pid, sigabbrev_np(sig));
+        signal_group_or_leader(pid, SIGCONT, group);
+    } else {
+        log_info("job (pid %d) stopped by %s; send SIGCONT to resume it", (int)pid,
+                 sigabbrev_np(sig));
+    }
 }
 
 int wait_status_code(int wstatus)

@@ -5,6 +5,7 @@
 #include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/types.h>
 
 /* Sets every signal's disposition to its default and the signal mask to *mask (NULL: none
  * blocked), then runs argv (a PATH search when search_path). Does not return: on failure one error
@@ -12,9 +13,9 @@
 void exec_with_default_signals(char *const argv[], const sigset_t *mask, bool search_path)
     __attribute__((noreturn));
 
-/* The same for the open file fd (fexecve): what runs is the file the caller checked, whatever
- * its path now names; argv[0] only names it. */
-void fexec_with_default_signals(int fd, char *const argv[]) __attribute__((noreturn));
+/* The same for the program at path, with argv[0] naming it (for a file reached through
+ * /proc/PID/fd/N: what runs is the file that descriptor holds, whatever its path now names). */
+void exec_with_default_signals_at(const char *path, char *const argv[]) __attribute__((noreturn));
 
 /* CLOCK_MONOTONIC in seconds: the clock of every grace period. */
 double monotonic_seconds(void);
@@ -23,6 +24,25 @@ double monotonic_seconds(void);
  * job-control shell), so init and the session process neither pass them on nor leave a job
  * stopped by them. */
 bool is_terminal_stop_signal(int sig);
+
+/* TERM, INT, HUP and QUIT: what docker stop, Ctrl+C, a hangup and Ctrl+\\ send. Each ends a
+ * start that is being prepared (the job is then not started) and begins the stop sequence of a
+ * running job (passed on, then SIGKILL after the grace period). */
+void stop_signal_set(sigset_t *set);
+bool is_stop_signal(int sig);
+
+/* Sends sig to pid's process group when group is set and the group exists, else to pid alone.
+ * Returns 0, or -1 with errno set (ESRCH: already gone). */
+int signal_group_or_leader(pid_t pid, int sig, bool group);
+
+/* path = the program name next to this executable (/proc/self/exe's directory): mmlspark-init
+ * and mmlspark-supervise find each other so, installed or in the build tree. Returns 0 or -1. */
+int sibling_program(const char *name, char *path, size_t len);
+
+/* Job control, the same in init and the session process: a container has no shell that could
+ * resume a job stopped by the terminal or by TSTP/TTIN/TTOU, so such a job (pid, its group when
+ * group) is continued at once; a SIGSTOP stays until somebody sends SIGCONT. Logs one line. */
+void job_stopped_by(pid_t pid, int sig, bool group);
 
 /* The exit code a shell would report for a waitpid() status: the code, or 128+n for signal n. */
 int wait_status_code(int wstatus);

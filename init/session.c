@@ -28,6 +28,7 @@
 
 struct session {
     pid_t child;
+    int status_fd; /* to init: one of its own exit codes, when we or the job's child fail */
     bool exited;
     int status;
     int sigfd;
@@ -57,7 +58,10 @@ static void own_session(void)
         log_debug("cannot start a session for the job: %s", strerror(errno));
 }
 
-static void exec_job(const struct session_spec *spec, char *const argv[], bool on_pty)
+static void __attribute__((noreturn)) fail_before_job(int status_fd, int code);
+
+static void exec_job(const struct session *ss, const struct session_spec *spec,
+                     char *const argv[], bool on_pty)
 {
     if (on_pty) {
         /* The new terminal belongs to the user, as login(1) does it. */
@@ -69,12 +73,13 @@ static void exec_job(const struct session_spec *spec, char *const argv[], bool o
     /* Nothing of the outer terminal or of PAM (its modules' descriptors) reaches the job. */
     close_range(3, ~0U, CLOSE_RANGE_CLOEXEC);
     pid_t session = getppid();
+    /* A failed drop is init's failure, not the job's: reported as such, -e never remaps it. */
     if (drop_to_user(spec->uid, spec->gid) != 0)
-        _exit(EXIT_SOFTWARE);
+        fail_before_job(ss->status_fd, EXIT_SOFTWARE);
     /* If init has to SIGKILL the session process (grace period over), the job goes with it.
      * Set after the uid change, which would clear it. */
     if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != session)
-        _exit(EXIT_SOFTWARE);
+        fail_before_job(ss->status_fd, EXIT_SOFTWARE);
     if (access(".", X_OK) != 0 && chdir(spec->home) != 0)
         log_debug("cannot change to %s: %s", spec->home, strerror(errno));
     exec_with_default_signals(argv, NULL, true);
@@ -98,21 +103,8 @@ static void forward(struct session *ss, int sig)
         if (fg > 0 && kill(-fg, sig) == 0)
             return;
     }
-    if (ss->kill_group && kill(-ss->child, sig) == 0)
-        return;
-    if (kill(ss->child, sig) != 0 && errno != ESRCH)
+    if (signal_group_or_leader(ss->child, sig, ss->kill_group) != 0 && errno != ESRCH)
         log_debug("cannot pass signal %d to the job: %s", sig, strerror(errno));
-}
-
-/* Job control as in init (supervise.c): nobody can resume a job stopped by the terminal or by
- * TSTP/TTIN/TTOU, so it is continued at once; a SIGSTOP stays until somebody sends SIGCONT. */
-static void job_stopped(struct session *ss, int sig)
-{
-    if (!is_terminal_stop_signal(sig))
-        return;
-    log_info("job stopped by %s: no shell here can resume it, continuing it", sigabbrev_np(sig));
-    if (kill(-ss->child, SIGCONT) != 0)
-        kill(ss->child, SIGCONT);
 }
 
 /* init's "grace period over" (supervise.c): a SIGTERM queued by our parent with that value. */
@@ -130,7 +122,7 @@ static void reap(struct session *ss)
         if (pid != ss->child)
             continue;
         if (WIFSTOPPED(wstatus)) {
-            job_stopped(ss, WSTOPSIG(wstatus));
+            job_stopped_by(pid, WSTOPSIG(wstatus), true);
             continue;
         }
         ss->exited = true;
@@ -150,8 +142,7 @@ static void handle_signals(struct session *ss)
         } else if (is_close_request(&si)) {
             /* Grace period over: the job goes now, the PAM session is closed after it. */
             log_debug("session: grace period over, killing the job");
-            if (kill(-ss->child, SIGKILL) != 0)
-                kill(ss->child, SIGKILL);
+            signal_group_or_leader(ss->child, SIGKILL, true);
         } else if (is_terminal_stop_signal(sig)) {
             continue; /* as init: they would stop the job with nobody to resume it */
         } else if (!ss->exited) {
@@ -189,7 +180,7 @@ static pid_t start_job(struct session *ss, const struct session_spec *spec, char
         int master = -1;
         pid_t pid = forkpty(&master, NULL, &ss->relay.saved, &ss->relay.ws);
         if (pid == 0)
-            exec_job(spec, argv, true);
+            exec_job(ss, spec, argv, true);
         if (pid > 0) {
             ss->relay_on = true;
             ptyrelay_start(&ss->relay, master);
@@ -198,23 +189,10 @@ static pid_t start_job(struct session *ss, const struct session_spec *spec, char
     }
     pid_t pid = fork();
     if (pid == 0)
-        exec_job(spec, argv, false);
+        exec_job(ss, spec, argv, false);
     /* No setpgid here: the job's setsid() would fail in a group it leads. A signal before that
      * reaches it alone (forward() falls back to the pid). */
     return pid;
-}
-
-/* Settings init passes in the environment (launch.c): the fd on which a failure of our own is
- * reported (so that -e never remaps it) and -p / kill_process_group. Neither reaches the job. */
-static int take_settings(struct session *ss)
-{
-    const char *v = getenv("MMLSPARK_KILL_GROUP");
-    bool group = true;
-    ss->kill_group = v == NULL || parse_bool(v, &group) != 0 || group;
-    v = getenv(MML_SESSION_STATUS_ENV);
-    int fd = v ? atoi(v) : -1;
-    unsetenv(MML_SESSION_STATUS_ENV);
-    return fd > 2 ? fd : -1;
 }
 
 static void __attribute__((noreturn)) fail_before_job(int status_fd, int code)
@@ -228,8 +206,9 @@ static void __attribute__((noreturn)) fail_before_job(int status_fd, int code)
 
 void session_run(const struct session_spec *spec, char *const argv[])
 {
-    struct session ss = {.child = -1, .status = EXIT_SOFTWARE, .sigfd = -1};
-    int status_fd = take_settings(&ss);
+    struct session ss = {.child = -1, .status = EXIT_SOFTWARE, .sigfd = -1,
+                         .kill_group = spec->kill_group, .status_fd = spec->status_fd};
+    int status_fd = ss.status_fd;
     set_user_env(spec);
     const char *tty = isatty(STDIN_FILENO) ? ttyname(STDIN_FILENO) : NULL;
     struct pam_session ps;

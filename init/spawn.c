@@ -16,16 +16,6 @@
 #include "log.h"
 #include "procutil.h"
 
-/* The signals that end a start: what docker stop, Ctrl+C, a hangup and Ctrl+\ send. */
-static void stop_signals(sigset_t *set)
-{
-    sigemptyset(set);
-    sigaddset(set, SIGTERM);
-    sigaddset(set, SIGINT);
-    sigaddset(set, SIGHUP);
-    sigaddset(set, SIGQUIT);
-}
-
 static void exec_helper(int fd, char *const argv[])
 {
     /* Its own group: a forwarded signal reaches what the helper started, never init. */
@@ -35,11 +25,15 @@ static void exec_helper(int fd, char *const argv[])
         dup2(null, STDIN_FILENO);
         close(null);
     }
-    /* init blocks every signal; a helper gets the defaults a shell would give it. A script's
-     * interpreter opens the file as /dev/fd/N, so that descriptor must survive the exec. */
+    /* The file executed is the one the caller checked and holds open as fd: reached through
+     * the caller's descriptor table (/proc/PPID/fd/N), so no descriptor of ours reaches the
+     * helper or what it starts, and a script's interpreter still opens that very file (fexecve
+     * would have to leave fd open for it: the kernel hands it /dev/fd/N). The caller waits for
+     * us, so its fd stays open until the helper ends. */
     if (fd >= 0) {
-        fcntl(fd, F_SETFD, 0);
-        fexec_with_default_signals(fd, argv);
+        char path[64];
+        snprintf(path, sizeof(path), "/proc/%d/fd/%d", (int)getppid(), fd);
+        exec_with_default_signals_at(path, argv);
     }
     exec_with_default_signals(argv, NULL, false);
 }
@@ -53,7 +47,7 @@ struct waiting {
 
 static void take_stop(struct waiting *w, int sig, double grace_seconds)
 {
-    if (kill(-w->pid, sig) != 0 && kill(w->pid, sig) != 0 && errno != ESRCH)
+    if (signal_group_or_leader(w->pid, sig, true) != 0 && errno != ESRCH)
         log_debug("cannot pass SIG%s on: %s", sigabbrev_np(sig), strerror(errno));
     if (w->stopsig)
         return;
@@ -92,8 +86,7 @@ static int wait_taking_stops(struct waiting *w, int sigfd, double grace_seconds)
                 take_stop(w, (int)si.ssi_signo, grace_seconds);
         if (w->stopsig && !w->killed && monotonic_seconds() >= w->deadline) {
             log_warn("the helper did not end within the grace period: killing it");
-            kill(-w->pid, SIGKILL);
-            kill(w->pid, SIGKILL);
+            signal_group_or_leader(w->pid, SIGKILL, true);
             w->killed = true;
         }
     }
@@ -104,7 +97,7 @@ enum spawn_result spawn_run(int fd, char *const argv[], double grace_seconds, in
                             char *why, size_t whylen)
 {
     sigset_t stops;
-    stop_signals(&stops);
+    stop_signal_set(&stops);
     *stopsig = 0;
     const struct timespec now = {0, 0};
     int early = sigtimedwait(&stops, NULL, &now);
@@ -146,16 +139,10 @@ enum spawn_result spawn_run(int fd, char *const argv[], double grace_seconds, in
     return SPAWN_FAILED;
 }
 
-bool spawn_wait(char *const argv[], char *why, size_t whylen)
-{
-    int sig;
-    return spawn_run(-1, argv, 5.0, &sig, why, whylen) == SPAWN_OK;
-}
-
 void spawn_pass_stop(pid_t child, int fd)
 {
     sigset_t stops;
-    stop_signals(&stops);
+    stop_signal_set(&stops);
     int sigfd = signalfd(-1, &stops, SFD_CLOEXEC | SFD_NONBLOCK);
     for (;;) {
         /* Polling the signalfd does not take the signal: it stays pending for the supervisor. */

@@ -1,5 +1,6 @@
-/* supervise.c - the supervisor loop: states, signals, reaping and the stop sequence. Linked into
- * both mmlspark-init and the lean mmlspark-supervise, so it uses libc and log.c only. */
+/* supervise.c - the supervisor loop: states, signals, reaping and the stop sequence. PID 1
+ * (mmlspark-supervise) runs it over the setup and the job; the setup runs it over the EULA
+ * page. Linked into both programs, so it uses libc and log.c only. */
 #include "supervise.h"
 
 #include <dirent.h>
@@ -77,10 +78,9 @@ int supervise_pending_stop(void)
     sigset_t pending;
     if (sigpending(&pending) != 0)
         return 0;
-    static const int stops[] = {SIGTERM, SIGINT, SIGQUIT};
-    for (size_t i = 0; i < sizeof(stops) / sizeof(stops[0]); i++)
-        if (sigismember(&pending, stops[i]) == 1)
-            return stops[i];
+    for (int sig = 1; sig < NSIG; sig++)
+        if (is_stop_signal(sig) && sigismember(&pending, sig) == 1)
+            return sig;
     return 0;
 }
 
@@ -105,9 +105,7 @@ static double remaining(const struct supervisor *sv)
 
 static void signal_job(struct supervisor *sv, int sig)
 {
-    if (sv->opts->kill_group && kill(-sv->child, sig) == 0)
-        return;
-    if (kill(sv->child, sig) != 0 && errno != ESRCH)
+    if (signal_group_or_leader(sv->child, sig, sv->opts->kill_group) != 0 && errno != ESRCH)
         log_warn("cannot send signal %d to the job (pid %d): %s", sig, (int)sv->child,
                  strerror(errno));
 }
@@ -183,12 +181,29 @@ static int signal_our_children(int sig)
     return count;
 }
 
+/* What is left once the job ended: init's other children, or the job's group only. */
+static bool leftovers_running(const struct supervisor *sv)
+{
+    if (sv->opts->leftovers_in_group_only)
+        return kill(-sv->child, 0) == 0;
+    return children_left();
+}
+
+static void signal_leftovers(const struct supervisor *sv, int sig)
+{
+    if (sv->opts->leftovers_in_group_only)
+        kill(-sv->child, sig);
+    else
+        signal_our_children(sig);
+}
+
 /* ---- state transitions ---- */
 
 static void begin_stop(struct supervisor *sv, int sig)
 {
-    log_info("received %s: passing it to the job, SIGKILL in %.1f s if it is still running",
-             sigabbrev_np(sig), sv->opts->grace_seconds);
+    log_info("received %s: passing it to %s, SIGKILL in %.1f s if it is still running",
+             sigabbrev_np(sig), sv->opts->name ? sv->opts->name : "the job",
+             sv->opts->grace_seconds);
     sv->stop_signal = sig;
     sv->state = ST_STOPPING;
     set_deadline(sv);
@@ -203,31 +218,14 @@ static void job_ended(struct supervisor *sv, int wstatus)
     else
         log_debug("job (pid %d) exited with %d", (int)sv->child, sv->status);
     tty_restore();
-    if (children_left()) {
+    if (leftovers_running(sv)) {
         log_info("job ended; stopping the processes it left behind (TERM, then KILL after %.1f s)",
                  sv->opts->grace_seconds);
-        signal_our_children(SIGTERM);
-        signal_our_children(SIGCONT);
+        signal_leftovers(sv, SIGTERM);
+        signal_leftovers(sv, SIGCONT);
         set_deadline(sv);
     }
     sv->state = ST_DRAINING;
-}
-
-/* Job control: a container has no shell that could resume a stopped job, so a job stopped by the
- * terminal (Ctrl+Z) or by a TSTP/TTIN/TTOU sent to it is continued at once. SIGSTOP, which
- * somebody sent on purpose, is left alone: SIGCONT resumes it. */
-static void child_stopped(struct supervisor *sv, pid_t pid, int sig)
-{
-    if (pid != sv->child)
-        return;
-    if (is_terminal_stop_signal(sig)) {
-        log_info("job (pid %d) stopped by %s: no shell here can resume it, continuing it",
-                 (int)pid, sigabbrev_np(sig));
-        signal_job(sv, SIGCONT);
-    } else {
-        log_info("job (pid %d) stopped by %s; send SIGCONT to resume it", (int)pid,
-                 sigabbrev_np(sig));
-    }
 }
 
 /* Reaps everything that has exited; returns false once no child is left. */
@@ -237,8 +235,10 @@ static bool reap(struct supervisor *sv)
         int wstatus;
         pid_t pid = waitpid(-1, &wstatus, WNOHANG | WUNTRACED);
         if (pid > 0) {
-            if (WIFSTOPPED(wstatus))
-                child_stopped(sv, pid, WSTOPSIG(wstatus));
+            if (WIFSTOPPED(wstatus) && pid == sv->child)
+                job_stopped_by(pid, WSTOPSIG(wstatus), sv->opts->kill_group);
+            else if (WIFSTOPPED(wstatus))
+                continue; /* an adopted orphan: not ours to resume */
             else if (pid == sv->child && sv->state != ST_DRAINING)
                 job_ended(sv, wstatus);
             else
@@ -257,7 +257,8 @@ static void deadline_passed(struct supervisor *sv)
 {
     if (sv->killed)
         return;
-    if (sv->state == ST_STOPPING && sv->opts->session) {
+    if (sv->state == ST_STOPPING && sv->opts->holds_session &&
+        sv->opts->holds_session(sv->child)) {
         /* The session process holds the PAM session: let it kill the job and close it. */
         log_warn("the job did not end within %.1f s: the session process kills it and closes "
                  "the PAM session (SIGKILL in %.1f s)",
@@ -277,12 +278,7 @@ static void deadline_passed(struct supervisor *sv)
         log_warn("processes still running %.1f s after the job ended: sending SIGKILL",
                  sv->opts->grace_seconds);
     }
-    signal_our_children(SIGKILL);
-}
-
-static bool is_stop_signal(int sig)
-{
-    return sig == SIGTERM || sig == SIGINT || sig == SIGQUIT;
+    signal_leftovers(sv, SIGKILL);
 }
 
 static void handle_signal(struct supervisor *sv, int sig)
@@ -338,7 +334,7 @@ struct job_result supervise_child(pid_t child, const struct supervise_opts *opts
             sv.state = ST_DONE;
             break;
         }
-        if (sv.state == ST_DRAINING && !sv.deadline_set) {
+        if (sv.state == ST_DRAINING && (!sv.deadline_set || !leftovers_running(&sv))) {
             sv.state = ST_DONE; /* nothing to wait for but reaped-later zombies */
             break;
         }
@@ -349,7 +345,7 @@ struct job_result supervise_child(pid_t child, const struct supervise_opts *opts
                 deadline_passed(&sv);
                 /* Orphans reparented since the last round are killed too. */
                 if (sv.killed)
-                    signal_our_children(SIGKILL);
+                    signal_leftovers(&sv, SIGKILL);
                 r = sv.killed ? 0.05 : remaining(&sv);
             }
             if (r < 1.0) {

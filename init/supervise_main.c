@@ -1,68 +1,129 @@
-/* supervise_main.c - mmlspark-supervise: the supervise-only PID 1 that mmlspark-init execs once
- * all setup is done (config, users, PAM, hooks, EULA page) and the final job is forked. It links
- * libc only and maps nothing it does not use: long-lived PID 1 stays as small as tini.
+/* supervise_main.c - mmlspark-supervise: PID 1 of the container (tini's role). mmlspark-init
+ * parses and checks the settings, then execs this program before any child exists; it starts
+ * mmlspark-init again as its one child, the setup (users, hooks, the EULA page) that becomes the
+ * job or the session holding it (su's role), and supervises that child to the end. It links libc
+ * only: PID 1 stays as small as tini in every phase.
  *
- * Usage (by mmlspark-init only, which passes argv[0] "mmlspark-init" so that ps and docker top
- * still show the container's init as such):
- *   mmlspark-init --supervise CHILD RELEASE_FD STATUS_FD GRACE FLAGS LOG_LEVEL REMAP
- * CHILD: the forked job (or session process), our child; RELEASE_FD: closed once we are ready,
- * the child waits for it; STATUS_FD: the child's report of one of init's own errors; GRACE:
- * milliseconds; FLAGS: 'g' or '-' (signal the job's process group) then 's' or '-' (CHILD is the session
- * process holding PAM); LOG_LEVEL: 0..3; REMAP: comma list of exit codes that become 0, or '-'.
- * The blocked signal mask, pending signals, the subreaper mark and the child survive the exec.
+ * State comes by argv (the user's, unchanged: ps shows "mmlspark-init ARGS") and the environment:
+ *   MMLSPARK_SUPERVISOR="GRACE_MS FLAGS LOG_LEVEL REMAP JOB_MASK" (set by mmlspark-init, removed
+ *   here): GRACE_MS milliseconds; FLAGS 'g' or '-' (signal the child's process group); LOG_LEVEL
+ *   0..3; REMAP a comma list of exit codes that become 0, or '-'; JOB_MASK the signal mask the
+ *   job starts with, in hex.
+ * The child gets MMLSPARK_SETUP="STATUS_FD JOB_MASK": the pipe on which it reports one of init's
+ * own exit codes (so -e never remaps it), and the mask. It ends as the job (exec) or the session
+ * process; the setup's own exit status or the job's is this program's.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "envparse.h"
 #include "exitcodes.h"
 #include "log.h"
+#include "procutil.h"
 #include "supervise.h"
 #include "tty.h"
 
+#define SETUP_NAME "mmlspark-init"
+
+/* The setup program: mmlspark-init, next to this program. */
+static struct stat setup_stat;
+
+static int setup_path(char *path, size_t len)
+{
+    return sibling_program(SETUP_NAME, path, len) == 0 ? stat(path, &setup_stat) : -1;
+}
+
+/* While the child still runs mmlspark-init it may hold a PAM session (it is the session
+ * process): at the end of the grace period it is asked to close it (supervise.c). */
+static bool child_runs_setup(pid_t child)
+{
+    char exe[64];
+    struct stat st;
+    snprintf(exe, sizeof(exe), "/proc/%d/exe", (int)child);
+    return stat(exe, &st) == 0 && st.st_dev == setup_stat.st_dev &&
+           st.st_ino == setup_stat.st_ino;
+}
+
+static int parse_state(const char *v, struct supervise_opts *opts, bool *remap, char *mask_hex,
+                       size_t mask_len)
+{
+    char grace[24], flags[4], level[4], codes[1024], mask[24];
+    unsigned long grace_ms, lvl;
+    if (v == NULL || sscanf(v, "%23s %3s %3s %1023s %23s", grace, flags, level, codes, mask) != 5 ||
+        parse_ulong(grace, 0, 3600 * 1000, &grace_ms) != 0 || strlen(flags) != 1 ||
+        parse_ulong(level, MLOG_DEBUG, MLOG_ERROR, &lvl) != 0 ||
+        (strcmp(codes, "-") != 0 && parse_exit_code_list(codes, remap) != 0))
+        return -1;
+    opts->grace_seconds = (double)grace_ms / 1000.0;
+    opts->kill_group = flags[0] == 'g';
+    mlog_set_level((enum mlog_level)lvl);
+    snprintf(mask_hex, mask_len, "%s", mask);
+    return 0;
+}
+
+static pid_t start_setup(const char *path, char **argv, const char *mask_hex, int *status_fd)
+{
+    int st[2];
+    if (pipe2(st, O_CLOEXEC) != 0)
+        return -1;
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid < 0) {
+        close(st[0]);
+        close(st[1]);
+        return -1;
+    }
+    if (pid == 0) {
+        setpgid(0, 0);
+        tty_give_foreground_self();
+        char setup[64];
+        snprintf(setup, sizeof(setup), "%d %s", st[1], mask_hex);
+        fcntl(st[1], F_SETFD, 0);
+        setenv("MMLSPARK_SETUP", setup, 1);
+        execv(path, argv); /* signals stay blocked: the setup takes them synchronously */
+        log_error("cannot run %s: %s", path, strerror(errno));
+        _exit(EXIT_SOFTWARE);
+    }
+    setpgid(pid, pid); /* also here: no race with the first forwarded signal */
+    close(st[1]);
+    *status_fd = st[0];
+    return pid;
+}
+
 int main(int argc, char **argv)
 {
+    (void)argc;
     mlog_init("mmlspark-init"); /* its messages are init's */
     sigset_t job_mask;
     supervise_block_signals(&job_mask);
-    unsigned long child, release_fd, status_fd, level, grace_ms;
+    struct supervise_opts opts = {.job_mask = &job_mask, .holds_session = child_runs_setup};
     bool remap[256] = {false};
-    if (argc != 9 || strcmp(argv[1], "--supervise") != 0) {
-        log_error("mmlspark-supervise is started by mmlspark-init only (bad arguments)");
+    char mask_hex[24], path[PATH_MAX];
+    if (parse_state(getenv("MMLSPARK_SUPERVISOR"), &opts, remap, mask_hex, sizeof(mask_hex)) != 0 ||
+        setup_path(path, sizeof(path)) != 0) {
+        log_error("mmlspark-supervise is started by mmlspark-init only (bad MMLSPARK_SUPERVISOR "
+                  "or no %s next to it)",
+                  SETUP_NAME);
         return EXIT_USAGE;
     }
-    argv++; /* past --supervise: argv[1] is CHILD */
-    /* The lib's parsers (envparse.c): calling them maps only the strtoul pages of libc. */
-    if (parse_ulong(argv[1], 1, 0x7fffffff, &child) ||
-        parse_ulong(argv[2], 0, 1 << 20, &release_fd) ||
-        parse_ulong(argv[3], 0, 1 << 20, &status_fd) ||
-        parse_ulong(argv[4], 0, 3600 * 1000, &grace_ms) || strlen(argv[5]) != 2 ||
-        parse_ulong(argv[6], MLOG_DEBUG, MLOG_ERROR, &level) ||
-        (strcmp(argv[7], "-") != 0 && parse_exit_code_list(argv[7], remap) != 0)) {
-        log_error("mmlspark-supervise is started by mmlspark-init only (bad arguments)");
-        return EXIT_USAGE;
-    }
-    siginfo_t info = {0};
-    if (waitid(P_PID, (id_t)child, &info, WEXITED | WNOHANG | WNOWAIT) != 0) {
-        log_error("mmlspark-supervise: pid %lu is not our child", child);
-        return EXIT_USAGE;
-    }
-    mlog_set_level((enum mlog_level)level);
-    supervise_become_reaper(false); /* kept across exec; set again in case */
+    unsetenv("MMLSPARK_SUPERVISOR");
+    supervise_become_reaper(true);
     tty_init();
-    close((int)release_fd); /* the job may take the terminal now: its state is saved */
-
-    struct supervise_opts opts = {
-        .kill_group = argv[5][0] == 'g',
-        .grace_seconds = (double)grace_ms / 1000.0,
-        .session = argv[5][1] == 's',
-        .job_mask = &job_mask,
-    };
-    struct job_result r = supervise_child((pid_t)child, &opts, (int)status_fd);
+    int status_fd = -1;
+    pid_t child = start_setup(path, argv, mask_hex, &status_fd);
+    if (child < 0) {
+        log_error("cannot start the setup: %s", strerror(errno));
+        return EXIT_SOFTWARE;
+    }
+    struct job_result r = supervise_child(child, &opts, status_fd);
+    close(status_fd);
     if (!r.own_error && remap[r.status]) {
         log_debug("exit code %d remapped to 0", r.status);
         r.status = 0;

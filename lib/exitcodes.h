@@ -7,7 +7,8 @@ enum {
     EXIT_HOOK_FAILED = 1,   /* a start hook failed (its name and status are logged) */
     EXIT_EULA_DECLINED = 3, /* ACCEPT_EULA=no, or "Decline" on the page */
     EXIT_USAGE = 64,        /* bad argument or environment value (EX_USAGE) */
-    EXIT_SOFTWARE = 70,     /* init could not set up the job: fork, uid remap, privilege drop */
+    EXIT_SOFTWARE = 70,     /* init's own failure: fork, NB_UID/NB_GID change, privilege drop
+                               (reported through the status pipe: -e never remaps it) */
     EXIT_OSERR = 71,        /* the system failed us: no random bytes for the token (EX_OSERR) */
     EXIT_PAM_FAILED = 77,   /* the PAM session was refused (EX_NOPERM) */
     EXIT_CONFIG = 78,       /* bad config file (EX_CONFIG) */

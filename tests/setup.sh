@@ -29,6 +29,7 @@ wants=(
   "libpam-modules util-linux procps python3 dumb-init|process tests (PAM session, unshare, script, ps; dumb-init's behaviour compared)"
   "clang libclang-rt-14-dev|fuzz tests (libFuzzer, clang's sanitizers)"
   "valgrind|memcheck of the programs"
+  "strace|crash tests of the NB_UID/NB_GID change (fault injection: a kill at every rename and chown)"
   "curl ca-certificates|HTTP checks of the EULA page, Jupyter and the registry"
   "openjdk-17-jdk-headless|javac and jar for the test Maven repository (image and cluster tests)"
   "chromium chromium-driver python3-selenium|browser test (headless Chromium)"

@@ -352,6 +352,40 @@ class EulaProcess(ServerCase):
                 sock.close()
             resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
 
+    def test_10000_idle_connections_from_one_address_do_not_lock_out_a_browser(self):
+        # Behind Docker's port proxy every client has one address: a stuck tab or a port
+        # scanner holding 10 000 sockets must not keep a new browser out, nor grow the page.
+        n = 10000
+        soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        want = n + 256
+        try:
+            if soft < want:
+                resource.setrlimit(resource.RLIMIT_NOFILE, (want, max(hard, want)))
+        except (ValueError, OSError) as e:
+            self.fail(f"this test needs {want} open files (RLIMIT_NOFILE {soft}/{hard}): {e}")
+        s = self.start()
+        idle = []
+        try:
+            for _ in range(n):
+                idle.append(socket.create_connection(("127.0.0.1", s.port), timeout=5))
+            for i in range(20):
+                t0 = time.monotonic()
+                status, _, body = s.request("GET", "/", timeout=2)
+                took = time.monotonic() - t0
+                self.assertEqual(status, 200, f"GET {i}")
+                self.assertIn(ESCAPED.encode(), body)
+                self.assertLess(took, 2.0, f"GET {i} took {took:.2f} s")
+            open_fds = len(os.listdir(f"/proc/{s.proc.pid}/fd"))
+            self.assertLessEqual(open_fds, 4096 + 64, "open connections stay bounded")
+            with open(f"/proc/{s.proc.pid}/status") as f:
+                rss_kb = int(re.search(r"VmRSS:\s+(\d+)", f.read()).group(1))
+            self.assertLess(rss_kb, 256 * 1024, "memory stays bounded (kB, ASan build included)")
+            self.assert_still_serving(s)
+        finally:
+            for sock in idle:
+                sock.close()
+            resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+
     def raw_exchange(self, s, data, shut=True, timeout=3):
         """Sends data, optionally half-closes, returns what came back before EOF, timeout, or
         0.3 s of silence after a reply started (libmicrohttpd keeps an answered half-closed

@@ -23,7 +23,7 @@ declare -A srcs=(
   [nonce]="eula/nonce.c"
   [origin]="eula/origin.c"
   [htmlesc]="eula/htmlesc.c eula/page.c"
-  [server]="eula/server.c eula/listen.c eula/form.c eula/nonce.c eula/origin.c eula/htmlesc.c eula/page.c lib/log.c"
+  [server]="eula/server.c eula/idle.c eula/listen.c eula/form.c eula/nonce.c eula/origin.c eula/htmlesc.c eula/page.c lib/log.c"
 )
 for h in "${harnesses[@]}"; do
   [ -n "${srcs[$h]:-}" ] || { echo "unknown harness $h" >&2; exit 64; }

@@ -29,6 +29,21 @@ def straggler_job(mark, code):
             f"while [ ! -e {mark}.ready ]; do sleep 0.02; done; exit {code}")
 
 
+def eula_page_setup(d, page_body, jupyter="false"):
+    """A config in directory d whose EULA page is the shell script page_body, and the
+    environment without ACCEPT_EULA: (config path, env)."""
+    page = os.path.join(d, "page")
+    with open(page, "w") as f:
+        f.write("#!/bin/sh\n" + page_body + "\n")
+    os.chmod(page, 0o755)
+    conf = os.path.join(d, "conf")
+    with open(conf, "w") as f:
+        f.write(f'eula_command = "{page}"\njupyter_command = "{jupyter}"\n')
+    env = dict(ENV)
+    env.pop("ACCEPT_EULA")
+    return conf, env
+
+
 def run_pid1(args, timeout=60, **kw):
     return subprocess.run(PID1 + [INIT] + args, capture_output=True, text=True,
                           timeout=timeout, env=kw.pop("env", ENV), **kw)
@@ -351,15 +366,7 @@ class Config(unittest.TestCase):
 
     def test_eula_page_stopped_by_a_signal_does_not_start_jupyter(self):
         with tempfile.TemporaryDirectory() as d:
-            page = os.path.join(d, "page")
-            with open(page, "w") as f:
-                f.write("#!/bin/sh\nkill -INT $$\n")  # as Ctrl+C on the page under -it
-            os.chmod(page, 0o755)
-            conf = os.path.join(d, "conf")
-            with open(conf, "w") as f:
-                f.write(f'eula_command = "{page}"\njupyter_command = "false"\n')
-            env = dict(ENV)
-            env.pop("ACCEPT_EULA")
+            conf, env = eula_page_setup(d, "kill -INT $$")  # as Ctrl+C on the page under -it
             r = subprocess.run([INIT, "--config", conf], capture_output=True, text=True, env=env)
         self.assertEqual(r.returncode, 130, r.stderr)
         self.assertIn("Jupyter not started", r.stderr)

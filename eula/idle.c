@@ -1,0 +1,137 @@
+/* idle.c - the open connections in order of their last activity (a request's completion, or
+ * the accept); the oldest without a request in progress is shut down when there are too many.
+ * shutdown(2), not close(2): libmicrohttpd still owns the socket and closes it on the EOF. */
+#include "idle.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <sys/socket.h>
+
+#include "log.h"
+
+struct idle_conn {
+    struct idle_conn *prev, *next;
+    struct idle_list *list;
+    int fd;
+    bool busy;
+    bool linked; /* in the list: open and not yet shut down by us */
+};
+
+struct idle_list {
+    pthread_mutex_t lock; /* callbacks may run on libmicrohttpd's pool threads */
+    struct idle_conn *head, *tail; /* head: idle for longest */
+    unsigned count, high_water;
+    unsigned long closed;
+};
+
+struct idle_list *idle_new(unsigned high_water)
+{
+    struct idle_list *l = calloc(1, sizeof(*l));
+    if (l == NULL)
+        return NULL;
+    pthread_mutex_init(&l->lock, NULL);
+    l->high_water = high_water > 0 ? high_water : 1;
+    return l;
+}
+
+void idle_free(struct idle_list *l)
+{
+    if (l == NULL)
+        return;
+    pthread_mutex_destroy(&l->lock);
+    free(l);
+}
+
+static void unlink_conn(struct idle_list *l, struct idle_conn *n)
+{
+    if (!n->linked)
+        return;
+    if (n->prev)
+        n->prev->next = n->next;
+    else
+        l->head = n->next;
+    if (n->next)
+        n->next->prev = n->prev;
+    else
+        l->tail = n->prev;
+    n->prev = n->next = NULL;
+    n->linked = false;
+    l->count--;
+}
+
+static void append(struct idle_list *l, struct idle_conn *n)
+{
+    n->prev = l->tail;
+    n->next = NULL;
+    if (l->tail)
+        l->tail->next = n;
+    else
+        l->head = n;
+    l->tail = n;
+    n->linked = true;
+    l->count++;
+}
+
+/* Shuts down the longest-idle connections until at most high_water are open. */
+static void make_room(struct idle_list *l)
+{
+    struct idle_conn *n = l->head;
+    while (l->count > l->high_water && n != NULL) {
+        struct idle_conn *next = n->next;
+        if (!n->busy && n != l->tail) {
+            shutdown(n->fd, SHUT_RDWR);
+            unlink_conn(l, n);
+            if (l->closed++ == 0)
+                log_info("%u connections open: closing the longest idle ones to make room",
+                         l->high_water);
+        }
+        n = next;
+    }
+}
+
+void idle_on_connection(void *cls, struct MHD_Connection *c, void **socket_context,
+                        enum MHD_ConnectionNotificationCode code)
+{
+    struct idle_list *l = cls;
+    if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+        const union MHD_ConnectionInfo *info =
+            MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+        struct idle_conn *n = calloc(1, sizeof(*n));
+        *socket_context = n;
+        if (n == NULL || info == NULL) {
+            free(n);
+            *socket_context = NULL;
+            return;
+        }
+        n->list = l;
+        n->fd = info->connect_fd;
+        pthread_mutex_lock(&l->lock);
+        append(l, n);
+        make_room(l);
+        pthread_mutex_unlock(&l->lock);
+    } else if (*socket_context != NULL) {
+        struct idle_conn *n = *socket_context;
+        pthread_mutex_lock(&l->lock);
+        unlink_conn(l, n);
+        pthread_mutex_unlock(&l->lock);
+        free(n);
+        *socket_context = NULL;
+    }
+}
+
+void idle_mark(struct MHD_Connection *c, bool busy)
+{
+    const union MHD_ConnectionInfo *info =
+        MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    struct idle_conn *n = info ? info->socket_context : NULL;
+    if (n == NULL)
+        return;
+    struct idle_list *l = n->list;
+    pthread_mutex_lock(&l->lock);
+    n->busy = busy;
+    if (n->linked) { /* most recently active: the last to be closed */
+        unlink_conn(l, n);
+        append(l, n);
+    }
+    pthread_mutex_unlock(&l->lock);
+}

@@ -1,0 +1,25 @@
+/* idle.h - keeps the page reachable under a flood of idle connections: when the server nears
+ * its connection limit, the connection idle for longest is closed to make room (what nginx does
+ * with its keep-alive connections), so a stuck tab or a port scanner cannot lock a browser out.
+ * Memory stays bounded by the connection limit. */
+#ifndef MMLSPARK_EULA_IDLE_H
+#define MMLSPARK_EULA_IDLE_H
+
+#include <microhttpd.h>
+#include <stdbool.h>
+
+struct idle_list;
+
+/* A list that keeps at most high_water open connections (closing the longest idle beyond).
+ * Returns NULL when out of memory. */
+struct idle_list *idle_new(unsigned high_water);
+void idle_free(struct idle_list *l);
+
+/* libmicrohttpd's MHD_OPTION_NOTIFY_CONNECTION callback, with the list as cls. */
+void idle_on_connection(void *cls, struct MHD_Connection *c, void **socket_context,
+                        enum MHD_ConnectionNotificationCode code);
+
+/* A request began on c (busy: never closed as idle) or completed (idle from now). */
+void idle_mark(struct MHD_Connection *c, bool busy);
+
+#endif

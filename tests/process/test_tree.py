@@ -1,0 +1,45 @@
+"""Process tests of the one process tree (issue 20): PID 1 is the small supervisor from its first
+child on and shows the arguments it was started with; its one child does the setup and becomes
+the job; nothing of init's reaches the job.
+
+Needs root (unshare) and the built binaries: MMLSPARK_INIT (mmlspark-init, with
+mmlspark-supervise next to it).
+"""
+import os
+import sys
+import tempfile
+import unittest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+from test_init import INIT, eula_page_setup, run_pid1  # noqa: E402  (one copy of the helpers)
+
+ROOT = os.geteuid() == 0
+SHOW = ('tr "\\0" " " < /proc/1/cmdline; echo; cat /proc/1/comm; echo "ppid=$PPID"; '
+        'env | grep -c "^MMLSPARK_SETUP=" || true; ls /proc/self/fd | wc -l')
+
+
+@unittest.skipUnless(ROOT, "process tests need root for unshare -p")
+class ProcessTree(unittest.TestCase):
+    def test_pid1_is_the_supervisor_showing_the_users_arguments_and_the_job_is_its_child(self):
+        r = run_pid1(["-g", "2", "--", "sh", "-c", SHOW])
+        self.assertEqual(r.returncode, 0, r.stderr)
+        cmdline, comm, ppid, setup_env, fds = r.stdout.split("\n")[:5]
+        self.assertEqual(cmdline.strip(), f"{INIT} -g 2 -- sh -c {SHOW}", "ps shows init's argv")
+        self.assertEqual(comm, "mmlspark-superv", "PID 1 runs the small supervisor")
+        self.assertEqual(ppid, "ppid=1", "the job is PID 1's own child (the setup exec'd it)")
+        self.assertEqual(setup_env, "0", "the setup's link to PID 1 is not in the job's env")
+        # 0, 1, 2 and the one ls opens for /proc/self/fd: no pipe of init's reaches the job.
+        self.assertEqual(fds, "4", "no descriptor of init's in the job")
+
+    def test_pid1_is_the_supervisor_while_the_eula_page_runs(self):
+        with tempfile.TemporaryDirectory() as d:
+            conf, env = eula_page_setup(d, SHOW + "\nexit 3")
+            r = run_pid1(["--config", conf], env=env)
+        self.assertEqual(r.returncode, 3, "the page's decline: exit 3; " + r.stderr)
+        comm = r.stdout.split("\n")[1]
+        self.assertEqual(comm, "mmlspark-superv", "PID 1 is the small supervisor during the page")
+
+
+if __name__ == "__main__":
+    unittest.main()
