@@ -211,6 +211,9 @@ class Jvm:
             if self.expired:
                 raise RuntimeError("Spark's start took longer than %g s (MMLSPARK_SPARK_TIMEOUT)"
                                    % self.timeout) from None
+            why = relay.last_error()
+            if why:
+                raise RuntimeError(why) from None
             raise
         finally:
             watchdog.cancel()
@@ -243,17 +246,21 @@ class Jvm:
             except Exception:  # noqa: BLE001
                 proc.kill()
 
-    def for_conf(self, conf):
-        """A gateway whose JVM was launched with CONF's launch settings: the running one when
-        they match, else a new one (the old JVM is stopped)."""
-        wanted = launch_settings(conf)
+    def settle(self, wanted):
+        """Waits for the background launch, or stops it at once when its JVM would be replaced
+        anyway (WANTED, the launch settings of the session on its way, differ)."""
         if not self.ready.is_set() and self.pending != wanted:
-            self.cancelled = True  # the background JVM would be replaced: stop its launch now
+            self.cancelled = True
             self._kill_launch()
         elif not self.ready.is_set():
             print("mmlspark: waiting for Spark's JVM to start ...", flush=True)
         self.ready.wait()
         self.cancelled = False
+
+    def for_conf(self, conf):
+        """A gateway whose JVM was launched with CONF's launch settings: the running one when
+        they match, else a new one (the old JVM is stopped)."""
+        wanted = launch_settings(conf)
         with self.lock:
             if self.gateway is not None and self.settings == wanted:
                 return self.gateway
@@ -270,10 +277,20 @@ class OutputRelay:
     def __init__(self, log):
         self.read_fd, self.write_fd = os.pipe()
         self.log = log
-        threading.Thread(target=self._run, name="mmlspark-jvm-output", daemon=True).start()
+        self.errors = []  # the JVM's exception lines (why a launch failed)
+        self.thread = threading.Thread(target=self._run, name="mmlspark-jvm-output", daemon=True)
+        self.thread.start()
+
+    def last_error(self):
+        """The JVM's last exception line, once its output has ended (within 2 s)."""
+        os.close(self.write_fd)
+        self.write_fd = None
+        self.thread.join(2)
+        return self.errors[-1] if self.errors else None
 
     def started(self):
-        os.close(self.write_fd)  # the JVM has its copy
+        if self.write_fd is not None:
+            os.close(self.write_fd)  # the JVM has its copy
 
     def _run(self):
         out = getattr(sys.stderr, "_original_stdstream_copy", None)
@@ -284,6 +301,8 @@ class OutputRelay:
                 except OSError:
                     pass
                 text = line.decode("utf-8", "replace").rstrip()
+                if text.startswith("Exception in thread"):
+                    self.errors.append(text.split(" ", 4)[-1])
                 if CELL_WORTHY.search(text):
                     self.log(text, to_stderr=False)
 
@@ -369,6 +388,9 @@ def load(ip, env=os.environ):
             if conf is not None and conf._jconf is not None:  # bound to a JVM that may go away
                 items = conf.getAll()
                 conf._jconf, conf._conf = None, dict(items)
+            preview = SparkConf(loadDefaults=False).setAll(conf.getAll() if conf else [])
+            jvm.settle(launch_settings(complete(preview, defaults, adds)))
+            # after the background launch: packages it could not load are left out by now
             launch_conf = complete(conf if conf is not None else SparkConf(loadDefaults=False),
                                    defaults, adds)
             gateway = jvm.for_conf(launch_conf)

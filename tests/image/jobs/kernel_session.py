@@ -17,7 +17,11 @@ CELLS = [
     "print('RESULT copied', sum(os.path.getsize(os.path.join(r, f)) for r, _, fs in "
     "os.walk(SparkFiles.getRootDirectory()) for f in fs))\n"
     "print('RESULT synapseml', type(spark._jvm.com.microsoft.azure.synapse.ml.lightgbm"
-    ".LightGBMClassifier).__name__)",
+    ".LightGBMClassifier).__name__)\n"
+    # Spark's log (slf4j -> log4j2) works; a warning that explains a stuck cell reaches the cell
+    "log = spark._jvm.org.slf4j.LoggerFactory.getLogger('org.apache.spark.scheduler.TaskSchedulerImpl')\n"
+    "log.warn('MMLTEST Initial job has not accepted any resources; check your cluster UI')\n"
+    "import time\ntime.sleep(2)",
     "from pyspark.sql import SparkSession\n"
     "active = SparkSession.getActiveSession()\n"
     "print('RESULT active', active is not None and active._jsparkSession.equals(spark._jsparkSession))",
