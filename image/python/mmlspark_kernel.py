@@ -476,7 +476,7 @@ def cancel_spark_jobs(_signum, _frame):
     if sc is not None:
         t = threading.Thread(target=sc.cancelAllJobs, name="mmlspark-cancel", daemon=True)
         t.start()
-        t.join(5)
+        t.join(1)  # the cell returns now; a slower cancel goes on in its thread
     raise KeyboardInterrupt()
 
 
