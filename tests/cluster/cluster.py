@@ -969,6 +969,13 @@ def docker_compose_two_notebooks_and_a_spark_submit_get_executors_at_once(ctx):
                     rc, out = output_of(p, 5)
                     check(False, "%s ended (exit %s) before the three ran at once: %s"
                           % (name, rc, out[-2000:]))
+            status, st = host_json("MASTER_WEBUI_PORT")
+            seen["master"] = [(a["id"], a["name"], a["state"], a["cores"])
+                              for a in (st or {}).get("activeapps", [])]
+            running = {a["id"]: a for a in (st or {}).get("activeapps", [])
+                       if a["state"] == "RUNNING" and a["cores"] > 0}
+            if len(running) < 3:
+                return None
             rc, out = compose_exec("notebook", "python3", "-c", "import glob, json; print(json."
                                    "dumps([json.load(open(f)) for f in glob.glob("
                                    "'/tmp/shared/app-*.json')]))", timeout=60)
@@ -976,12 +983,17 @@ def docker_compose_two_notebooks_and_a_spark_submit_get_executors_at_once(ctx):
             apps = json.loads(out)
             if len(apps) < 3:
                 return None
-            status, st = host_json("MASTER_WEBUI_PORT")
+            status, st = host_json("MASTER_WEBUI_PORT")  # again: after their jobs ran
             running = {a["id"]: a for a in (st or {}).get("activeapps", [])
                        if a["state"] == "RUNNING" and a["cores"] > 0}
             return (apps, running) if all(a["id"] in running for a in apps) else None
-        apps, running = wait_for("three applications running with cores at once", all_running,
-                                 SHARED_WAIT, interval=2)
+        seen = {"master": None}
+        try:
+            apps, running = wait_for("three applications running with cores at once",
+                                     all_running, SHARED_WAIT, interval=2)
+        except Fail as e:
+            raise Fail("%s; the master's applications (id, name, state, cores): %r"
+                       % (e, seen["master"]))
         timings["two notebooks and a spark-submit: start to all three running"] = \
             time.monotonic() - t0
         on_workers = {}
@@ -1030,15 +1042,19 @@ def docker_compose_workers_delete_the_directories_of_ended_applications(ctx):
           "run with docker_compose_two_notebooks_and_a_spark_submit_get_executors_at_once")
     t0 = time.monotonic()
 
+    left = {}
+
     def all_gone():
-        left = []
         for svc, ids in on_workers.items():
             rc, out = compose_exec(svc, "ls", "/tmp/spark-worker", timeout=60)
             check(rc == 0, "ls /tmp/spark-worker on %s: %s" % (svc, out))
-            left += sorted(set(ids) & set(out.split()))
-        return "gone" if not left else None
-    wait_for("the work directories of the ended applications to be deleted", all_gone, 120,
-             interval=2)
+            left[svc] = sorted(set(ids) & set(out.split()))
+        return not any(left.values())
+    try:
+        wait_for("the work directories of the ended applications to be deleted", all_gone, 120,
+                 interval=2)
+    except Fail as e:
+        raise Fail("%s; still there: %r" % (e, left))
     for svc, ids in on_workers.items():
         text = logs(service_container(svc))
         for i in ids:
