@@ -14,8 +14,9 @@ import time
 from pyspark.sql import SparkSession
 spark = SparkSession.builder.appName("bench").getOrCreate()
 sc = spark.sparkContext
-if sc.master.startswith("spark://"):  # count from the moment both executors are there
-    while sc._jsc.sc().getExecutorMemoryStatus().size() < 3:
+if sc.master.startswith("spark://"):  # count from the moment both executors are there (or 300 s)
+    deadline = time.time() + 300
+    while sc._jsc.sc().getExecutorMemoryStatus().size() < 3 and time.time() < deadline:
         time.sleep(0.1)
 print("RESULT", sc.parallelize(range(1000000), 8).map(lambda x: x % 97).sum())
 spark.stop()
@@ -42,7 +43,9 @@ for r in $(seq "$rounds"); do
   t0=$(now)
   dc up -d >/dev/null 2>&1
   t1=$(now)
-  echo "$job" | dc exec -T notebook bash -c "$submit" _ --master spark://master:7077 >/dev/null
+  # spark.cores.max=2: one core on each worker (the example gives an application 1 by default)
+  echo "$job" | dc exec -T notebook bash -c "$submit" _ --master spark://master:7077 \
+    --conf spark.cores.max=2 >/dev/null
   t2=$(now)
   dc down -v -t 10 >/dev/null 2>&1
   t3=$(now)

@@ -55,3 +55,19 @@ if [ -n "${SPARK_AUTH_SECRET:-}${SPARK_AUTH_SECRET_FILE:-}" ]; then
   SPARK_DAEMON_JAVA_OPTS="-Dspark.authenticate=true${SPARK_DAEMON_JAVA_OPTS:+ $SPARK_DAEMON_JAVA_OPTS}"
   SPARK_SUBMIT_OPTS="-Dspark.authenticate=true -Dspark.authenticate.secret=from-environment${SPARK_SUBMIT_OPTS:+ $SPARK_SUBMIT_OPTS}"
 fi
+
+# Spark standalone workers (SPARK_MODE=worker, or a Worker started any other way: only Spark's
+# Worker reads SPARK_WORKER_OPTS) delete the work directory of every application that has ended
+# (its executors' logs, jars and files) once nothing in it changed for an hour, looking every
+# 10 minutes; Spark's own default keeps them forever. A key the user set in SPARK_WORKER_OPTS or
+# SPARK_DAEMON_JAVA_OPTS is left as the user set it.
+_mmlspark_defaults=
+for _mmlspark_opt in spark.worker.cleanup.enabled=true spark.worker.cleanup.interval=600 \
+                     spark.worker.cleanup.appDataTtl=3600; do
+  case " ${SPARK_DAEMON_JAVA_OPTS:-} ${SPARK_WORKER_OPTS:-} " in
+    *" -D${_mmlspark_opt%%=*}="*) ;;
+    *) _mmlspark_defaults="$_mmlspark_defaults-D$_mmlspark_opt " ;;
+  esac
+done
+SPARK_WORKER_OPTS="$_mmlspark_defaults${SPARK_WORKER_OPTS:-}"
+unset _mmlspark_opt _mmlspark_defaults

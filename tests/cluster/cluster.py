@@ -3,7 +3,8 @@
 
 A master and two workers (SPARK_MODE=master|worker) on an --internal network made here, drivers
 and notebooks run against them (among them SynapseML's LightGBM, from the image, on both
-workers), then docker-compose runs the example docker-compose.yml. Every
+workers), then docker-compose runs the example docker-compose.yml with its defaults: two
+notebooks and a spark-submit at once, the workers' cleanup, down/up keeping notebooks. Every
 test prints PASS/FAIL/SKIP and its name; the last line is "N passed, N failed". Every wait is
 bounded; every container and network made here is removed at the end (also on failure or a
 signal). `docker logs` of the containers of a failing test go to artifacts/cluster/.
@@ -23,6 +24,8 @@ import tempfile
 import threading
 import time
 import traceback
+import urllib.error
+import urllib.request
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "testlib"))
 import maven_repo as maven  # noqa: E402
@@ -749,6 +752,95 @@ def compose_secret_env():
     return {"SPARK_AUTH_SECRET_FILE": os.path.join(secret_dir(), "spark_auth")}
 
 
+# The compose tests share one cluster of the example, brought up once (by whichever runs first)
+# with its own defaults: the test gives the image, host ports, the EULA, the secret and, as a user
+# may, the workers' cleanup timing in SPARK_WORKER_OPTS (short, to be seen within a test; that
+# cleanup is on at all is the image's default). No core or memory setting.
+COMPOSE = {}
+USER_WORKER_OPTS = "-Dspark.worker.cleanup.interval=5 -Dspark.worker.cleanup.appDataTtl=5"
+COMPOSE_PORTS = ("MASTER_WEBUI_PORT", "WORKER1_WEBUI_PORT", "WORKER2_WEBUI_PORT", "NOTEBOOK_PORT",
+                 "NOTEBOOK_SPARK_UI_PORT")
+NO_PROXY = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
+
+def compose_cluster(ctx):
+    """The example cluster, up (docker-compose up -d the first time); its project name goes into
+    CTX so that a failing test's compose logs are saved."""
+    if not COMPOSE:
+        project = run_id.replace("-", "") + "compose"
+        ports = {v: str(free_port()) for v in COMPOSE_PORTS}
+        env = {k: v for k, v in os.environ.items()
+               if k not in ("SPARK_WORKER_CORES", "SPARK_WORKER_MEMORY", "SPARK_DEFAULT_CORES")}
+        env.update(MMLSPARK_IMAGE=image, ACCEPT_EULA="yes", SPARK_WORKER_OPTS=USER_WORKER_OPTS,
+                   **ports, **compose_secret_env())
+        compose_projects.append(project)
+        ctx["compose"] = project
+        t0 = time.monotonic()
+        rc, out = compose(project, "up", "-d", env=env, timeout=240)
+        check(rc == 0, "docker-compose up -d: %s" % out)
+        COMPOSE.update(project=project, env=env, ports=ports, up_at=t0)
+    ctx["compose"] = COMPOSE["project"]
+    return COMPOSE
+
+
+def service_container(service):
+    """The container id of SERVICE in the compose cluster (found again after an up)."""
+    ids = COMPOSE.setdefault("containers", {})
+    if service not in ids:
+        rc, out = compose(COMPOSE["project"], "ps", "-q", service, env=COMPOSE["env"],
+                          timeout=60)
+        check(rc == 0 and out.strip(), "docker-compose ps -q %s: %r" % (service, out))
+        ids[service] = out.split()[-1]
+    return ids[service]
+
+
+def compose_exec(service, *cmd, input=None, timeout=300):
+    """(exit code, output) of a command in SERVICE (docker exec: docker-compose exec would cost
+    a second of CPU per call)."""
+    stdin = ["-i"] if input is not None else []
+    return docker("exec", *stdin, service_container(service), *cmd, input=input,
+                  timeout=timeout)
+
+
+def compose_popen(service, *cmd):
+    """docker exec of CMD in SERVICE in the background, its output in a temporary file."""
+    out = tempfile.TemporaryFile()
+    p = subprocess.Popen(["docker", "exec", service_container(service)] + list(cmd),
+                         stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT)
+    p.out = out
+    return p
+
+
+def output_of(p, timeout):
+    """Exit code and output of a compose_popen process, which must end within TIMEOUT s."""
+    try:
+        rc = p.wait(timeout)
+    except subprocess.TimeoutExpired:
+        p.kill()
+        p.wait()
+        rc = None
+    p.out.seek(0)
+    return rc, p.out.read().decode("utf-8", "replace")
+
+
+def host_json(port_var, path="/json/", token=None, method="GET", body=None):
+    """(HTTP status, parsed JSON or None) of a published port of the compose cluster on
+    127.0.0.1, never through a proxy."""
+    req = urllib.request.Request("http://127.0.0.1:%s%s" % (COMPOSE["ports"][port_var], path),
+                                 method=method, data=body and json.dumps(body).encode())
+    if token:
+        req.add_header("Authorization", "token " + token)
+    if body is not None:
+        req.add_header("Content-Type", "application/json")
+    try:
+        with NO_PROXY.open(req, timeout=10) as r:
+            return r.status, json.loads(r.read().decode() or "null")
+    except urllib.error.HTTPError as e:
+        return e.code, None
+    except (OSError, ValueError):
+        return None, None
+
+
 @test()
 def docker_compose_v1_reads_the_example(ctx):
     rc, out = compose(run_id + "-cfg", "config", timeout=60,
@@ -783,63 +875,269 @@ spark.stop()
 
 
 @test()
-def docker_compose_up_runs_a_job_on_both_workers_then_stops_cleanly(ctx):
-    """docker-compose up -d of the example (v1), a job from the notebook container, Jupyter on
-    its 127.0.0.1 port, docker-compose stop (exit 0/143), down."""
-    project = run_id.replace("-", "") + "compose"
-    compose_projects.append(project)
-    ports = {v: str(free_port()) for v in ("MASTER_WEBUI_PORT", "WORKER1_WEBUI_PORT",
-                                           "WORKER2_WEBUI_PORT", "NOTEBOOK_PORT",
-                                           "NOTEBOOK_SPARK_UI_PORT")}
-    env = dict(os.environ, MMLSPARK_IMAGE=image, ACCEPT_EULA="yes", **ports)
-    env.update(SPARK_WORKER_MEMORY="1g", SPARK_WORKER_CORES="1", **compose_secret_env())
-    t0 = time.monotonic()
-    rc, out = compose(project, "up", "-d", env=env, timeout=240)
-    ctx["compose"] = project
-    check(rc == 0, "docker-compose up -d: %s" % out)
-    p = subprocess.run(["docker-compose", "-f", os.path.join(TOP, "docker-compose.yml"), "-p",
-                        project, "exec", "-T", "notebook", "bash", "-c",
-                        "cat > /tmp/job.py && spark-submit --driver-memory 512m --conf "
-                        "spark.executor.memory=512m --conf spark.ui.enabled=false "
-                        "--master \"$SPARK_MASTER_URL\" /tmp/job.py"],
-                       input=COMPOSE_JOB.encode(), stdout=subprocess.PIPE,
-                       stderr=subprocess.STDOUT, env=env, timeout=300)
-    out = p.stdout.decode("utf-8", "replace")
-    took = time.monotonic() - t0
+def docker_compose_up_runs_a_job_that_asks_for_two_cores_on_both_workers(ctx):
+    """docker-compose up -d of the example (v1); a spark-submit from the notebook container
+    with its own spark.cores.max=2 (above the cluster's default of 1) gets it: executors on both
+    workers. Jupyter answers on its 127.0.0.1 port; the secret is in no container's config."""
+    c = compose_cluster(ctx)
+    rc, out = compose_exec("notebook", "bash", "-c",
+                           "cat > /tmp/job.py && spark-submit --driver-memory 512m --conf "
+                           "spark.executor.memory=512m --conf spark.cores.max=2 --conf "
+                           "spark.ui.enabled=false --master \"$SPARK_MASTER_URL\" /tmp/job.py",
+                           input=COMPOSE_JOB.encode())
+    took = time.monotonic() - c["up_at"]
     timings["docker-compose up -d to a finished job"] = took
-    check(p.returncode == 0, "the job exited %d: %s" % (p.returncode, out[-1500:]))
+    check(rc == 0, "the job exited %d: %s" % (rc, out[-1500:]))
     m = re.search(r"^RESULT (.*)$", out, re.M)
     check(m, "no RESULT line: %r" % out[-1500:])
     print("    up -d to a finished job: %.1f s; %s" % (took, m.group(1)))
     check(m.group(1) == "['worker-1', 'worker-2'] %d" % sum(range(100000)), "result %r" % m.group(1))
-
-    def jupyter():
-        rc, body = run(["curl", "-s", "--noproxy", "*", "-o", "/dev/null", "-w", "%{http_code}",
-                        "http://127.0.0.1:%s/api" % ports["NOTEBOOK_PORT"]], timeout=10)
-        return body if body == "200" else None
-    if shutil.which("curl"):
-        wait_for("Jupyter on 127.0.0.1:%s" % ports["NOTEBOOK_PORT"], jupyter, 90)
-    rc, out = compose(project, "ps", "-q", env=env, timeout=60)
+    wait_for("Jupyter on 127.0.0.1:%s" % c["ports"]["NOTEBOOK_PORT"],
+             lambda: host_json("NOTEBOOK_PORT", "/api")[0] == 200, 90, interval=1)
+    rc, out = compose(c["project"], "ps", "-q", env=c["env"], timeout=60)
     ids = out.split()
     check(len(ids) == 4, "docker-compose ps -q: %r" % out)
     for cid in ids:  # the job above ran with the secret: no warning, and it is in no env
         check(OPEN_WARNING not in logs(cid), "%s says the cluster is open" % cid)
         rc2, conf = docker("inspect", "--format", "{{json .Config.Env}}", cid, timeout=20)
         check(SECRET not in conf, "%s: the secret is in docker inspect" % cid)
+
+
+# Two notebooks and a spark-submit, none with a core setting. Each runs a job on its executors,
+# writes APP {application id, task hosts} into /tmp/shared/app-NAME.json and holds its executors
+# until the test creates /tmp/shared/release (or 420 s pass).
+SHARED_APP = (
+    "import json, os, socket, time\n"
+    "def host(it):\n    time.sleep(0.2)\n    return [socket.gethostname()]\n"
+    "hosts = sorted(set(sc.parallelize(range(4), 4).mapPartitions(host).collect()))\n"
+    "app = {'id': sc.applicationId, 'hosts': hosts}\n"
+    "with open('/tmp/shared/app.tmp-%s' % NAME, 'w') as f:\n    json.dump(app, f)\n"
+    "os.replace('/tmp/shared/app.tmp-%s' % NAME, '/tmp/shared/app-%s.json' % NAME)\n"
+    "print('APP', json.dumps(app), flush=True)\n")
+SHARED_HOLD = (
+    "deadline = time.time() + 420\n"
+    "while not os.path.exists('/tmp/shared/release') and time.time() < deadline:\n"
+    "    time.sleep(0.5)\n"
+    "print('RELEASED', os.path.exists('/tmp/shared/release'), flush=True)\n")
+SHARED_SUBMIT = ("from pyspark.sql import SparkSession\n"
+                 "sc = SparkSession.builder.appName('shared-submit').getOrCreate().sparkContext\n"
+                 "NAME = 'submit'\n" + SHARED_APP + SHARED_HOLD + "sc.stop()\n")
+NBCONVERT = ("cd /tmp/shared && exec mmlspark-env -- jupyter nbconvert --to notebook --execute "
+             "--ExecutePreprocessor.startup_timeout=300 --ExecutePreprocessor.timeout=600 "
+             "--output out-{0}.ipynb {0}.ipynb")
+SHARED_WAIT = 420  # the three starts to three running applications (2 cores at load 20: 300 s)
+
+
+def shared_notebook(name):
+    cells = ["NAME = %r\n" % name + SHARED_APP, SHARED_HOLD]
+    return {"cells": [{"cell_type": "code", "execution_count": None, "metadata": {},
+                       "outputs": [], "source": src} for src in cells],
+            "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3",
+                                        "language": "python"}},
+            "nbformat": 4, "nbformat_minor": 5}
+
+
+def notebook_text(nb):
+    return "".join("".join(o.get("text", "")) + json.dumps(o.get("evalue", ""))
+                   for c in nb["cells"] for o in c.get("outputs", []))
+
+
+@test()
+def docker_compose_two_notebooks_and_a_spark_submit_get_executors_at_once(ctx):
+    """Two notebooks (two kernels, nbconvert --execute in the notebook container) and a
+    spark-submit (README's command) on the example cluster with its defaults, none with a core
+    setting: at one moment the master's /json/ shows all three RUNNING with cores, each has run
+    a job on its executors, and each has an executor's directory on a worker."""
+    c = compose_cluster(ctx)
+    files = {"nb1.ipynb": json.dumps(shared_notebook("nb1")),
+             "nb2.ipynb": json.dumps(shared_notebook("nb2")), "submit.py": SHARED_SUBMIT}
+    rc, out = compose_exec("notebook", "python3", "-c",
+                           "import json, os, sys; os.makedirs('/tmp/shared', exist_ok=True)\n"
+                           "for n, t in json.load(sys.stdin).items():\n"
+                           "    open('/tmp/shared/' + n, 'w').write(t)",
+                           input=json.dumps(files).encode(), timeout=60)
+    check(rc == 0, "writing the notebooks: %s" % out)
+    t0 = time.monotonic()
+    procs = {"nb1": compose_popen("notebook", "bash", "-c", NBCONVERT.format("nb1")),
+             "nb2": compose_popen("notebook", "bash", "-c", NBCONVERT.format("nb2")),
+             "submit": compose_popen("notebook", "bash", "-c", "exec spark-submit --master "
+                                     "\"$SPARK_MASTER_URL\" /tmp/shared/submit.py")}
+    try:
+        def all_running():
+            for name, p in procs.items():
+                if p.poll() is not None:
+                    rc, out = output_of(p, 5)
+                    check(False, "%s ended (exit %s) before the three ran at once: %s"
+                          % (name, rc, out[-2000:]))
+            status, st = host_json("MASTER_WEBUI_PORT")
+            seen["master"] = [(a["id"], a["name"], a["state"], a["cores"])
+                              for a in (st or {}).get("activeapps", [])]
+            running = {a["id"]: a for a in (st or {}).get("activeapps", [])
+                       if a["state"] == "RUNNING" and a["cores"] > 0}
+            if len(running) < 3:
+                return None
+            rc, out = compose_exec("notebook", "python3", "-c", "import glob, json; print(json."
+                                   "dumps([json.load(open(f)) for f in glob.glob("
+                                   "'/tmp/shared/app-*.json')]))", timeout=60)
+            check(rc == 0, "reading the applications' files: %s" % out)
+            apps = json.loads(out)
+            if len(apps) < 3:
+                return None
+            status, st = host_json("MASTER_WEBUI_PORT")  # again: after their jobs ran
+            running = {a["id"]: a for a in (st or {}).get("activeapps", [])
+                       if a["state"] == "RUNNING" and a["cores"] > 0}
+            return (apps, running) if all(a["id"] in running for a in apps) else None
+        seen = {"master": None}
+        try:
+            apps, running = wait_for("three applications running with cores at once",
+                                     all_running, SHARED_WAIT, interval=2)
+        except Fail as e:
+            raise Fail("%s; the master's applications (id, name, state, cores): %r"
+                       % (e, seen["master"]))
+        timings["two notebooks and a spark-submit: start to all three running"] = \
+            time.monotonic() - t0
+        on_workers = {}
+        for svc, port in (("worker-1", "WORKER1_WEBUI_PORT"), ("worker-2", "WORKER2_WEBUI_PORT")):
+            status, ws = host_json(port)
+            check(status == 200, "%s's JSON API: HTTP %s" % (svc, status))
+            on_workers[svc] = sorted({e["appid"] for e in ws["executors"]})
+            rc, out = compose_exec(svc, "ls", "/tmp/spark-worker", timeout=60)
+            check(rc == 0 and set(on_workers[svc]) <= set(out.split()),
+                  "%s: executors of %s but work directories %r" % (svc, on_workers[svc], out))
+        for a in apps:
+            r = running[a["id"]]
+            print("    %s: %s cores %d, tasks on %s" % (a["id"], r["name"], r["cores"],
+                                                         a["hosts"]))
+        print("    executors (and work directories) on the workers: %s" % on_workers)
+        check(all(a["hosts"] and set(a["hosts"]) <= {"worker-1", "worker-2"} for a in apps),
+              "a job's tasks did not run on the workers: %r" % apps)
+        check(sorted(i for ids in on_workers.values() for i in ids) == sorted(running),
+              "the workers' executors are not those of the running applications: %r vs %r"
+              % (on_workers, sorted(running)))
+        COMPOSE["ended_apps_on_workers"] = on_workers
+    finally:
+        compose_exec("notebook", "touch", "/tmp/shared/release", timeout=60)
+    for name, p in procs.items():
+        rc, out = output_of(p, 180)
+        check(rc == 0, "%s exited %s: %s" % (name, rc, out[-2000:]))
+        if name == "submit":
+            text = out
+        else:
+            rc, nb = compose_exec("notebook", "cat", "/tmp/shared/out-%s.ipynb" % name, timeout=60)
+            check(rc == 0, "no output notebook of %s: %s" % (name, nb[-500:]))
+            text = notebook_text(json.loads(nb))
+        check("RELEASED True" in text, "%s did not hold its executors until released: %r"
+              % (name, text[-1500:]))
+
+
+@test()
+def docker_compose_workers_delete_the_directories_of_ended_applications(ctx):
+    """The work directories of the three applications above, deleted by the workers' own cleanup
+    (their logs say so) soon after the applications ended: cleanup is on by default, with the
+    user's interval and TTL from SPARK_WORKER_OPTS (the image's own, 10 min and 1 h, would keep
+    them past this wait; Spark's default keeps them for ever)."""
+    compose_cluster(ctx)
+    on_workers = COMPOSE.get("ended_apps_on_workers")
+    check(on_workers and any(on_workers.values()), "no applications' directories to look for: "
+          "run with docker_compose_two_notebooks_and_a_spark_submit_get_executors_at_once")
+    t0 = time.monotonic()
+
+    left = {}
+
+    def all_gone():
+        for svc, ids in on_workers.items():
+            rc, out = compose_exec(svc, "ls", "/tmp/spark-worker", timeout=60)
+            check(rc == 0, "ls /tmp/spark-worker on %s: %s" % (svc, out))
+            left[svc] = sorted(set(ids) & set(out.split()))
+        return not any(left.values())
+    try:
+        wait_for("the work directories of the ended applications to be deleted", all_gone, 120,
+                 interval=2)
+    except Fail as e:
+        raise Fail("%s; still there: %r" % (e, left))
+    for svc, ids in on_workers.items():
+        text = logs(service_container(svc))
+        for i in ids:
+            check("Removing directory: /tmp/spark-worker/%s" % i in text,
+                  "%s's log does not say that its cleanup removed %s" % (svc, i))
+    print("    deleted within %.1f s of the applications' end: %s"
+          % (time.monotonic() - t0, on_workers))
+
+
+def jupyter_token():
+    """The token in the last one-click URL the notebook service printed."""
+    rc, out = compose(COMPOSE["project"], "logs", "--no-color", "notebook", env=COMPOSE["env"],
+                      timeout=60)
+    tokens = re.findall(r"Jupyter URL: http://127\.0\.0\.1:\d+/\?token=(\w+)", out)
+    check(tokens, "no Jupyter URL with a token in the notebook's log: %r" % out[-1500:])
+    return tokens[-1]
+
+
+def project_volumes():
+    rc, out = docker("volume", "ls", "-q", "--filter",
+                     "label=com.docker.compose.project=%s" % COMPOSE["project"], timeout=30)
+    check(rc == 0, "docker volume ls: %s" % out)
+    return sorted(out.split())
+
+
+KEPT_NOTEBOOK = {"cells": [{"cell_type": "markdown", "metadata": {},
+                            "source": "written before docker-compose down"}],
+                 "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
+
+
+@test()
+def docker_compose_down_and_up_keeps_notebooks_and_home_and_down_v_deletes_them(ctx):
+    """A notebook saved through Jupyter's API into /notebooks and a file in the notebook user's
+    home survive docker-compose stop (exit 0/143), down and up; a new volume held the image's
+    example notebooks; down -v deletes both volumes."""
+    c = compose_cluster(ctx)
+    wait_for("Jupyter", lambda: host_json("NOTEBOOK_PORT", "/api")[0] == 200, 120, interval=1)
+    token = jupyter_token()
+    status, listing = host_json("NOTEBOOK_PORT", "/api/contents/", token)
+    names = sorted(x["name"] for x in (listing or {}).get("content", []))
+    check(status == 200 and "spark-quickstart.ipynb" in names,
+          "the new volume does not show the image's notebooks: HTTP %s, %r" % (status, names))
+    status, _ = host_json("NOTEBOOK_PORT", "/api/contents/kept.ipynb", token, "PUT",
+                          {"type": "notebook", "format": "json", "content": KEPT_NOTEBOOK})
+    check(status in (200, 201), "saving a notebook through Jupyter's API: HTTP %s" % status)
+    rc, out = compose_exec("notebook", "bash", "-c", "echo kept > ~/kept.txt", timeout=60)
+    check(rc == 0, "writing ~/kept.txt: %s" % out)
+
+    rc, out = compose(c["project"], "ps", "-q", env=c["env"], timeout=60)
+    ids = out.split()
     t1 = time.monotonic()
-    rc, out = compose(project, "stop", env=env, timeout=120)
+    rc, out = compose(c["project"], "stop", env=c["env"], timeout=120)
     stop_took = time.monotonic() - t1
     codes = {}
     for cid in ids:
-        st = state(cid)
         rc2, nm = docker("inspect", "--format", "{{.Name}}", cid, timeout=20)
-        codes[nm.strip().lstrip("/")] = st.get("ExitCode")
+        codes[nm.strip().lstrip("/")] = state(cid).get("ExitCode")
     print("    docker-compose stop: %.1f s, exit codes %s" % (stop_took, codes))
-    check(rc == 0 and all(c in (0, 143) for c in codes.values()),
+    check(rc == 0 and len(codes) == 4 and all(x in (0, 143) for x in codes.values()),
           "docker-compose stop: %s, exit codes %r" % (out, codes))
-    rc, out = compose(project, "down", "-v", env=env, timeout=120)
+    rc, out = compose(c["project"], "down", env=c["env"], timeout=120)
     check(rc == 0, "docker-compose down: %s" % out)
-    compose_projects.remove(project)
+    volumes = project_volumes()
+    check(len(volumes) == 2, "volumes after down: %r" % volumes)
+    t2 = time.monotonic()
+    rc, out = compose(c["project"], "up", "-d", env=c["env"], timeout=240)
+    check(rc == 0, "docker-compose up -d again: %s" % out)
+    c.pop("containers", None)
+    wait_for("Jupyter after up", lambda: host_json("NOTEBOOK_PORT", "/api")[0] == 200, 120,
+             interval=1)
+    status, nb = host_json("NOTEBOOK_PORT", "/api/contents/kept.ipynb", jupyter_token())
+    check(status == 200 and nb["content"]["cells"][0]["source"] == KEPT_NOTEBOOK["cells"][0]
+          ["source"], "the notebook saved before down: HTTP %s, %r" % (status, nb))
+    rc, out = compose_exec("notebook", "cat", "/home/mmlspark/kept.txt", timeout=60)
+    check(rc == 0 and out.strip() == "kept", "the home's file after down/up: %r" % out)
+    print("    down, up -d, Jupyter answering again: %.1f s; kept.ipynb and ~/kept.txt are there"
+          % (time.monotonic() - t2))
+    rc, out = compose(c["project"], "down", "-v", env=c["env"], timeout=120)
+    check(rc == 0, "docker-compose down -v: %s" % out)
+    check(project_volumes() == [], "volumes after down -v: %r" % project_volumes())
+    print("    down -v deleted %s" % volumes)
+    compose_projects.remove(c["project"])
+    COMPOSE.clear()
 
 
 # ------------------------------------------------------------------------------------ runner

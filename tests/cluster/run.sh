@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # tests/cluster/run.sh - the image as a Spark standalone cluster (master, 2 workers, drivers,
 # notebooks, SynapseML's LightGBM trained on both workers with no outside network; then the
-# example docker-compose.yml) on a real Docker engine. Does NOT build the image: tests/image/run.sh
-# builds it once per run. Takes about 10 minutes (2 cores; more when the machine is busy).
+# example docker-compose.yml: two notebooks and a spark-submit at once, workers' cleanup, down/up
+# keeping notebooks) on a real Docker engine. Does NOT build the image: tests/image/run.sh
+# builds it once per run. Takes about 13 minutes (2 cores; more when the machine is busy; the
+# compose tests alone, -k docker_compose, about 5).
 # Usage: tests/cluster/run.sh [IMAGE] [-k NAME_SUBSTRING]     (default mmlspark/release:latest)
 # Debian packages: docker.io, docker-compose (v1, for the compose tests; skipped without it),
 # python3, openjdk-17-jdk-headless (javac/jar for a test Maven package; skipped without), curl.
