@@ -96,6 +96,27 @@ int jupyter_argv(const struct mml_settings *s, int allow_root, char *buf, size_t
     return (int)argc;
 }
 
+int hub_argv(const struct mml_settings *s, int allow_root, char *buf, size_t buflen, char **argv,
+             size_t max)
+{
+    int n = split_command(s->hub_command, buf, buflen, argv, max);
+    if (n <= 0)
+        return -1;
+    size_t argc = (size_t)n;
+    size_t used = 0;
+    for (size_t i = 0; i < argc; i++)
+        used += strlen(argv[i]) + 1;
+    if (allow_root && add_arg(buf, buflen, &used, argv, max, &argc, "--allow-root", ""))
+        return -1;
+    return (int)argc;
+}
+
+bool job_spawned_by_hub(void)
+{
+    const char *token = getenv("JUPYTERHUB_API_TOKEN");
+    return token != NULL && token[0] != '\0';
+}
+
 static struct job_result own_error(int code)
 {
     return (struct job_result){.status = code, .own_error = true};
@@ -170,8 +191,39 @@ static const char *ensure_token(void)
     return fresh;
 }
 
+/* JupyterHub's single-user server: the hub's environment (JUPYTERHUB_SERVICE_URL, _PREFIX, the API
+ * token) gives its port, URL prefix and authentication. No EULA page: nobody could reach it
+ * through the hub, so a spawn without ACCEPT_EULA fails at once with one line for the admin. */
+static struct job_result job_hub(const struct mml_settings *s, const struct supervise_opts *base)
+{
+    if (s->eula != EULA_ACCEPTED) {
+        log_error("JupyterHub started this image but its EULA (%s) is %s: the hub's admin accepts "
+                  "it for the hub's users with ACCEPT_EULA=yes in the spawner's environment "
+                  "(c.Spawner.environment, or singleuser.extraEnv in zero-to-jupyterhub)",
+                  s->eula_file, s->eula == EULA_DECLINED ? "declined (ACCEPT_EULA=no)" : "not accepted");
+        return own_error(EXIT_EULA_DECLINED);
+    }
+    char buf[8192];
+    char *argv[96];
+    int allow_root = base->plan ? base->plan->job_is_root : 0;
+    if (hub_argv(s, allow_root, buf, sizeof(buf), argv, 96) <= 0) {
+        log_error("hub_command '%s' is too long", s->hub_command);
+        return own_error(EXIT_USAGE);
+    }
+    if (setenv("JUPYTERHUB_ROOT_DIR", s->notebook_dir, 0) != 0) /* the hub's notebook_dir wins */
+        return own_error(EXIT_OSERR);
+    const char *user = getenv("JUPYTERHUB_USER"), *prefix = getenv("JUPYTERHUB_SERVICE_PREFIX");
+    log_info("starting JupyterHub's single-user server for %s at %s in %s", user ? user : "?",
+             prefix ? prefix : "/", getenv("JUPYTERHUB_ROOT_DIR"));
+    struct supervise_opts opts = *base;
+    opts.stdin_null = true;
+    return supervise_exec(argv, &opts);
+}
+
 struct job_result job_notebook(const struct mml_settings *s, const struct supervise_opts *base)
 {
+    if (job_spawned_by_hub())
+        return job_hub(s, base);
     if (s->eula == EULA_DECLINED)
         return eula_declined(s);
     if (s->eula == EULA_PENDING) {
