@@ -394,7 +394,7 @@ def hub_api(path, method="GET", body=None):
     if body is not None:
         headers["Content-Type"] = "application/json"
     return http_req(HUB["url"] + "hub/api/" + path, method,
-                    None if body is None else json.dumps(body), headers)
+                    None if body is None else json.dumps(body), headers, timeout=40)
 
 
 def start_hub():
@@ -506,13 +506,14 @@ def jupyterhub_spawns_the_single_user_server_and_a_kernel_runs_spark_through_its
             check(status in (302, 403) and '"kernels"' not in body,
                   "without the hub's token the server answered %s: %r" % (status, body[:200]))
         rc, logs = docker("logs", name, timeout=30)
-        check("?token=" not in logs, "the server printed a token of its own: %r" % logs[-800:])
+        check(not re.search(r"\?token=[0-9a-f]{16}", logs),
+              "the server printed a token of its own: %r" % logs[-800:])
         wheels = new_dir("hub-wheels")
         wheel(wheels)
         rc, out = docker("cp", os.path.join(wheels, "mmlspark_teams_hello-1.0-py3-none-any.whl"),
-                         name + ":/tmp/w.whl")
+                         name + ":/tmp/mmlspark_teams_hello-1.0-py3-none-any.whl")
         check(rc == 0, "docker cp of the wheel failed: %s" % out)
-        rc, out = docker("exec", name, "bash", "-lc", "pip install --user --no-index /tmp/w.whl",
+        rc, out = docker("exec", name, "bash", "-lc", "pip install --user --no-index /tmp/mmlspark_teams_hello-1.0-py3-none-any.whl",
                          timeout=120)
         check(rc == 0, "pip install --user in the hub's server failed: %s" % out[-800:])
         auth = {"Authorization": "token " + token}
