@@ -111,7 +111,8 @@ static void usable_home(const struct mml_settings *s, char *home_out, size_t len
         snprintf(home_out, len, "%s", u.home);
         return;
     }
-    log_warn("HOME='%s' is not a directory uid %u may write, nor is the home of user %s",
+    log_info("HOME='%s' is not a directory uid %u may write, nor is the home of user %s: Jupyter, "
+             "its kernels and login shells get one in $TMPDIR (mmlspark-identity)",
              home ? home : "", (unsigned)getuid(), s->user);
 }
 

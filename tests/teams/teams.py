@@ -11,28 +11,25 @@ tornado (the kernels' websocket) and kubernetes-validate. Prints PASS/FAIL/SKIP 
 """
 import argparse
 import asyncio
-import base64
-import hashlib
 import http.client
 import json
 import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import time
 import traceback
 import uuid
-import zipfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 TOP = os.path.abspath(os.path.join(HERE, "..", ".."))
 sys.path.insert(0, os.path.join(TOP, "tests", "testlib"))
 import maven_repo as maven  # noqa: E402
-from harness import Fail, Skip, check, docker, host_lacks, run, wait_for  # noqa: E402
+import pywheel  # noqa: E402
+from harness import Fail, Skip, check, docker, free_port, host_lacks, run, wait_for  # noqa: E402
 
 ARTIFACTS = os.path.join(TOP, "artifacts", "teams")
 RUN_ID = "mmlspark-teams-%d" % os.getpid()
@@ -44,6 +41,7 @@ made = {"containers": [], "dirs": [], "networks": [], "volumes": [], "procs": []
 ANY_IDS = ["--user", "12345:12345"]
 READ_ONLY = ["--read-only", "--tmpfs", "/tmp"]
 NO_CAPS = ["--cap-drop", "ALL", "--security-opt", "no-new-privileges"]
+WHEEL = "mmlspark_teams_hello"
 RUNTIMES = [("default", []), ("any_uid_and_gid", ANY_IDS), ("read_only_root", READ_ONLY),
             ("no_capabilities", NO_CAPS), ("all_at_once", ANY_IDS + READ_ONLY + NO_CAPS)]
 
@@ -76,12 +74,6 @@ def new_dir(tag):
     return d
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def http_req(url, method="GET", body=None, headers=None, timeout=10):
     """(status, body text) of a request to http://127.0.0.1:PORT/...; (None, error) if nothing
     answers. Never through a proxy."""
@@ -109,27 +101,8 @@ def save_logs(test, name, text=None):
     print("    logs saved: %s" % os.path.relpath(path, TOP))
 
 
-def wheel(directory, name="mmlspark_teams_hello", version="1.0"):
-    """A minimal pure-Python wheel (stdlib zipfile) whose module says hello; returns its path."""
-    dist = "%s-%s.dist-info" % (name, version)
-    files = {
-        "%s.py" % name: "def hello():\n    return 'hello from a wheel the user installed'\n",
-        dist + "/METADATA": "Metadata-Version: 2.1\nName: %s\nVersion: %s\n" % (name, version),
-        dist + "/WHEEL": "Wheel-Version: 1.0\nGenerator: teams\nRoot-Is-Purelib: true\n"
-                         "Tag: py3-none-any\n",
-    }
-    record = []
-    for path, text in files.items():
-        digest = base64.urlsafe_b64encode(hashlib.sha256(text.encode()).digest()).rstrip(b"=")
-        record.append("%s,sha256=%s,%d" % (path, digest.decode(), len(text.encode())))
-    record.append(dist + "/RECORD,,")
-    out = os.path.join(directory, "%s-%s-py3-none-any.whl" % (name, version))
-    with zipfile.ZipFile(out, "w") as z:
-        for path, text in files.items():
-            z.writestr(path, text)
-        z.writestr(dist + "/RECORD", "\n".join(record) + "\n")
-    os.chmod(out, 0o644)
-    return out
+def wheel(directory):
+    return pywheel.wheel(directory, WHEEL)
 
 
 def run_in_kernel(base, headers, code, timeout=300):
@@ -180,7 +153,7 @@ def check_kernel_output(out, who):
     m = re.search(r"SYNAPSEML-PREDICTS (\d+)", out)
     check(m and abs(int(m.group(1)) - 200) <= 10,
           "the SynapseML model did not train (x=100 should predict about 200): %r" % out[-1500:])
-    check("WHEEL hello from a wheel the user installed" in out,
+    check("WHEEL " + pywheel.GREETING in out,
           "the kernel did not import the wheel pip installed: %r" % out[-1500:])
     m = re.search(r"WHO (\S+) (\S+)", out)
     check(m and m.group(1) == who, "the kernel's user is not %s: %r" % (who, out[-600:]))
@@ -467,6 +440,20 @@ def hub_log():
         return f.read()
 
 
+def hub_user(ctx, user):
+    """Starts the hub (once) and creates user there; returns the name of the container the hub
+    will spawn for them (removed at exit with its volume). The hub's log is saved on a failure."""
+    ctx["hub_log"] = True
+    start_hub()
+    status, body = hub_api("users/" + user, "POST", {})
+    check(status in (201, 409), "cannot create the hub user %s: %s %s" % (user, status, body[:200]))
+    name = "%s-%s" % (RUN_ID, user)
+    made["containers"].append(name)
+    made["volumes"].append(name)
+    ctx["containers"] = [name]
+    return name
+
+
 def user_server(user):
     status, body = hub_api("users/" + user)
     if status != 200:
@@ -480,81 +467,62 @@ def jupyterhub_spawns_the_single_user_server_and_a_kernel_runs_spark_through_its
     JupyterHub's single-user server (its version header, no warning); through the hub's proxy
     the server answers with the hub's token only; a kernel there runs a Spark job and a
     SynapseML model; the kernel's Spark UI is under the user's prefix."""
-    try:
-        start_hub()
-        check(hub_api("users/alice", "POST", {})[0] in (201, 409), "cannot create user alice")
-        status, body = hub_api("users/alice/server", "POST", {})
-        check(status in (201, 202), "spawn request answered %s: %s" % (status, body[:300]))
-        wait_for("alice's server ready", lambda: user_server("alice").get("ready"), 120, 1)
-        name = "%s-alice" % RUN_ID
-        made["containers"].append(name)
-        made["volumes"].append(name)
-        ctx["containers"] = [name]
-        log = hub_log()
-        check("Single-user server has no version header" not in log,
-              "the hub found no single-user server: its log warns about the version header")
-        status, body = hub_api("users/alice/tokens", "POST", {"note": "teams test"})
-        check(status in (200, 201), "no token for alice: %s %s" % (status, body[:300]))
-        token = json.loads(body)["token"]
-        base = HUB["url"] + "user/alice/"
-        status, body = http_req(base + "api/status", headers={"Authorization": "token " + token})
-        check(status == 200 and '"kernels"' in body,
-              "GET /user/alice/api/status through the proxy with the hub's token: %s %r"
-              % (status, body[:300]))
-        for bad in ({}, {"Authorization": "token " + uuid.uuid4().hex}):
-            status, body = http_req(base + "api/status", headers=bad)
-            check(status in (302, 403) and '"kernels"' not in body,
-                  "without the hub's token the server answered %s: %r" % (status, body[:200]))
-        rc, logs = docker("logs", name, timeout=30)
-        check(not re.search(r"\?token=[0-9a-f]{16}", logs),
-              "the server printed a token of its own: %r" % logs[-800:])
-        wheels = new_dir("hub-wheels")
-        wheel(wheels)
-        rc, out = docker("cp", os.path.join(wheels, "mmlspark_teams_hello-1.0-py3-none-any.whl"),
-                         name + ":/tmp/mmlspark_teams_hello-1.0-py3-none-any.whl")
-        check(rc == 0, "docker cp of the wheel failed: %s" % out)
-        rc, out = docker("exec", name, "bash", "-lc", "pip install --user --no-index /tmp/mmlspark_teams_hello-1.0-py3-none-any.whl",
-                         timeout=120)
-        check(rc == 0, "pip install --user in the hub's server failed: %s" % out[-800:])
-        auth = {"Authorization": "token " + token}
-        out = run_in_kernel(base, auth, KERNEL_CODE)
-        ctx["output"] = out
-        check_kernel_output(out, "mmlspark")
-        ui = [p for p in range(4040, 4046)
-              if http_req(base + "proxy/%d/jobs/" % p, headers=auth)[0] == 200]
-        check(ui, "no Spark UI under /user/alice/proxy/404x/jobs/")
-        status, body = http_req(base + "proxy/%d/jobs/" % ui[0], headers=auth)
-        check("Spark Jobs" in body, "the Spark UI under the user's prefix: %r" % body[:300])
-    finally:
-        if "log" in HUB:
-            ctx["hub_log"] = True
+    name = hub_user(ctx, "alice")
+    status, body = hub_api("users/alice/server", "POST", {})
+    check(status in (201, 202), "spawn request answered %s: %s" % (status, body[:300]))
+    wait_for("alice's server ready", lambda: user_server("alice").get("ready"), 120, 1)
+    log = hub_log()
+    check("Single-user server has no version header" not in log,
+          "the hub found no single-user server: its log warns about the version header")
+    status, body = hub_api("users/alice/tokens", "POST", {"note": "teams test"})
+    check(status in (200, 201), "no token for alice: %s %s" % (status, body[:300]))
+    token = json.loads(body)["token"]
+    base = HUB["url"] + "user/alice/"
+    status, body = http_req(base + "api/status", headers={"Authorization": "token " + token})
+    check(status == 200 and '"kernels"' in body,
+          "GET /user/alice/api/status through the proxy with the hub's token: %s %r"
+          % (status, body[:300]))
+    for bad in ({}, {"Authorization": "token " + uuid.uuid4().hex}):
+        status, body = http_req(base + "api/status", headers=bad)
+        check(status in (302, 403) and '"kernels"' not in body,
+              "without the hub's token the server answered %s: %r" % (status, body[:200]))
+    rc, logs = docker("logs", name, timeout=30)
+    check(not re.search(r"\?token=[0-9a-f]{16}", logs),
+          "the server printed a token of its own: %r" % logs[-800:])
+    wheels = new_dir("hub-wheels")
+    whl = os.path.basename(wheel(wheels))
+    rc, out = docker("cp", os.path.join(wheels, whl), name + ":/tmp/" + whl)
+    check(rc == 0, "docker cp of the wheel failed: %s" % out)
+    rc, out = docker("exec", name, "bash", "-lc", "pip install --user --no-index /tmp/" + whl,
+                     timeout=120)
+    check(rc == 0, "pip install --user in the hub's server failed: %s" % out[-800:])
+    auth = {"Authorization": "token " + token}
+    out = run_in_kernel(base, auth, KERNEL_CODE)
+    ctx["output"] = out
+    check_kernel_output(out, "mmlspark")
+    ui = [p for p in range(4040, 4046)
+          if http_req(base + "proxy/%d/jobs/" % p, headers=auth)[0] == 200]
+    check(ui, "no Spark UI under /user/alice/proxy/404x/jobs/")
+    status, body = http_req(base + "proxy/%d/jobs/" % ui[0], headers=auth)
+    check("Spark Jobs" in body, "the Spark UI under the user's prefix: %r" % body[:300])
 
 
 @test
 def jupyterhub_spawn_without_accept_eula_fails_with_one_line_in_the_hubs_log(ctx):
     """The admin left ACCEPT_EULA out: the spawn fails (no EULA page nobody could reach), and
     the hub's log has the container's one line saying what to set, once."""
-    try:
-        start_hub()
-        check(hub_api("users/noeula", "POST", {})[0] in (201, 409), "cannot create user noeula")
-        name = "%s-noeula" % RUN_ID
-        made["containers"].append(name)
-        made["volumes"].append(name)
-        ctx["containers"] = [name]
-        status, body = hub_api("users/noeula/server", "POST", {})
-        check(status in (201, 202, 500), "spawn request answered %s: %s" % (status, body[:300]))
-        wait_for("the container's line in the hub's log",
-                 lambda: "JupyterHub started this image but its EULA" in hub_log(), 120, 1)
-        wait_for("noeula's spawn to end", lambda: not user_server("noeula").get("pending"), 30, 1)
-        check(not user_server("noeula").get("ready"), "noeula's server is ready without the EULA")
-        lines = [l for l in hub_log().splitlines()
-                 if "JupyterHub started this image but its EULA" in l]
-        check(len(lines) == 1 and "ACCEPT_EULA=yes" in lines[0],
-              "expected one line naming ACCEPT_EULA=yes in the hub's log, got %r" % lines)
-        print("    hub log: %s" % lines[0][:200])
-    finally:
-        if "log" in HUB:
-            ctx["hub_log"] = True
+    hub_user(ctx, "noeula")
+    status, body = hub_api("users/noeula/server", "POST", {})
+    check(status in (201, 202, 500), "spawn request answered %s: %s" % (status, body[:300]))
+    wait_for("the container's line in the hub's log",
+             lambda: "JupyterHub started this image but its EULA" in hub_log(), 120, 1)
+    wait_for("noeula's spawn to end", lambda: not user_server("noeula").get("pending"), 30, 1)
+    check(not user_server("noeula").get("ready"), "noeula's server is ready without the EULA")
+    lines = [l for l in hub_log().splitlines()
+             if "JupyterHub started this image but its EULA" in l]
+    check(len(lines) == 1 and "ACCEPT_EULA=yes" in lines[0],
+          "expected one line naming ACCEPT_EULA=yes in the hub's log, got %r" % lines)
+    print("    hub log: %s" % lines[0][:200])
 
 
 # ---------------------------------------------------------------------------------- Kubernetes
@@ -652,7 +620,7 @@ def main():
                     save_logs(fn.__name__, name)
                 if "output" in ctx:
                     save_logs(fn.__name__, "output", ctx["output"])
-                if ctx.get("hub_log"):
+                if ctx.get("hub_log") and "log" in HUB:
                     save_logs(fn.__name__, "hub", hub_log())
             results[outcome] += 1
             if outcome == "SKIP":

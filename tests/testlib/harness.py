@@ -1,5 +1,6 @@
 """harness - what the Docker end-to-end suites share: outcomes, checks and bounded commands."""
 import os
+import socket
 import subprocess
 import time
 
@@ -50,3 +51,10 @@ def wait_for(what, fn, timeout, interval=0.25):
             return last
         time.sleep(interval)
     raise Fail("%s: not within %d s (last: %r)" % (what, timeout, last))
+
+
+def free_port():
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
