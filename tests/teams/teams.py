@@ -20,8 +20,6 @@ import signal
 import subprocess
 import sys
 import tempfile
-import time
-import traceback
 import uuid
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -29,11 +27,11 @@ TOP = os.path.abspath(os.path.join(HERE, "..", ".."))
 sys.path.insert(0, os.path.join(TOP, "tests", "testlib"))
 import maven_repo as maven  # noqa: E402
 import pywheel  # noqa: E402
-from harness import Fail, Skip, check, docker, free_port, host_lacks, run, wait_for  # noqa: E402
+from harness import (Fail, check, docker, free_port, host_lacks, run, run_tests,  # noqa: E402
+                     wait_for)
 
 ARTIFACTS = os.path.join(TOP, "artifacts", "teams")
 RUN_ID = "mmlspark-teams-%d" % os.getpid()
-IN_CI = os.environ.get("CI") == "true"
 image = "mmlspark/release:latest"
 made = {"containers": [], "dirs": [], "networks": [], "volumes": [], "procs": []}
 
@@ -589,6 +587,21 @@ def cleanup():
         shutil.rmtree(d, ignore_errors=True)
 
 
+def after_test(name, ctx, outcome):
+    """A failure's logs into artifacts/teams/; the test's containers go at once (a running JVM
+    in each would slow the next tests)."""
+    if outcome == "FAIL":
+        for container in ctx.get("containers", []):
+            save_logs(name, container)
+        if "output" in ctx:
+            save_logs(name, "output", ctx["output"])
+        if ctx.get("hub_log") and "log" in HUB:
+            save_logs(name, "hub", hub_log())
+    for container in ctx.get("containers", []):
+        subprocess.run(["docker", "rm", "-f", "-v", container], stdout=subprocess.DEVNULL,
+                       stderr=subprocess.DEVNULL, timeout=60)
+
+
 def main():
     global image
     ap = argparse.ArgumentParser()
@@ -598,43 +611,10 @@ def main():
     image = opts.image
     for sig in (signal.SIGTERM, signal.SIGHUP, signal.SIGINT):
         signal.signal(sig, lambda s, f: sys.exit(128 + s))
-    results = {"PASS": 0, "FAIL": 0, "SKIP": 0}
-    skipped = []
     try:
-        for fn in TESTS:
-            if opts.k not in fn.__name__:
-                continue
-            ctx = {}
-            t0 = time.monotonic()
-            try:
-                fn(ctx)
-                outcome, why = "PASS", ""
-            except Skip as e:
-                outcome, why = "SKIP", str(e)
-            except Fail as e:
-                outcome, why = "FAIL", str(e)
-            except Exception:
-                outcome, why = "FAIL", traceback.format_exc()
-            if outcome == "FAIL":
-                for name in ctx.get("containers", []):
-                    save_logs(fn.__name__, name)
-                if "output" in ctx:
-                    save_logs(fn.__name__, "output", ctx["output"])
-                if ctx.get("hub_log") and "log" in HUB:
-                    save_logs(fn.__name__, "hub", hub_log())
-            results[outcome] += 1
-            if outcome == "SKIP":
-                skipped.append(fn.__name__)
-            print("%s: %s (%.1f s)%s" % (outcome, fn.__name__, time.monotonic() - t0,
-                                         ": " + why if why else ""), flush=True)
+        return run_tests(TESTS, opts.k, after_test)
     finally:
         cleanup()
-    if skipped:
-        print("%s: %d skipped: %s" % ("FAIL (CI=true)" if IN_CI else "not run", len(skipped),
-                                      ", ".join(skipped)))
-    print("%d passed, %d failed" % (results["PASS"], results["FAIL"])
-          + (", %d skipped" % results["SKIP"] if results["SKIP"] else ""))
-    return 1 if results["FAIL"] or (skipped and IN_CI) else 0
 
 
 if __name__ == "__main__":
