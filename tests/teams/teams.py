@@ -37,7 +37,8 @@ made = {"containers": [], "dirs": [], "networks": [], "volumes": [], "procs": []
 
 # The settings Kubernetes' restricted profile and OpenShift impose, alone and all at once.
 ANY_IDS = ["--user", "12345:12345"]
-READ_ONLY = ["--read-only", "--tmpfs", "/tmp"]
+# (exec: Docker's tmpfs is noexec unless asked, and SynapseML unpacks its native code there)
+READ_ONLY = ["--read-only", "--tmpfs", "/tmp:exec"]
 NO_CAPS = ["--cap-drop", "ALL", "--security-opt", "no-new-privileges"]
 WHEEL = "mmlspark_teams_hello"
 RUNTIMES = [("default", []), ("any_uid_and_gid", ANY_IDS), ("read_only_root", READ_ONLY),
@@ -226,6 +227,29 @@ def runtime_test(tag, args):
 
 for _tag, _args in RUNTIMES:
     test(runtime_test(_tag, _args))
+
+
+@test
+def read_only_root_with_a_noexec_tmp_runs_spark_and_says_how_to_load_native_code(ctx):
+    """--read-only --tmpfs /tmp (noexec, Docker's default): Jupyter answers and a kernel runs a
+    Spark job; the log has one line saying SynapseML's native code needs /tmp mounted exec."""
+    name = new_name("noexec")
+    ctx["containers"] = [name]
+    port = free_port()
+    rc, out = docker("run", "-d", "--name", name, "-p", "127.0.0.1:%d:8888" % port, "--read-only",
+                     "--tmpfs", "/tmp", "-e", "ACCEPT_EULA=yes", "-e", "JUPYTER_TOKEN=teams-token",
+                     "-e", "MML_PACKAGE=", image, timeout=60)
+    check(rc == 0, "docker run failed: %s" % out)
+    base, auth = "http://127.0.0.1:%d/" % port, {"Authorization": "token teams-token"}
+    wait_for("Jupyter answering /api/status with the token",
+             lambda: http_req(base + "api/status", headers=auth)[0] == 200, 120, 0.5)
+    out = run_in_kernel(base, auth, 'print("SPARK-SUM", spark.range(1000).selectExpr("sum(id) AS s").first().s)')
+    ctx["output"] = out
+    check("SPARK-SUM 499500" in out, "no Spark job result in the kernel: %r" % out[-1500:])
+    rc, logs = docker("logs", name, timeout=30)
+    lines = [l for l in logs.splitlines() if "is mounted noexec" in l]
+    check(len(lines) == 1 and "--tmpfs /tmp:exec" in lines[0],
+          "not one line about the noexec /tmp and the fix: %r" % lines)
 
 
 @test
