@@ -28,7 +28,7 @@ sys.path.insert(0, os.path.join(TOP, "tests", "testlib"))
 import maven_repo as maven  # noqa: E402
 import pywheel  # noqa: E402
 from harness import (Fail, check, docker, free_port, host_lacks, run, run_tests,  # noqa: E402
-                     wait_for)
+                     save_log, wait_for)
 
 ARTIFACTS = os.path.join(TOP, "artifacts", "teams")
 RUN_ID = "mmlspark-teams-%d" % os.getpid()
@@ -89,15 +89,7 @@ def http_req(url, method="GET", body=None, headers=None, timeout=10):
 
 
 def save_logs(test, name, text=None):
-    os.makedirs(ARTIFACTS, exist_ok=True)
-    path = os.path.join(ARTIFACTS, "%s.%s.log" % (test, name.replace(RUN_ID + "-", "")))
-    if text is None:
-        rc, text = docker("logs", "--timestamps", name, timeout=30)
-        if rc != 0:
-            return
-    with open(path, "w") as f:
-        f.write(text)
-    print("    logs saved: %s" % os.path.relpath(path, TOP))
+    save_log(ARTIFACTS, test, name.replace(RUN_ID + "-", ""), text)
 
 
 def wheel(directory):
@@ -295,7 +287,7 @@ def spark_launches_leave_one_file_per_uid(ctx):
                      "done; ls -A /tmp", timeout=180)
     ctx["output"] = out
     check(rc == 0 and "FAILED" not in out, "spark-submit --version failed: %r" % out)
-    files = sorted(f for f in out.split() if f.startswith("mmlspark"))
+    files = sorted(f for f in out.splitlines() if re.fullmatch(r"mmlspark\S*", f))
     check(files == ["mmlspark-hosts-12345", "mmlspark-passwd-12345"],
           "/tmp holds %s, not one passwd and one hosts file for uid 12345" % files)
 

@@ -97,3 +97,17 @@ def run_tests(tests, select="", after=None):
     print("%d passed, %d failed" % (counts["PASS"], counts["FAIL"])
           + (", %d skipped" % counts["SKIP"] if counts["SKIP"] else ""))
     return 1 if counts["FAIL"] or (skipped and in_ci) else 0
+
+
+def save_log(directory, test, name, text=None):
+    """Writes text (default: `docker logs --timestamps NAME`) to DIRECTORY/TEST.NAME.log for a
+    failed test, and prints where."""
+    os.makedirs(directory, exist_ok=True)
+    if text is None:
+        rc, text = docker("logs", "--timestamps", name, timeout=30)
+        if rc != 0:
+            return
+    path = os.path.join(directory, "%s.%s.log" % (test, name))
+    with open(path, "w") as f:
+        f.write(text)
+    print("    logs saved: %s" % path)
