@@ -228,7 +228,8 @@ static struct job_result job_hub(const struct mml_settings *s, const struct supe
         log_error("JupyterHub started this image but its EULA (%s) is %s: the hub's admin accepts "
                   "it for the hub's users with ACCEPT_EULA=yes in the spawner's environment "
                   "(c.Spawner.environment, or singleuser.extraEnv in zero-to-jupyterhub)",
-                  s->eula_file, s->eula == EULA_DECLINED ? "declined (ACCEPT_EULA=no)" : "not accepted");
+                  s->eula_file,
+                  s->eula == EULA_DECLINED ? "declined (ACCEPT_EULA=no)" : "not accepted");
         return own_error(EXIT_EULA_DECLINED);
     }
     if (setenv("JUPYTERHUB_ROOT_DIR", s->notebook_dir, 0) != 0) /* the hub's notebook_dir wins */

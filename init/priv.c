@@ -137,9 +137,9 @@ static int check_capabilities(const struct requests *rq)
         unsigned cap;
         const char *name;
     } need[] = {{CAP_SETUID, "SETUID"}, {CAP_SETGID, "SETGID"}, {CAP_CHOWN, "CHOWN"}};
+    bool remapping = rq->uid_set || rq->gid_set;
     char missing[64] = "", add[128] = "";
     for (size_t i = 0; i < sizeof(need) / sizeof(need[0]); i++) {
-        bool remapping = rq->uid_set || rq->gid_set;
         if ((need[i].cap == CAP_CHOWN && !remapping) ||
             (data[CAP_TO_INDEX(need[i].cap)].effective & CAP_TO_MASK(need[i].cap)))
             continue;
@@ -151,8 +151,8 @@ static int check_capabilities(const struct requests *rq)
         return 0;
     log_error("%s needs %s, which this container does not have (--cap-drop): run with %s, "
               "or without --user root (the image's user, or --user UID:GID, needs none)",
-              rq->uid_set || rq->gid_set ? "NB_UID/NB_GID" : "the drop from root to the notebook user",
-              missing, add);
+              remapping ? "NB_UID/NB_GID" : "the drop from root to the notebook user", missing,
+              add);
     return EXIT_SOFTWARE;
 }
 
