@@ -140,16 +140,34 @@ RUN pip install --no-cache-dir \
  && pip freeze --exclude-editable | grep -v -i -E '^(pip|setuptools|wheel)==' >/opt/venv/constraints.txt
 
 # ---------------------------------------------------------------------------------------------
+# hub (build only): jupyter's venv + JupyterHub's single-user server (jupyterhub-singleuser), which
+# mmlspark-init starts when JupyterHub spawns the image. Only the jupyterhub package and what it
+# adds: everything the jupyter stage installed stays at its version (-c constraints.txt), and
+# constraints.txt is then written again with jupyterhub's packages in it.
+FROM jupyter AS hub
+ARG JUPYTERHUB_VERSION=6.1.1
+RUN pip install --no-cache-dir -c /opt/venv/constraints.txt "jupyterhub==${JUPYTERHUB_VERSION}" \
+ && find /opt/venv/lib -type d -name tests -path '*/site-packages/*' -prune -exec rm -rf {} + \
+ && find /opt/venv -name '*.js.map' -delete \
+ && jupyterhub-singleuser --version \
+ && pip freeze --exclude-editable | grep -v -i -E '^(pip|setuptools|wheel)==' >/opt/venv/constraints.txt
+
+# ---------------------------------------------------------------------------------------------
 # base: runtime (Debian's trust stores only) + the venv + the notebook user.
 FROM runtime AS base
-COPY --from=jupyter /opt/venv/ /opt/venv/
-# The notebook user: group 0 member and group-0-writable dirs so an arbitrary uid still works.
+COPY --from=hub /opt/venv/ /opt/venv/
+COPY image/identity /usr/local/bin/mmlspark-identity
+# The notebook user (uid 1000): group 0 member and group-0-writable dirs so that an arbitrary uid
+# still works. Interactive bash (`docker exec -it NAME bash`, which no login script reaches) reads
+# /etc/profile.d/mmlspark-identity.sh too: a user name and a writable HOME for any uid.
 RUN ln -s "$(python3 -c 'import os, pyspark; print(os.path.dirname(pyspark.__file__))')" /opt/spark \
  && useradd --create-home --home-dir /home/mmlspark --shell /bin/bash --uid 1000 \
       --user-group --groups 0,users mmlspark \
  && mkdir -p /notebooks /etc/mmlspark /usr/share/mmlspark /usr/local/bin/start.d \
  && chown mmlspark:0 /notebooks /home/mmlspark \
- && chmod 2775 /notebooks /home/mmlspark
+ && chmod 2775 /notebooks /home/mmlspark \
+ && printf '%s\n' '' '# mmlspark: a user name and a writable HOME for any uid (--user UID:GID, read-only root)' \
+      '[ -r /etc/profile.d/mmlspark-identity.sh ] && . /etc/profile.d/mmlspark-identity.sh' >>/etc/bash.bashrc
 
 # ---------------------------------------------------------------------------------------------
 # build: the C programs. Only this stage and the final COPY re-run when C code changes.
@@ -228,7 +246,10 @@ RUN rm -f /etc/pam.d/.keep \
       /etc/mmlspark/mmlspark.conf
 COPY --from=build /out/ /
 
-USER mmlspark
+# UTF-8 for every process (JVMs included: sun.jnu.encoding, file names): glibc's built-in C.UTF-8.
+ENV LANG=C.UTF-8
+# By number: Kubernetes' runAsNonRoot checks it (the notebook user mmlspark, uid 1000).
+USER 1000
 WORKDIR /notebooks
 # Jupyter only. `docker run -P` publishes exposed ports on every interface, so nothing without
 # authentication is exposed: not a kernel's Spark UI (4040: it can kill jobs; it is behind

@@ -74,16 +74,27 @@ static int add_arg(char *buf, size_t buflen, size_t *used, char **argv, size_t m
     return 0;
 }
 
+/* split_command of a command line that arguments are appended to: *argc and *used (the bytes of
+ * buf taken) say where the next one goes. Returns 0, or -1 when it is empty or does not fit. */
+static int command_prefix(const char *line, char *buf, size_t buflen, char **argv, size_t max,
+                          size_t *argc, size_t *used)
+{
+    int n = split_command(line, buf, buflen, argv, max);
+    if (n <= 0)
+        return -1;
+    *argc = (size_t)n;
+    *used = 0;
+    for (size_t i = 0; i < *argc; i++)
+        *used += strlen(argv[i]) + 1;
+    return 0;
+}
+
 int jupyter_argv(const struct mml_settings *s, int allow_root, char *buf, size_t buflen,
                  char **argv, size_t max)
 {
-    int n = split_command(s->jupyter_command, buf, buflen, argv, max);
-    if (n <= 0)
+    size_t argc, used;
+    if (command_prefix(s->jupyter_command, buf, buflen, argv, max, &argc, &used) != 0)
         return -1;
-    size_t argc = (size_t)n;
-    size_t used = 0;
-    for (size_t i = 0; i < argc; i++)
-        used += strlen(argv[i]) + 1;
     char port[8];
     snprintf(port, sizeof(port), "%u", s->port);
     if (add_arg(buf, buflen, &used, argv, max, &argc, "--no-browser", "") ||
@@ -95,6 +106,23 @@ int jupyter_argv(const struct mml_settings *s, int allow_root, char *buf, size_t
     if (allow_root && add_arg(buf, buflen, &used, argv, max, &argc, "--allow-root", ""))
         return -1;
     return (int)argc;
+}
+
+int hub_argv(const struct mml_settings *s, int allow_root, char *buf, size_t buflen, char **argv,
+             size_t max)
+{
+    size_t argc, used;
+    if (command_prefix(s->hub_command, buf, buflen, argv, max, &argc, &used) != 0)
+        return -1;
+    if (allow_root && add_arg(buf, buflen, &used, argv, max, &argc, "--allow-root", ""))
+        return -1;
+    return (int)argc;
+}
+
+bool job_spawned_by_hub(void)
+{
+    const char *token = getenv("JUPYTERHUB_API_TOKEN");
+    return token != NULL && token[0] != '\0';
 }
 
 static struct job_result own_error(int code)
@@ -173,9 +201,55 @@ static const char *ensure_token(void)
     return fresh;
 }
 
+typedef int (*server_argv_fn)(const struct mml_settings *s, int allow_root, char *buf,
+                              size_t buflen, char **argv, size_t max);
+
+/* Becomes a Jupyter server (argv from build; key and command name the setting), with stdin
+ * /dev/null: one Ctrl+C stops it, no "Shutdown? (y/n)" prompt. Returns only when its argv is too
+ * long. status_fd as launch_exec's. */
+static struct job_result exec_server(const struct mml_settings *s,
+                                     const struct supervise_opts *base, int status_fd,
+                                     server_argv_fn build, const char *key, const char *command)
+{
+    char buf[8192];
+    char *argv[96];
+    int allow_root = base->plan ? base->plan->job_is_root : 0;
+    if (build(s, allow_root, buf, sizeof(buf), argv, 96) <= 0) {
+        log_error("%s '%s' is too long", key, command);
+        return own_error(EXIT_USAGE);
+    }
+    struct supervise_opts opts = *base;
+    opts.stdin_null = true;
+    launch_exec(argv, &opts, status_fd);
+}
+
+/* JupyterHub's single-user server: the hub's environment (JUPYTERHUB_SERVICE_URL, _PREFIX, the API
+ * token) gives its port, URL prefix and authentication. No EULA page: nobody could reach it
+ * through the hub, so a spawn without ACCEPT_EULA fails at once with one line for the admin. */
+static struct job_result job_hub(const struct mml_settings *s, const struct supervise_opts *base,
+                                 int status_fd)
+{
+    if (s->eula != EULA_ACCEPTED) {
+        log_error("JupyterHub started this image but its EULA (%s) is %s: the hub's admin accepts "
+                  "it for the hub's users with ACCEPT_EULA=yes in the spawner's environment "
+                  "(c.Spawner.environment, or singleuser.extraEnv in zero-to-jupyterhub)",
+                  s->eula_file,
+                  s->eula == EULA_DECLINED ? "declined (ACCEPT_EULA=no)" : "not accepted");
+        return own_error(EXIT_EULA_DECLINED);
+    }
+    if (setenv("JUPYTERHUB_ROOT_DIR", s->notebook_dir, 0) != 0) /* the hub's notebook_dir wins */
+        return own_error(EXIT_OSERR);
+    const char *user = getenv("JUPYTERHUB_USER"), *prefix = getenv("JUPYTERHUB_SERVICE_PREFIX");
+    log_info("starting JupyterHub's single-user server for %s at %s in %s", user ? user : "?",
+             prefix ? prefix : "/", getenv("JUPYTERHUB_ROOT_DIR"));
+    return exec_server(s, base, status_fd, hub_argv, "hub_command", s->hub_command);
+}
+
 struct job_result job_notebook(const struct mml_settings *s, const struct supervise_opts *base,
                                int status_fd)
 {
+    if (job_spawned_by_hub())
+        return job_hub(s, base, status_fd);
     if (s->eula == EULA_DECLINED)
         return eula_declined(s);
     if (s->eula == EULA_PENDING) {
@@ -186,21 +260,12 @@ struct job_result job_notebook(const struct mml_settings *s, const struct superv
     const char *token = ensure_token();
     if (token == NULL)
         return own_error(EXIT_OSERR);
-    char buf[8192];
-    char *argv[96];
-    int allow_root = base->plan ? base->plan->job_is_root : 0;
-    if (jupyter_argv(s, allow_root, buf, sizeof(buf), argv, 96) <= 0) {
-        log_error("jupyter_command '%s' is too long", s->jupyter_command);
-        return own_error(EXIT_USAGE);
-    }
     log_info("starting Jupyter in %s on port %u", s->notebook_dir, s->port);
     if (token[0] != '\0')
         log_info("Jupyter URL: http://127.0.0.1:%u/?token=%s", s->port, token);
     else
         log_info("Jupyter URL: http://127.0.0.1:%u/", s->port);
-    struct supervise_opts opts = *base;
-    opts.stdin_null = true; /* one Ctrl+C stops Jupyter: no "Shutdown? (y/n)" tty prompt */
-    launch_exec(argv, &opts, status_fd);
+    return exec_server(s, base, status_fd, jupyter_argv, "jupyter_command", s->jupyter_command);
 }
 
 int job_check_spark_mode(const struct mml_settings *s)

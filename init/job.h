@@ -2,6 +2,7 @@
 #ifndef MMLSPARK_JOB_H
 #define MMLSPARK_JOB_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "config.h"
@@ -19,8 +20,18 @@ int random_token(char *hex, size_t nbytes);
 int jupyter_argv(const struct mml_settings *s, int allow_root, char *buf, size_t buflen,
                  char **argv, size_t max);
 
-/* Runs the notebook job: the EULA page (a child of this process) until accepted, then becomes
- * Jupyter (launch_exec, status_fd as there); returns only when init ends before Jupyter. */
+/* Builds the argv of JupyterHub's single-user server (hub_command, --allow-root when root), like
+ * jupyter_argv; the hub's environment gives the rest. Returns the count or -1. */
+int hub_argv(const struct mml_settings *s, int allow_root, char *buf, size_t buflen, char **argv,
+             size_t max);
+
+/* True when JupyterHub spawned this container (JUPYTERHUB_API_TOKEN is set). */
+bool job_spawned_by_hub(void);
+
+/* Runs the notebook job: JupyterHub's single-user server when the hub spawned the container (its
+ * EULA accepted by the admin, else one error line); otherwise the EULA page (a child of this
+ * process) until accepted, then becomes Jupyter (launch_exec, status_fd as there). Returns only
+ * when init ends before the server. */
 struct job_result job_notebook(const struct mml_settings *s, const struct supervise_opts *base,
                                int status_fd);
 

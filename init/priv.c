@@ -4,10 +4,12 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/capability.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -112,7 +114,8 @@ static void usable_home(const struct mml_settings *s, char *home_out, size_t len
         snprintf(home_out, len, "%s", u.home);
         return;
     }
-    log_warn("HOME='%s' is not a directory uid %u may write, nor is the home of user %s",
+    log_info("HOME='%s' is not a directory uid %u may write, nor is the home of user %s: Jupyter, "
+             "its kernels and login shells get one in $TMPDIR (mmlspark-identity)",
              home ? home : "", (unsigned)getuid(), s->user);
 }
 
@@ -123,6 +126,37 @@ static int prepare_unprivileged(const struct mml_settings *s, const struct reque
         log_warn("NB_UID/NB_GID are ignored: they need a start as root (docker run --user root)");
     usable_home(s, out->home, sizeof(out->home));
     return hooks_run(s->hooks_dir, s->grace_seconds);
+}
+
+/* Root without the capabilities the drop (SETUID, SETGID) and an NB_UID/NB_GID remap (CHOWN) need,
+ * as under --cap-drop ALL: one line that says which are missing and what to do, before any work. */
+static int check_capabilities(const struct requests *rq)
+{
+    struct __user_cap_header_struct head = {.version = _LINUX_CAPABILITY_VERSION_3, .pid = 0};
+    struct __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3] = {{0}};
+    if (syscall(SYS_capget, &head, data) != 0)
+        return 0; /* cannot tell: the work itself reports what fails */
+    static const struct {
+        unsigned cap;
+        const char *name;
+    } need[] = {{CAP_SETUID, "SETUID"}, {CAP_SETGID, "SETGID"}, {CAP_CHOWN, "CHOWN"}};
+    bool remapping = rq->uid_set || rq->gid_set;
+    char missing[64] = "", add[128] = "";
+    for (size_t i = 0; i < sizeof(need) / sizeof(need[0]); i++) {
+        if ((need[i].cap == CAP_CHOWN && !remapping) ||
+            (data[CAP_TO_INDEX(need[i].cap)].effective & CAP_TO_MASK(need[i].cap)))
+            continue;
+        size_t m = strlen(missing), a = strlen(add);
+        snprintf(missing + m, sizeof(missing) - m, "%sCAP_%s", m ? ", " : "", need[i].name);
+        snprintf(add + a, sizeof(add) - a, "%s--cap-add %s", a ? " " : "", need[i].name);
+    }
+    if (missing[0] == '\0')
+        return 0;
+    log_error("%s needs %s, which this container does not have (--cap-drop): run with %s, "
+              "or without --user root (the image's user, or --user UID:GID, needs none)",
+              remapping ? "NB_UID/NB_GID" : "the drop from root to the notebook user", missing,
+              add);
+    return EXIT_SOFTWARE;
 }
 
 /* NB_UID/NB_GID (and an interrupted earlier change): see renumber.h. */
@@ -189,6 +223,8 @@ static int prepare(const struct mml_settings *s, const struct requests *rq, stru
         plan->job_is_root = true;
         return hooks_run(s->hooks_dir, s->grace_seconds);
     }
+    if ((rc = check_capabilities(rq)) != 0)
+        return rc;
     if ((rc = pam_confdir(plan)) != 0 ||
         ((rq->uid_set || rq->gid_set) && (rc = renumber(s, rq, &u)) != 0))
         return rc;

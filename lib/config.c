@@ -129,6 +129,8 @@ static const struct setting_def defs[SET_COUNT] = {
                         "notebook, master or worker"},
     [SET_SPARK_MASTER_URL] = {"spark_master_url", "SPARK_MASTER_URL", "", check_master_url,
                               "spark://HOST:PORT (e.g. spark://master:7077)"},
+    [SET_HUB_COMMAND] = {"hub_command", "MMLSPARK_HUB_COMMAND", "jupyterhub-singleuser",
+                         check_command, "a command line (words separated by spaces)"},
 };
 
 static const char *const origin_names[] = {"default", "file", "environment", "argument"};
@@ -363,6 +365,7 @@ void settings_finalize(struct mml_settings *s)
                     : strcmp(mode, "worker") == 0 ? MODE_WORKER
                                                   : MODE_NOTEBOOK;
     s->spark_master_url = s->raw[SET_SPARK_MASTER_URL];
+    s->hub_command = s->raw[SET_HUB_COMMAND];
 }
 
 void settings_print(const struct mml_settings *s, FILE *out)

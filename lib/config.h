@@ -29,6 +29,7 @@ enum setting_id {
     SET_LOG_LEVEL,
     SET_SPARK_MODE,
     SET_SPARK_MASTER_URL,
+    SET_HUB_COMMAND,
     SET_COUNT
 };
 
@@ -52,6 +53,7 @@ struct mml_settings {
     enum mlog_level log_level;
     enum spark_mode { MODE_NOTEBOOK, MODE_MASTER, MODE_WORKER } spark_mode;
     const char *spark_master_url; /* "" when unset */
+    const char *hub_command;      /* JupyterHub's single-user server: argv prefix */
 
     const char *config_path; /* the file that was read, or NULL */
     char *raw[SET_COUNT];

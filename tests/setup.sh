@@ -37,6 +37,7 @@ wants=(
   "docker-registry|release tests (a local registry)"
   "docker-compose|cluster tests of the example docker-compose.yml"
   "git|tools/release.sh stamps the commit"
+  "python3-venv|teams tests: a venv for JupyterHub, dockerspawner and kubernetes-validate from PyPI (tests/teams/setup.sh)"
 )
 [ "$bench" = 0 ] || wants+=("tini hyperfine wrk nginx-light bc|benchmarks (bench/)")
 

@@ -3,42 +3,38 @@
 #
 # Where the container's host name does not resolve (`--network none`, some `--network host`
 # setups) Java cannot find the local host. mmlspark-env then gives SPARK_LOCAL_IP=127.0.0.1 (a
-# value the user set is never touched), so Spark starts on the loopback address. With no network
-# at all (only `lo`), the JVMs also get a hosts file naming this host 127.0.0.1
-# (-Djdk.net.hosts.file), which keeps Spark's logging from printing a stack trace about it.
+# value the user set is never touched; an inherited one, as in notebook kernels, is not worked out
+# again), so Spark starts on the loopback address. With no network at all (only `lo`), the JVMs
+# also get a hosts file naming this host 127.0.0.1 (-Djdk.net.hosts.file), which keeps Spark's
+# logging from printing a stack trace about it: one file per uid, written once and reused.
 # Nothing changes where the host name resolves.
 # In a container with a memory limit, mmlspark-env also sizes the driver's heap
 # (SPARK_DRIVER_MEMORY) and a worker's offer (SPARK_WORKER_MEMORY) from it, each only when unset;
 # spark.driver.memory / --driver-memory still win over the first.
-if command -v mmlspark-env >/dev/null 2>&1; then
-  _mmlspark_env=$(SPARK_LOCAL_IP= mmlspark-env 2>/dev/null)
-  _mmlspark_ip=$(printf '%s\n' "$_mmlspark_env" | grep '^export SPARK_LOCAL_IP=')
-  eval "$(printf '%s\n' "$_mmlspark_env" | grep -E '^export SPARK_(DRIVER|WORKER)_MEMORY=')"
-  if [ -n "$_mmlspark_ip" ]; then
-    [ -n "${SPARK_LOCAL_IP:-}" ] || eval "$_mmlspark_ip"
-    if [ "$(ls /sys/class/net 2>/dev/null)" = lo ] \
-       && _mmlspark_hosts=$(mktemp "${TMPDIR:-/tmp}/mmlspark-hosts.XXXXXX"); then
-      printf '127.0.0.1 localhost %s\n::1 localhost ip6-localhost\n' "$(uname -n)" >"$_mmlspark_hosts"
-      SPARK_SUBMIT_OPTS="-Djdk.net.hosts.file=$_mmlspark_hosts${SPARK_SUBMIT_OPTS:+ $SPARK_SUBMIT_OPTS}"
-      SPARK_DAEMON_JAVA_OPTS="-Djdk.net.hosts.file=$_mmlspark_hosts${SPARK_DAEMON_JAVA_OPTS:+ $SPARK_DAEMON_JAVA_OPTS}"
-    fi
-  fi
-  unset _mmlspark_env _mmlspark_ip _mmlspark_hosts
+if command -v mmlspark-env >/dev/null 2>&1 \
+   && [ -z "${SPARK_LOCAL_IP:-}" -o -z "${SPARK_DRIVER_MEMORY:-}" -o -z "${SPARK_WORKER_MEMORY:-}" ]; then
+  eval "$(mmlspark-env 2>/dev/null | grep -E '^export SPARK_(LOCAL_IP|DRIVER_MEMORY|WORKER_MEMORY)=')"
 fi
 
-# An arbitrary uid (`--user 12345:0`, OpenShift) has no passwd entry, and Hadoop's login in every
-# Spark JVM fails without a user name ("invalid null input: name"). nss_wrapper gives the JVM a
-# passwd file with this uid in it (/etc/passwd itself stays read-only).
-if ! id -un >/dev/null 2>&1 && [ -z "${NSS_WRAPPER_PASSWD:-}" ] \
-   && _mmlspark_passwd=$(mktemp "${TMPDIR:-/tmp}/mmlspark-passwd.XXXXXX"); then
-  { cat /etc/passwd
-    printf 'mmlspark-%s:x:%s:%s:notebook user:%s:/bin/bash\n' "$(id -u)" "$(id -u)" "$(id -g)" "${HOME:-/tmp}"
-  } >"$_mmlspark_passwd"
-  NSS_WRAPPER_PASSWD=$_mmlspark_passwd
-  NSS_WRAPPER_GROUP=/etc/group
-  LD_PRELOAD="libnss_wrapper.so${LD_PRELOAD:+ $LD_PRELOAD}"
-  unset _mmlspark_passwd
+# A user name and a writable HOME for any uid (`--user 12345:12345`, OpenShift): Hadoop's login in
+# every Spark JVM fails without a user name ("invalid null input: name"); nss_wrapper gives one
+# (/etc/passwd itself stays read-only). Already in place when inherited (Jupyter's kernels).
+[ -r /etc/profile.d/mmlspark-identity.sh ] && . /etc/profile.d/mmlspark-identity.sh
+
+if [ "${SPARK_LOCAL_IP:-}" = 127.0.0.1 ] && [ "$(ls /sys/class/net 2>/dev/null)" = lo ] \
+   && _mmlspark_hosts=${TMPDIR:-/tmp}/mmlspark-hosts-$(id -u) \
+   && mmlspark_keep_file "$_mmlspark_hosts" "127.0.0.1 localhost $(uname -n)
+::1 localhost ip6-localhost"; then
+  case " ${SPARK_SUBMIT_OPTS:-} " in
+    *" -Djdk.net.hosts.file="*) ;;
+    *) SPARK_SUBMIT_OPTS="-Djdk.net.hosts.file=$_mmlspark_hosts${SPARK_SUBMIT_OPTS:+ $SPARK_SUBMIT_OPTS}" ;;
+  esac
+  case " ${SPARK_DAEMON_JAVA_OPTS:-} " in
+    *" -Djdk.net.hosts.file="*) ;;
+    *) SPARK_DAEMON_JAVA_OPTS="-Djdk.net.hosts.file=$_mmlspark_hosts${SPARK_DAEMON_JAVA_OPTS:+ $SPARK_DAEMON_JAVA_OPTS}" ;;
+  esac
 fi
+unset _mmlspark_hosts
 
 # Spark's shared-secret authentication (spark.authenticate) when SPARK_AUTH_SECRET or
 # SPARK_AUTH_SECRET_FILE (a Docker secret, e.g. /run/secrets/spark_auth) is set: the master and

@@ -372,6 +372,51 @@ class Config(unittest.TestCase):
         self.assertIn("Jupyter not started", r.stderr)
         self.assertNotIn("starting Jupyter", r.stderr)
 
+    def hub_spawn(self, env_extra, eula=True):
+        """init as JupyterHub starts it (JUPYTERHUB_API_TOKEN set), with a hub_command that
+        records its arguments and JUPYTERHUB_ROOT_DIR, and an EULA page that must not run."""
+        with tempfile.TemporaryDirectory() as d:
+            out, page, hub = (os.path.join(d, n) for n in ("out", "page", "hub"))
+            with open(page, "w") as f:
+                f.write(f"#!/bin/sh\necho PAGE > {out}\n")
+            with open(hub, "w") as f:
+                f.write(f'#!/bin/sh\necho "$JUPYTERHUB_ROOT_DIR $*" > {out}\n')
+            os.chmod(page, 0o755)
+            os.chmod(hub, 0o755)
+            os.mkdir(os.path.join(d, "hooks"))
+            conf = os.path.join(d, "conf")
+            with open(conf, "w") as f:
+                f.write(f'eula_command = "{page}"\nhub_command = "{hub}"\n'
+                        f'hooks_dir = "{d}/hooks"\nnotebook_dir = "{d}"\n')
+            env = dict(ENV, JUPYTERHUB_API_TOKEN="hub-token", **env_extra)
+            if not eula:
+                env.pop("ACCEPT_EULA")
+            r = subprocess.run([INIT, "--config", conf], capture_output=True, text=True, env=env,
+                               timeout=30)
+            ran = ""
+            if os.path.exists(out):
+                with open(out) as f:
+                    ran = f.read().strip()
+            return r, ran, d
+
+    def test_hub_spawn_runs_the_hub_command_in_the_notebook_dir(self):
+        r, ran, d = self.hub_spawn({})
+        self.assertEqual(r.returncode, 0, r.stderr)
+        allow_root = " --allow-root" if os.geteuid() == 0 else ""
+        self.assertEqual(ran, f"{d} {allow_root.strip()}".strip())
+        self.assertNotIn("token=", r.stderr)  # the hub authenticates: no token of our own
+        r, ran, _ = self.hub_spawn({"JUPYTERHUB_ROOT_DIR": "/srv/hub"})
+        self.assertTrue(ran.startswith("/srv/hub"), ran)  # the hub's notebook_dir wins
+
+    def test_hub_spawn_without_accept_eula_fails_with_one_line(self):
+        r, ran, _ = self.hub_spawn({}, eula=False)
+        self.assertEqual(r.returncode, 3)
+        self.assertEqual(ran, "")  # neither the page nor the server ran
+        errors = [l for l in r.stderr.splitlines() if "error" in l]
+        self.assertEqual(len(errors), 1, r.stderr)
+        self.assertIn("ACCEPT_EULA=yes", errors[0])
+        self.assertIn("JupyterHub", errors[0])
+
     def test_declined_eula_stops_the_notebook_job_with_3(self):
         r = subprocess.run([INIT], capture_output=True, text=True,
                            env=dict(ENV, ACCEPT_EULA="no"))

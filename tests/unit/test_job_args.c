@@ -5,6 +5,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "job.h"
@@ -62,6 +63,35 @@ static void test_allow_root_only_when_job_is_root(void **state)
     settings_free(&s);
 }
 
+static void test_hub_argv_is_the_hub_command_and_allow_root_only_as_root(void **state)
+{
+    (void)state;
+    struct mml_settings s;
+    settings_init(&s);
+    s.hub_command = "mmlspark-env -- jupyterhub-singleuser";
+    char buf[1024];
+    char *argv[32];
+    assert_int_equal(hub_argv(&s, 0, buf, sizeof(buf), argv, 32), 3); /* no --port: the hub's */
+    assert_string_equal(argv[2], "jupyterhub-singleuser");
+    assert_null(argv[3]);
+    assert_int_equal(hub_argv(&s, 1, buf, sizeof(buf), argv, 32), 4);
+    assert_string_equal(argv[3], "--allow-root");
+    assert_int_equal(hub_argv(&s, 1, buf, 40, argv, 32), -1);
+    settings_free(&s);
+}
+
+static void test_spawned_by_hub_only_with_its_api_token(void **state)
+{
+    (void)state;
+    unsetenv("JUPYTERHUB_API_TOKEN");
+    assert_false(job_spawned_by_hub());
+    setenv("JUPYTERHUB_API_TOKEN", "", 1);
+    assert_false(job_spawned_by_hub());
+    setenv("JUPYTERHUB_API_TOKEN", "abc", 1);
+    assert_true(job_spawned_by_hub());
+    unsetenv("JUPYTERHUB_API_TOKEN");
+}
+
 static void test_token_is_random_hex(void **state)
 {
     (void)state;
@@ -101,6 +131,8 @@ int main(void)
         cmocka_unit_test(test_split_command_on_whitespace),
         cmocka_unit_test(test_jupyter_argv_has_port_dir_and_no_browser),
         cmocka_unit_test(test_allow_root_only_when_job_is_root),
+        cmocka_unit_test(test_hub_argv_is_the_hub_command_and_allow_root_only_as_root),
+        cmocka_unit_test(test_spawned_by_hub_only_with_its_api_token),
         cmocka_unit_test(test_token_is_random_hex),
         cmocka_unit_test(test_spark_daemon_argv),
     };

@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# tests/teams/run.sh - the image where teams run it (README, "Teams"): any uid and gid, read-only
+# root, no capabilities, all at once; UTF-8 JVMs; one nss_wrapper file per uid; stock Spark's Ivy
+# resolvers; a real JupyterHub (PyPI jupyterhub + dockerspawner, npm configurable-http-proxy)
+# spawning the image with the README's jupyterhub_config.py; the k8s/ manifests validated
+# offline. Does NOT build the image (tests/image/run.sh does). Takes about 6 minutes.
+# First tests/teams/setup.sh installs JupyterHub & co. once (cached under .cache/teams; Node and
+# npm from Debian when missing: run as root). Usage: tests/teams/run.sh [IMAGE] [-k NAME_SUBSTRING]
+# (default mmlspark/release:latest). Output: PASS/FAIL/SKIP lines, then "N passed, N failed";
+# exit non-zero on a failure (with CI=true, also on a skip). Logs of failures: artifacts/teams/.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+top=$(cd "$here/../.." && pwd)
+image=mmlspark/release:latest
+args=()
+while [ $# -gt 0 ]; do
+  case $1 in
+    -k) args+=(-k "$2"); shift ;;
+    -*) echo "usage: $0 [IMAGE] [-k NAME_SUBSTRING]" >&2; exit 64 ;;
+    *) image=$1 ;;
+  esac
+  shift
+done
+
+if ! docker image inspect "$image" >/dev/null 2>&1; then
+  echo "FAIL: image_exists: $image is not built (tests/image/run.sh builds it)"
+  echo "0 passed, 1 failed"
+  exit 1
+fi
+if ! cache=$("$here/setup.sh" | tail -1) || [ ! -x "$cache/venv/bin/python3" ]; then
+  echo "FAIL: setup: tests/teams/setup.sh could not install JupyterHub and its proxy"
+  echo "0 passed, 1 failed"
+  exit 1
+fi
+echo "== teams tests on $image"
+rc=0
+MMLSPARK_CHP=$cache/node/node_modules/.bin/configurable-http-proxy \
+  "$cache/venv/bin/python3" -u "$here/teams.py" --image "$image" "${args[@]}" || rc=$?
+exit "$rc"

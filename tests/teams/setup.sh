@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# tests/teams/setup.sh - the tools of the teams tests, installed once and cached under
+# ${MMLSPARK_TEST_CACHE:-.cache}/teams: a Python venv with a real JupyterHub (PyPI jupyterhub +
+# dockerspawner, the versions below) and kubernetes-validate (the Kubernetes API schemas, for the
+# offline manifest check); configurable-http-proxy (JupyterHub's proxy) from npm. Node and npm come
+# from Debian (apt-get, as root) when no npm is on PATH. Non-interactive; every step is bounded.
+# Prints the cache directory on its last line. Exit: 0 ready, 1 a step failed (its log is named).
+set -euo pipefail
+top=$(cd "$(dirname "$0")/../.." && pwd)
+cache=${MMLSPARK_TEST_CACHE:-$top/.cache}/teams
+# The hub's JupyterHub is the image's (versions.env: JUPYTERHUB_VERSION), as JupyterHub advises.
+hub_version=$(sed -n 's/^JUPYTERHUB_VERSION=//p' "$top/versions.env")
+pins=("jupyterhub==$hub_version" "dockerspawner==14.0.0" "kubernetes-validate==1.37.0")
+chp=configurable-http-proxy@5.3.0
+mkdir -p "$cache"
+log=$cache/setup.log
+: >"$log"
+
+step() { # WHAT SECONDS COMMAND...
+  local what=$1 secs=$2
+  shift 2
+  if ! timeout "$secs" "$@" >>"$log" 2>&1 </dev/null; then
+    tail -15 "$log" >&2
+    echo "tests/teams/setup.sh: $what failed (log: $log)" >&2
+    exit 1
+  fi
+}
+
+stamp="${pins[*]} $chp"
+if [ "$(cat "$cache/ready" 2>/dev/null)" != "$stamp" ]; then
+  if ! command -v npm >/dev/null 2>&1; then
+    [ "$(id -u)" = 0 ] || { echo "tests/teams/setup.sh: npm is missing: run as root to install Debian's nodejs and npm" >&2; exit 1; }
+    echo "tests/teams/setup.sh: installing Debian's nodejs and npm (configurable-http-proxy runs on Node)"
+    step "apt-get update" 300 env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+    step "apt-get install nodejs npm" 600 env DEBIAN_FRONTEND=noninteractive \
+      apt-get install -y -qq --no-install-recommends nodejs npm
+  fi
+  echo "tests/teams/setup.sh: installing ${pins[*]} and $chp under $cache"
+  rm -rf "$cache/venv" "$cache/node"
+  step "python3 -m venv" 120 /usr/bin/python3 -m venv "$cache/venv"
+  step "pip install ${pins[*]}" 600 "$cache/venv/bin/pip" install --no-input --disable-pip-version-check \
+    --cert /etc/ssl/certs/ca-certificates.crt "${pins[@]}"
+  step "npm install $chp" 600 npm install --no-audit --no-fund --prefix "$cache/node" "$chp"
+  echo "$stamp" >"$cache/ready"
+fi
+"$cache/venv/bin/jupyterhub" --version >/dev/null
+"$cache/node/node_modules/.bin/configurable-http-proxy" --version >/dev/null
+echo "$cache"
