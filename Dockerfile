@@ -95,7 +95,8 @@ RUN find /usr/local/share/ca-certificates -type f ! -name '*.crt' -delete \
 # Spark's progress under the running cell), pip and setuptools. The build stops when the lock
 # does not hold these versions, or a download does not match its hash.
 # Not kept (nothing reads them at run time): test suites, JavaScript source maps, pyarrow's C++
-# headers, sparkmonitor's classic-notebook extension and its listeners for Scala 2.13 / Spark 4.
+# headers, sparkmonitor's classic-notebook extension and its listeners for Scala 2.13 / Spark 4,
+# native libraries for other systems than this one inside Spark's jars.
 FROM download AS spark
 ARG PIP_VERSION=26.3
 ARG SETUPTOOLS_VERSION=80.10.2
@@ -130,6 +131,10 @@ RUN /tmp/python/install.sh /tmp/python/requirements.lock "pip==${PIP_VERSION}" \
  && python3 -c 'import pyspark, py4j, pyspark.ml, pyspark.pandas, sklearn, matplotlib; print("pyspark", pyspark.__version__)' \
  && python3 -c 'import jupyterlab, notebook, jupyter_server_proxy, sparkmonitor, ipykernel, nbconvert' \
  && ln -s "$(python3 -c 'import os, pyspark; print(os.path.dirname(pyspark.__file__))')" /opt/spark
+# Spark's jars without the native libraries of other systems (RocksDB's jar alone carries 13
+# builds, 59 MB); the synapseml stage uses the same script.
+COPY image/jars/ /tmp/jars/
+RUN python3 /tmp/jars/strip_natives.py /opt/spark/jars
 
 # ---------------------------------------------------------------------------------------------
 # synapseml (build only): MML_PACKAGE resolved once, with Spark's own Ivy, into a Maven-layout

@@ -77,8 +77,8 @@ fi
 # The venv from the new lock, then the resolution exactly as the synapseml stage does it.
 build spark mmlspark/lock-spark:local
 say "resolving ${pin[MML_PACKAGE]} (onnxruntime: ${pin[MML_ONNXRUNTIME]:-the GPU build of the pom})"
-docker run --rm -v "$top/image/synapseml:/synapseml:ro" mmlspark/lock-spark:local \
-  /synapseml/resolve.sh --onnxruntime "${pin[MML_ONNXRUNTIME]}" --record "${pin[MML_PACKAGE]}" \
+docker run --rm -v "$top/image:/image:ro" mmlspark/lock-spark:local \
+  /image/synapseml/resolve.sh --onnxruntime "${pin[MML_ONNXRUNTIME]}" --record "${pin[MML_PACKAGE]}" \
   /tmp/out /opt/synapseml >"$top/image/synapseml/maven.sha256.new"
 mv "$top/image/synapseml/maven.sha256.new" "$top/image/synapseml/maven.sha256"
 say "image/synapseml/maven.sha256: $(grep -vc '^#' "$top/image/synapseml/maven.sha256") files"

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # resolve.sh - build time: resolve MML_PACKAGE with Spark's own Ivy (the resolution a user's
 # `--packages` gets), keep the result as a Maven-layout repository plus the classpath, and check
-# every file of it against the recorded sha256 checksums.
+# every downloaded file against the recorded sha256 checksums.
 # Usage: resolve.sh [--onnxruntime G:A:V] (--check SUMS | --record) PACKAGE OUT_DIR INSTALLED_DIR
 #   PACKAGE           "GROUP:ARTIFACT:VERSION[,...]"; empty: an empty repository and classpath
 #   OUT_DIR           copied to INSTALLED_DIR (/opt/synapseml) in the image:
@@ -51,8 +51,6 @@ spark-submit --conf spark.jars.ivy="$work/ivy" --packages "$package" "${swap[@]}
 grep -E '^\s+(found|downloading)' "$work/resolve.log" | grep -c found | sed 's/^/resolve.sh: modules found: /' >&2
 # (progress on stderr: --record prints the checksums on stdout)
 python3 "$here/ivy2maven.py" "$work/ivy" "$out" "$installed" >&2
-[ -z "$onnx" ] || python3 "$here/swap_onnxruntime.py" "$out/maven" "$(cut -d: -f2 <<<"$onnx")" >&2
-chmod -R a+rX,go-w "$out"
 
 {
   echo "# sha256 of every file of the image's SynapseML repository (/opt/synapseml/maven)."
@@ -71,3 +69,8 @@ elif ! diff -u "$sums" "$work/maven.sha256" >"$work/diff"; then
 else
   echo "resolve.sh: $(grep -vc '^#' "$sums") files match the recorded sha256 checksums"
 fi
+# After the check (which is of the files as downloaded): the CPU build's poms, and no native
+# libraries of other systems (image/jars/strip_natives.py, beside this script in the image).
+[ -z "$onnx" ] || python3 "$here/swap_onnxruntime.py" "$out/maven" "$(cut -d: -f2 <<<"$onnx")" >&2
+python3 "$here/../jars/strip_natives.py" "$out/maven" >&2
+chmod -R a+rX,go-w "$out"
