@@ -25,11 +25,8 @@ top=$(cd "$here/../.." && pwd)
 image=${1:-mmlspark/release:latest}
 art=$top/artifacts/standalone
 mkdir -p "$art"
-passed=0
-failed=0
-t_start=$SECONDS
-pass() { passed=$((passed + 1)); echo "PASS: $1${2:+ ($2)}"; }
-fail() { failed=$((failed + 1)); echo "FAIL: $1${2:+: $2}"; }
+NAME=standalone
+. "$top/tests/testlib/harness.sh"
 tmp=$(mktemp -d /tmp/mmlspark-standalone.XXXXXX)
 stage=mmlspark/standalone-test-download:$$
 clone_tags=()
@@ -47,7 +44,7 @@ locked() { sed -nE 's/^([A-Za-z0-9][A-Za-z0-9._-]*)==([^ ;\\]+).*/\1==\2/p' "$1"
 
 if ! docker image inspect "$image" >/dev/null 2>&1; then
   fail image_under_test_exists "no image $image (build it first: tests/image/run.sh)"
-  echo "$passed passed, $failed failed"
+  summary
   exit 1
 fi
 
@@ -152,8 +149,9 @@ mkdir -p "$tmp/clone"
 tag=mmlspark/release:standalone-test-$$
 reg=standalone-test-$$.invalid
 if git clone -q "$top" "$clone" >"$art/clone.log" 2>&1; then
-  outside=$(cd "$clone" && git grep -l -e '\.\./shared' -e '/work/shared' -- . || true)
-  [ -z "$outside" ] && pass clone_has_no_reference_outside_the_repository "git grep '../shared' in the clone: none" ||
+  # (the patterns do not match their own text in this file)
+  outside=$(cd "$clone" && git grep -l -E -e '\.\./shar(ed)' -e '/work/shar(ed)' -- . || true)
+  [ -z "$outside" ] && pass clone_has_no_reference_outside_the_repository "git grep of the team's folder outside the repository: none" ||
     fail clone_has_no_reference_outside_the_repository "$(tr '\n' ' ' <<<"$outside")"
   # README: tests/image/docker-ready.sh; docker build -t mmlspark/release . (here under a test tag);
   # tools/release.sh (here with a registry name of its own: it tags NAME:VERSION and NAME:latest)
@@ -179,6 +177,5 @@ else
   fail clone_builds_with_the_readmes_commands "git clone failed (artifacts/standalone/clone.log)"
 fi
 
-echo "standalone tests: $((SECONDS - t_start)) s"
-echo "$passed passed, $failed failed"
+summary
 [ "$failed" = 0 ]
