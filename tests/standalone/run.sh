@@ -8,8 +8,9 @@
 #   maven_resolution_fails_on_a_checksum_mismatch   image/synapseml/resolve.sh --check (the build's
 #                                                   resolver) with one recorded sha256 altered: refused;
 #                                                   as recorded: accepted
-#   pip_override_of_an_image_package_works          the README's `PIP_CONSTRAINT= pip install --user
-#                                                   --ignore-installed --no-deps` of a local wheel wins
+#   pip_override_of_an_image_package_works          the README's override of a package of the image
+#                                                   (`PIP_CONSTRAINT= pip install --no-deps --target
+#                                                   ~/overrides`, PYTHONPATH) wins, in a shell and a kernel
 #   clone_builds_with_the_readmes_commands          `git clone` of HEAD into an empty directory; there
 #                                                   the README's commands: tests/image/docker-ready.sh,
 #                                                   a plain `docker build -t ... .` (no build args), and
@@ -29,10 +30,11 @@ NAME=standalone
 . "$top/tests/testlib/harness.sh"
 tmp=$(mktemp -d /tmp/mmlspark-standalone.XXXXXX)
 stage=mmlspark/standalone-test-download:$$
+spark_stage=mmlspark/standalone-test-spark:$$
 clone_tags=()
 cleanup() {
   docker rm -f "mmlspark-standalone-$$" >/dev/null 2>&1
-  docker rmi --no-prune "$stage" "${clone_tags[@]}" >/dev/null 2>&1
+  docker rmi --no-prune "$stage" "$spark_stage" "${clone_tags[@]}" >/dev/null 2>&1
   rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -66,7 +68,7 @@ done < <(grep -E '^[A-Z][A-Z0-9_]*_VERSION=' "$top/versions.env")
   fail lock_holds_the_pins_of_versions_env "not in the lock:$missing (tools/lock.sh)"
 
 # --- hash and checksum mismatches: the build's own installer and resolver, in the build's
-# download stage (the build machine's CA, as the build has it), on a small input
+# download and spark stages (the build machine's CA, as the build has it; cached), on small inputs
 args=()
 while read -r kv; do args+=(--build-arg "$kv"); done < <("$top/tools/apt-mirrors.sh")
 if DOCKER_BUILDKIT=0 docker build "${args[@]}" --target download -t "$stage" "$top" >"$art/build-download.log" 2>&1; then
@@ -87,14 +89,15 @@ if DOCKER_BUILDKIT=0 docker build "${args[@]}" --target download -t "$stage" "$t
     fail pip_install_of_the_lock_fails_on_a_hash_mismatch "altered: exit $rc_bad, as locked: exit $rc_good (artifacts/standalone/install-*.log)"
   fi
 
+else
+  fail pip_install_of_the_lock_fails_on_a_hash_mismatch "docker build --target download failed (artifacts/standalone/build-download.log)"
+fi
+if DOCKER_BUILDKIT=0 docker build "${args[@]}" --target spark -t "$spark_stage" "$top" >"$art/build-spark.log" 2>&1; then
   # a small Maven package through resolve.sh: its recorded sums accepted, one altered sum refused
   pkg=com.beust:jcommander:1.27
   run_resolve() {
-    docker run --rm --user root -v "$top/image:/image:ro" -v "$tmp:/t" -e PATH=/opt/venv/bin:/usr/bin:/bin "$stage" \
-      bash -c 'python3 -m venv /opt/venv && /opt/venv/bin/pip install -q --no-deps --require-hashes -r /t/pyspark.lock &&
-               /image/synapseml/resolve.sh "$@"' resolve "$@"
+    docker run --rm --user root -v "$top/image:/image:ro" -v "$tmp:/t" "$spark_stage" /image/synapseml/resolve.sh "$@"
   }
-  awk '/^(pyspark|py4j)==/ { keep = 1; print; next } /^[A-Za-z0-9#]/ { keep = 0 } keep && /--hash/' "$lock" >"$tmp/pyspark.lock"
   if run_resolve --record "$pkg" /tmp/out /opt/synapseml >"$tmp/sums" 2>"$art/resolve-record.log" &&
      grep -q "jcommander-1.27.jar$" "$tmp/sums"; then
     sed -E '/jcommander-1.27.jar$/ s/^[0-9a-f]{8}/00000000/' "$tmp/sums" >"$tmp/sums.bad"
@@ -111,35 +114,46 @@ if DOCKER_BUILDKIT=0 docker build "${args[@]}" --target download -t "$stage" "$t
     fail maven_resolution_fails_on_a_checksum_mismatch "resolve.sh --record $pkg failed (artifacts/standalone/resolve-record.log)"
   fi
 else
-  fail pip_install_of_the_lock_fails_on_a_hash_mismatch "docker build --target download failed (artifacts/standalone/build-download.log)"
-  fail maven_resolution_fails_on_a_checksum_mismatch "docker build --target download failed"
+  fail maven_resolution_fails_on_a_checksum_mismatch "docker build --target spark failed (artifacts/standalone/build-spark.log)"
 fi
 
-# --- the README's override of an image package: a local wheel of six 99.0, offline
+# --- the README's override of an image package: a local wheel of threadpoolctl 99.0 (a
+# module scikit-learn imports, Jupyter does not), offline
 python3 - "$tmp/wheels" <<'EOF'
 import base64, hashlib, os, sys, zipfile
 d = sys.argv[1]
 os.makedirs(d)
-dist = "six-99.0.dist-info"
-files = {"six.py": "__version__ = '99.0'\n",
-         dist + "/METADATA": "Metadata-Version: 2.1\nName: six\nVersion: 99.0\n",
+dist = "threadpoolctl-99.0.dist-info"
+files = {"threadpoolctl.py": "__version__ = '99.0'\n",
+         dist + "/METADATA": "Metadata-Version: 2.1\nName: threadpoolctl\nVersion: 99.0\n",
          dist + "/WHEEL": "Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: true\nTag: py3-none-any\n"}
 record = ["%s,sha256=%s,%d" % (p, base64.urlsafe_b64encode(hashlib.sha256(t.encode()).digest()).rstrip(b"=").decode(),
                                len(t.encode())) for p, t in files.items()] + [dist + "/RECORD,,"]
-with zipfile.ZipFile(os.path.join(d, "six-99.0-py3-none-any.whl"), "w") as z:
+with zipfile.ZipFile(os.path.join(d, "threadpoolctl-99.0-py3-none-any.whl"), "w") as z:
     for p, t in files.items():
         z.writestr(p, t)
     z.writestr(dist + "/RECORD", "\n".join(record) + "\n")
 EOF
 chmod -R a+rX "$tmp/wheels"
-out=$(docker run --rm --network none -v "$tmp/wheels:/wheels:ro" "$image" bash -c '
-  PIP_CONSTRAINT= pip install --user --ignore-installed --no-deps /wheels/six-99.0-py3-none-any.whl 2>&1 | tail -1
-  python3 -c "import six; print(\"six\", six.__version__)"
-  pip list --user --format=freeze' 2>&1)
+# in a shell, and in a notebook kernel of a container started with the README's -e PYTHONPATH
+nb='{"cells": [{"cell_type": "code", "execution_count": null, "metadata": {}, "outputs": [],
+  "source": "import threadpoolctl, numpy\nprint(\"KERNEL threadpoolctl\", threadpoolctl.__version__, \"numpy\", numpy.__version__)"}],
+  "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}},
+  "nbformat": 4, "nbformat_minor": 5}'
+out=$(docker run -i --rm --network none -e PYTHONPATH=/home/mmlspark/overrides -v "$tmp/wheels:/wheels:ro" "$image" bash -c '
+  cd /tmp && cat >t.ipynb
+  env -u PYTHONPATH python3 -c "import threadpoolctl as t; print(\"IMAGE threadpoolctl\", t.__version__)"
+  PIP_CONSTRAINT= pip install --no-deps --target ~/overrides /wheels/threadpoolctl-99.0-py3-none-any.whl 2>&1 | tail -1
+  python3 -c "import threadpoolctl as t; print(\"SHELL threadpoolctl\", t.__version__)"
+  env -u PYTHONPATH python3 -c "import threadpoolctl as t; print(\"WITHOUT threadpoolctl\", t.__version__)"
+  MMLSPARK_SPARK_SESSION=no jupyter nbconvert --to notebook --execute --stdout t.ipynb 2>/dev/null |
+    grep -o "KERNEL threadpoolctl [0-9.]* numpy [0-9.]*"' <<<"$nb" 2>&1)
 echo "$out" >"$art/pip-override.log"
-base_six=$(awk '$1 == "six" { print $2 }' <<<"$want")
-grep -qx "six 99.0" <<<"$out" && grep -qx "six==99.0" <<<"$out" &&
-  pass pip_override_of_an_image_package_works "the image has six $base_six; after the override python3 imports six 99.0 from ~/.local" ||
+base_tp=$(awk '$1 == "threadpoolctl" { print $2 }' <<<"$want")
+base_numpy=$(awk '$1 == "numpy" { print $2 }' <<<"$want")
+grep -qx "IMAGE threadpoolctl $base_tp" <<<"$out" && grep -qx "SHELL threadpoolctl 99.0" <<<"$out" &&
+  grep -qx "WITHOUT threadpoolctl $base_tp" <<<"$out" && grep -qx "KERNEL threadpoolctl 99.0 numpy $base_numpy" <<<"$out" &&
+  pass pip_override_of_an_image_package_works "threadpoolctl $base_tp in the image; pip install --target ~/overrides of 99.0: a shell and a new kernel with PYTHONPATH import 99.0, without it $base_tp" ||
   fail pip_override_of_an_image_package_works "$(tr '\n' ' ' <<<"$out" | tail -c 600)"
 
 # --- a clone of HEAD, with nothing beside it, built and started with the README's commands
