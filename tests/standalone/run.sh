@@ -69,6 +69,15 @@ done < <(grep -E '^[A-Z][A-Z0-9_]*_VERSION=' "$top/versions.env")
 
 # --- hash and checksum mismatches: the build's own installer and resolver, in the build's
 # download and spark stages (the build machine's CA, as the build has it; cached), on small inputs
+# NAME WHAT PATTERN LOG: passes when the input as recorded was accepted ($rc_good 0) and the
+# altered one refused ($rc_bad not 0) saying PATTERN in LOG
+only_altered_refused() {
+  if [ "$rc_good" = 0 ] && [ "$rc_bad" != 0 ] && grep -q "$3" "$4"; then
+    pass "$1" "$2: exit $rc_bad, \"$3\"; as recorded: exit 0"
+  else
+    fail "$1" "$2: exit $rc_bad; as recorded: exit $rc_good (${4#"$top"/})"
+  fi
+}
 args=()
 while read -r kv; do args+=(--build-arg "$kv"); done < <("$top/tools/apt-mirrors.sh")
 if DOCKER_BUILDKIT=0 docker build "${args[@]}" --target download -t "$stage" "$top" >"$art/build-download.log" 2>&1; then
@@ -77,18 +86,16 @@ if DOCKER_BUILDKIT=0 docker build "${args[@]}" --target download -t "$stage" "$t
   mkdir -p "$tmp/good" "$tmp/bad"
   { entry pip; entry setuptools; entry six; } >"$tmp/good/requirements.lock"
   { entry pip; entry setuptools; entry six | sed -E 's/sha256:[0-9a-f]{8}/sha256:00000000/'; } >"$tmp/bad/requirements.lock"
-  for kind in good bad; do
-    rc=0
-    docker run --rm --user root -v "$top/image/python/install.sh:/install.sh:ro" -v "$tmp/$kind:/lock:ro" \
-      "$stage" /install.sh /lock/requirements.lock >"$art/install-$kind.log" 2>&1 || rc=$?
-    eval "rc_$kind=$rc"
-  done
-  if [ "$rc_good" = 0 ] && [ "$rc_bad" != 0 ] && grep -q "DO NOT MATCH THE HASHES" "$art/install-bad.log"; then
-    pass pip_install_of_the_lock_fails_on_a_hash_mismatch "six with altered hashes: exit $rc_bad, pip: THESE PACKAGES DO NOT MATCH THE HASHES; as locked: exit 0"
-  else
-    fail pip_install_of_the_lock_fails_on_a_hash_mismatch "altered: exit $rc_bad, as locked: exit $rc_good (artifacts/standalone/install-*.log)"
-  fi
-
+  run_install() { # good|bad
+    docker run --rm --user root -v "$top/image/python/install.sh:/install.sh:ro" -v "$tmp/$1:/lock:ro" \
+      "$stage" /install.sh /lock/requirements.lock >"$art/install-$1.log" 2>&1
+  }
+  rc_good=0
+  rc_bad=0
+  run_install good || rc_good=$?
+  run_install bad || rc_bad=$?
+  only_altered_refused pip_install_of_the_lock_fails_on_a_hash_mismatch "six with altered hashes" \
+    "DO NOT MATCH THE HASHES" "$art/install-bad.log"
 else
   fail pip_install_of_the_lock_fails_on_a_hash_mismatch "docker build --target download failed (artifacts/standalone/build-download.log)"
 fi
@@ -105,11 +112,8 @@ if DOCKER_BUILDKIT=0 docker build "${args[@]}" --target spark -t "$spark_stage" 
     rc_bad=0
     run_resolve --check /t/sums "$pkg" /tmp/out /opt/synapseml >"$art/resolve-good.log" 2>&1 || rc_good=$?
     run_resolve --check /t/sums.bad "$pkg" /tmp/out /opt/synapseml >"$art/resolve-bad.log" 2>&1 || rc_bad=$?
-    if [ "$rc_good" = 0 ] && [ "$rc_bad" != 0 ] && grep -q "differs from the recorded checksums" "$art/resolve-bad.log"; then
-      pass maven_resolution_fails_on_a_checksum_mismatch "$pkg, one sha256 altered: exit $rc_bad; as recorded: exit 0"
-    else
-      fail maven_resolution_fails_on_a_checksum_mismatch "altered: exit $rc_bad, as recorded: exit $rc_good (artifacts/standalone/resolve-*.log)"
-    fi
+    only_altered_refused maven_resolution_fails_on_a_checksum_mismatch "$pkg, one sha256 altered" \
+      "differs from the recorded checksums" "$art/resolve-bad.log"
   else
     fail maven_resolution_fails_on_a_checksum_mismatch "resolve.sh --record $pkg failed (artifacts/standalone/resolve-record.log)"
   fi
