@@ -1,10 +1,12 @@
 # mmlspark/release: Jupyter + PySpark on Debian bookworm, supervised by mmlspark-init (PID 1).
 # Build (no BuildKit needed):  DOCKER_BUILDKIT=0 docker build -t mmlspark/release:latest .
 # Releases: tools/release.sh passes versions.env (the pinned inputs; the ARG defaults below mirror
-# it) and VERSION/REVISION/CREATED as build args.
+# it) and VERSION/REVISION/CREATED as build args. Locked inputs: image/python/requirements.lock
+# and image/synapseml/maven.sha256 (tools/lock.sh makes both from versions.env); a download that
+# does not match them fails the build.
 # Stage order keeps a C change cheap: "base" (apt, pip) is cached; "build" recompiles; the final
 # stage only re-runs its COPY layers. Build-only trust: image/ca/*.crt (a TLS proxy's CA) is
-# installed only in the "spark" stage and its children, which download; the released image is
+# installed only in the "download" stage and its children; the released image is
 # built from "runtime" and gets only their outputs (/opt/venv, /opt/synapseml) by COPY --from.
 
 ARG DEBIAN_IMAGE=debian:bookworm
@@ -75,42 +77,36 @@ ENV VIRTUAL_ENV=/opt/venv \
     PIP_DISABLE_PIP_VERSION_CHECK=1
 
 # ---------------------------------------------------------------------------------------------
-# spark (build only): runtime + the build machine's extra CA certificates (a TLS proxy's,
+# download (build only): runtime + the build machine's extra CA certificates (a TLS proxy's,
 # corporate ones) so that pip and Spark's Ivy can download; only /opt/venv and /opt/synapseml
-# leave this stage and its children (COPY --from), never a trust store.
-FROM runtime AS spark
+# leave its children (COPY --from), never a trust store. tools/lock.sh runs pip-compile here.
+FROM runtime AS download
+# update-ca-certificates also rebuilds Java's cacerts (ca-certificates-java's hook), for Ivy.
+COPY image/ca/ /usr/local/share/ca-certificates/
+RUN find /usr/local/share/ca-certificates -type f ! -name '*.crt' -delete \
+ && update-ca-certificates
+
+# ---------------------------------------------------------------------------------------------
+# spark (build only): the venv, everything Python: exactly the packages of
+# image/python/requirements.lock (versions and sha256 hashes; tools/lock.sh makes it from the pins
+# below, which mirror versions.env). pyspark, the Python stack of Spark ML / SynapseML, Jupyter
+# (JupyterLab 4, Notebook 7 at /tree, jupyter_server 2, ipykernel, nbconvert 7,
+# jupyter-server-proxy: Spark's UI behind Jupyter's port and authentication; sparkmonitor:
+# Spark's progress under the running cell; jupyterhub: the hub's single-user server), pip and
+# setuptools. The build stops when the lock
+# does not hold these versions, or a download does not match its hash.
+# Not kept (nothing reads them at run time): test suites, JavaScript source maps, pyarrow's C++
+# headers, sparkmonitor's classic-notebook extension and its listeners for Scala 2.13 / Spark 4,
+# native libraries for other systems than this one inside Spark's jars.
+FROM download AS spark
+ARG PIP_VERSION=26.3
+ARG SETUPTOOLS_VERSION=80.10.2
 ARG PYSPARK_VERSION=3.5.9
 ARG NUMPY_VERSION=1.26.4
 ARG PANDAS_VERSION=2.0.3
 ARG PYARROW_VERSION=14.0.2
 ARG MATPLOTLIB_VERSION=3.8.4
 ARG SCIKIT_LEARN_VERSION=1.5.2
-# update-ca-certificates also rebuilds Java's cacerts (ca-certificates-java's hook), for Ivy.
-COPY image/ca/ /usr/local/share/ca-certificates/
-RUN find /usr/local/share/ca-certificates -type f ! -name '*.crt' -delete \
- && update-ca-certificates
-# The venv holds everything Python, pinned. This layer: pyspark and the Python stack of Spark ML /
-# SynapseML (numpy, pandas, pyarrow, matplotlib, scikit-learn); the SynapseML stage needs no more.
-RUN python3 -m venv --system-site-packages /opt/venv \
- && pip install --no-cache-dir "pyspark==${PYSPARK_VERSION}" \
-      "numpy==${NUMPY_VERSION}" "pandas==${PANDAS_VERSION}" "pyarrow==${PYARROW_VERSION}" \
-      "matplotlib==${MATPLOTLIB_VERSION}" "scikit-learn==${SCIKIT_LEARN_VERSION}" \
- && find /opt/venv/lib -type d -name tests -path '*/site-packages/*' -prune -exec rm -rf {} + \
- && python3 -c 'import pyspark, py4j, pyspark.ml, pyspark.pandas, sklearn, matplotlib; print("pyspark", pyspark.__version__)' \
- && ln -s "$(python3 -c 'import os, pyspark; print(os.path.dirname(pyspark.__file__))')" /opt/spark
-
-# ---------------------------------------------------------------------------------------------
-# synapseml (build only): MML_PACKAGE resolved once, with Spark's own Ivy, into a Maven-layout
-# repository (/opt/synapseml/maven: the only copy of its jars in the image) plus the resolved
-# classpath.
-FROM spark AS synapseml
-ARG MML_PACKAGE=com.microsoft.azure:synapseml_2.12:1.1.0
-COPY image/synapseml/ /tmp/synapseml/
-RUN /tmp/synapseml/resolve.sh "$MML_PACKAGE" /out/opt/synapseml /opt/synapseml
-
-# ---------------------------------------------------------------------------------------------
-# jupyter (build only): spark's venv + Jupyter.
-FROM spark AS jupyter
 ARG JUPYTERLAB_VERSION=4.6.6
 ARG NOTEBOOK_VERSION=7.6.5
 ARG JUPYTER_SERVER_VERSION=2.21.1
@@ -118,44 +114,57 @@ ARG IPYKERNEL_VERSION=6.31.0
 ARG NBCONVERT_VERSION=7.17.2
 ARG JUPYTER_SERVER_PROXY_VERSION=4.6.0
 ARG SPARKMONITOR_VERSION=3.3.0
-# Jupyter: JupyterLab 4, Notebook 7 (/tree), jupyter_server 2, ipykernel, nbconvert 7,
-# jupyter-server-proxy (Spark's UI behind Jupyter's port and authentication), sparkmonitor
-# (Spark's progress under the running cell). --system-site-packages (above) keeps the user site
-# (~/.local) on the path: `pip install` as the notebook user lands there, constrained to what the
-# image ships (PIP_CONSTRAINT=/opt/venv/constraints.txt, the `pip freeze` of this layer).
-# Not kept: test suites, JavaScript source maps, sparkmonitor's classic-notebook extension and
-# its listeners for Scala 2.13 / Spark 4, pyarrow's C++ headers.
-RUN pip install --no-cache-dir \
-      "jupyterlab==${JUPYTERLAB_VERSION}" "notebook==${NOTEBOOK_VERSION}" \
-      "jupyter_server==${JUPYTER_SERVER_VERSION}" "ipykernel==${IPYKERNEL_VERSION}" \
-      "nbconvert==${NBCONVERT_VERSION}" "jupyter-server-proxy==${JUPYTER_SERVER_PROXY_VERSION}" \
-      "sparkmonitor==${SPARKMONITOR_VERSION}" \
+ARG JUPYTERHUB_VERSION=6.1.1
+COPY image/python/ /tmp/python/
+RUN /tmp/python/install.sh /tmp/python/requirements.lock "pip==${PIP_VERSION}" \
+      "setuptools==${SETUPTOOLS_VERSION}" "pyspark==${PYSPARK_VERSION}" "numpy==${NUMPY_VERSION}" \
+      "pandas==${PANDAS_VERSION}" "pyarrow==${PYARROW_VERSION}" "matplotlib==${MATPLOTLIB_VERSION}" \
+      "scikit-learn==${SCIKIT_LEARN_VERSION}" "jupyterlab==${JUPYTERLAB_VERSION}" \
+      "notebook==${NOTEBOOK_VERSION}" "jupyter_server==${JUPYTER_SERVER_VERSION}" \
+      "ipykernel==${IPYKERNEL_VERSION}" "nbconvert==${NBCONVERT_VERSION}" \
+      "jupyter-server-proxy==${JUPYTER_SERVER_PROXY_VERSION}" "sparkmonitor==${SPARKMONITOR_VERSION}" \
+      "jupyterhub==${JUPYTERHUB_VERSION}" \
+ && rm -rf /tmp/python \
  && find /opt/venv/lib -type d -name tests -path '*/site-packages/*' -prune -exec rm -rf {} + \
  && find /opt/venv -name '*.js.map' -delete \
  && cd /opt/venv/lib/python3.*/site-packages \
  && rm -rf sparkmonitor/nbextension sparkmonitor/listener_spark4_2.13.jar \
       sparkmonitor/listener_spark3_2.13.jar pyarrow/include \
  && cd / \
+ && python3 -c 'import pyspark, py4j, pyspark.ml, pyspark.pandas, sklearn, matplotlib; print("pyspark", pyspark.__version__)' \
  && python3 -c 'import jupyterlab, notebook, jupyter_server_proxy, sparkmonitor, ipykernel, nbconvert' \
- && pip freeze --exclude-editable | grep -v -i -E '^(pip|setuptools|wheel)==' >/opt/venv/constraints.txt
+ && jupyterhub-singleuser --version \
+ && ln -s "$(python3 -c 'import os, pyspark; print(os.path.dirname(pyspark.__file__))')" /opt/spark
+# Spark's jars without the native libraries of other systems (RocksDB's jar alone carries 13
+# builds, 59 MB); the synapseml stage uses the same script.
+COPY image/jars/ /tmp/jars/
+RUN python3 /tmp/jars/strip_natives.py /opt/spark/jars
 
 # ---------------------------------------------------------------------------------------------
-# hub (build only): jupyter's venv + JupyterHub's single-user server (jupyterhub-singleuser), which
-# mmlspark-init starts when JupyterHub spawns the image. Only the jupyterhub package and what it
-# adds: everything the jupyter stage installed stays at its version (-c constraints.txt), and
-# constraints.txt is then written again with jupyterhub's packages in it.
-FROM jupyter AS hub
-ARG JUPYTERHUB_VERSION=6.1.1
-RUN pip install --no-cache-dir -c /opt/venv/constraints.txt "jupyterhub==${JUPYTERHUB_VERSION}" \
- && find /opt/venv/lib -type d -name tests -path '*/site-packages/*' -prune -exec rm -rf {} + \
- && find /opt/venv -name '*.js.map' -delete \
- && jupyterhub-singleuser --version \
- && pip freeze --exclude-editable | grep -v -i -E '^(pip|setuptools|wheel)==' >/opt/venv/constraints.txt
+# synapseml (build only): MML_PACKAGE resolved once, with Spark's own Ivy, into a Maven-layout
+# repository (/opt/synapseml/maven: the only copy of its jars in the image) plus the resolved
+# classpath; every file checked against image/synapseml/maven.sha256 (tools/lock.sh records it).
+# MML_ONNXRUNTIME: ONNX Runtime's CPU build in place of the GPU build SynapseML's pom names (this
+# is a CPU image); empty: the GPU build, as the pom says (README, "SynapseML, offline").
+FROM spark AS synapseml
+ARG MML_PACKAGE=com.microsoft.azure:synapseml_2.12:1.1.0
+ARG MML_ONNXRUNTIME=com.microsoft.onnxruntime:onnxruntime:1.8.1
+COPY image/synapseml/ /tmp/synapseml/
+RUN /tmp/synapseml/resolve.sh --onnxruntime "$MML_ONNXRUNTIME" --check /tmp/synapseml/maven.sha256 \
+      "$MML_PACKAGE" /out/opt/synapseml /opt/synapseml
+
+# ---------------------------------------------------------------------------------------------
+# jupyter (build only): spark's venv + the constraints of `pip install` in the image.
+# --system-site-packages (install.sh) keeps the user site (~/.local) on the path: `pip install`
+# as the notebook user lands there, constrained to what the image ships
+# (PIP_CONSTRAINT=/opt/venv/constraints.txt: the locked versions, without pip and setuptools).
+FROM spark AS jupyter
+RUN pip freeze --exclude-editable | grep -v -i -E '^(pip|setuptools|wheel)==' >/opt/venv/constraints.txt
 
 # ---------------------------------------------------------------------------------------------
 # base: runtime (Debian's trust stores only) + the venv + the notebook user.
 FROM runtime AS base
-COPY --from=hub /opt/venv/ /opt/venv/
+COPY --from=jupyter /opt/venv/ /opt/venv/
 COPY image/identity /usr/local/bin/mmlspark-identity
 # The notebook user (uid 1000): group 0 member and group-0-writable dirs so that an arbitrary uid
 # still works. Interactive bash (`docker exec -it NAME bash`, which no login script reaches) reads

@@ -1,13 +1,19 @@
 #!/usr/bin/env bash
-# apt-mirrors.sh - the Debian archives this machine's apt uses, as the image's build args:
+# apt-mirrors.sh - the build args that make the image's apt use the Debian archives this
+# machine's apt uses:
 #   DEBIAN_MIRROR=URI            first source whose URI ends in /debian
 #   DEBIAN_SECURITY_MIRROR=URI   first source whose URI ends in /debian-security
-# one KEY=VALUE line each (a line is left out when apt names no such archive; the Dockerfile then
-# uses its base image's own). Read from deb822 *.sources and one-line *.list files.
-# Usage: tools/apt-mirrors.sh [APT_ETC]   (default /etc/apt)     Exit: 0
+# one KEY=VALUE line each, read from deb822 *.sources and one-line *.list files. A line is left
+# out when apt names no such archive, and when the Dockerfile would take the same URI from the
+# base image without it (its own archive, and that archive's "-security" sibling): a base made by
+# tests/image/docker-ready.sh from this machine's mirror needs no build args, so a plain
+# `docker build` and the tests' builds are one build and share one layer cache.
+# Usage: tools/apt-mirrors.sh [APT_ETC [BASE_IMAGE]]   (default /etc/apt, debian:bookworm)
+#        (BASE_IMAGE "", or not in the engine: the base is not asked)     Exit: 0
 # Example: while read -r kv; do args+=(--build-arg "$kv"); done < <(tools/apt-mirrors.sh)
 set -euo pipefail
 etc=${1:-/etc/apt}
+base=${2-debian:bookworm}
 uris() {
   local f
   for f in "$etc"/sources.list.d/*.sources; do
@@ -26,8 +32,25 @@ uris() {
     awk '$1 == "deb" { if ($2 ~ /^\[/) { for (i = 2; i <= NF && $i !~ /\]$/; i++) ; print $(i + 1) } else print $2 }' "$f"
   done
 }
+first() { grep -m1 -E "/$1/?\$" | sed 's#/$##' || true; }
 all=$(uris)
-mirror=$(grep -m1 -E '/debian/?$' <<<"$all" || true)
-security=$(grep -m1 -E '/debian-security/?$' <<<"$all" || true)
-[ -z "$mirror" ] || echo "DEBIAN_MIRROR=${mirror%/}"
-[ -z "$security" ] || echo "DEBIAN_SECURITY_MIRROR=${security%/}"
+mirror=$(first debian <<<"$all")
+security=$(first debian-security <<<"$all")
+# What the Dockerfile's runtime stage takes when no build arg is given (the same rules).
+base_sources=""
+if [ -n "$base" ] && docker image inspect "$base" >/dev/null 2>&1; then
+  base_sources=$(timeout 60 docker run --rm --entrypoint sh "$base" -c \
+    'cat /etc/apt/sources.list /etc/apt/sources.list.d/*.list 2>/dev/null | awk '"'"'$1 == "deb" { print ($2 ~ /^\[/ ? $3 : $2) }'"'"';
+     sed -n "s/^URIs:[[:space:]]*//p" /etc/apt/sources.list.d/*.sources 2>/dev/null | tr " " "\n"' 2>/dev/null) ||
+    base_sources=""
+fi
+base_mirror=$(first debian <<<"$base_sources")
+base_security=$(first debian-security <<<"$base_sources")
+if [ -n "$mirror" ] && [ "$mirror" != "$base_mirror" ]; then
+  echo "DEBIAN_MIRROR=$mirror"
+else
+  mirror=$base_mirror
+fi
+if [ -n "$security" ] && [ "$security" != "${base_security:-${mirror:+$mirror-security}}" ]; then
+  echo "DEBIAN_SECURITY_MIRROR=$security"
+fi

@@ -24,13 +24,8 @@ top=$(cd "$here/../.." && pwd)
 image=${1:-mmlspark/release:latest}
 art=$top/artifacts/release
 mkdir -p "$art"
-passed=0
-failed=0
-t_start=$SECONDS
-
-pass() { passed=$((passed + 1)); echo "PASS: $1${2:+ ($2)}"; }
-fail() { failed=$((failed + 1)); echo "FAIL: $1${2:+: $2}"; }
-summary() { echo "release tests: $((SECONDS - t_start)) s"; echo "$passed passed, $failed failed"; }
+NAME=release
+. "$top/tests/testlib/harness.sh"
 # A step whose failure makes the rest meaningless ends the run (cleanup still happens).
 fatal() { fail "$@"; summary; exit 1; }
 
