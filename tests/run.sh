@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # tests/run.sh - every test layer, in order: unit + process (ctest, ASan/UBSan build, warnings
 # are errors), fuzz smoke, image end-to-end (real Docker engine; it also runs the browser test),
-# cluster, releases. A failing layer does not stop the others; the exit code says if any failed.
+# cluster, releases, standalone, teams, Spark on Kubernetes. A failing layer does not stop the others; the exit code says if any failed.
 # First tests/setup.sh installs the missing Debian packages (saying which and why) and makes the
 # Docker engine usable; with everything there it only checks. With CI=true a skipped image test
 # fails its layer.
@@ -51,6 +51,8 @@ if [ "$run_image" = 1 ]; then
   [ -x tests/image/run.sh ] && layer "image end-to-end + browser" tests/image/run.sh
   [ -x tests/cluster/run.sh ] && layer "cluster" tests/cluster/run.sh mmlspark/release:latest
   [ -x tests/release/run.sh ] && layer "releases" tests/release/run.sh mmlspark/release:latest
+  [ -x tests/standalone/run.sh ] && layer "standalone (clone, plain build, locks)" tests/standalone/run.sh mmlspark/release:latest
+  [ -x tests/teams/run.sh ] && layer "teams (JupyterHub, any uid, read-only root, k8s)" tests/teams/run.sh mmlspark/release:latest
 else
   echo "== SKIPPED image, browser, cluster and release layers: --no-image was given"
 fi
