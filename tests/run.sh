@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # tests/run.sh - every test layer, in order: unit + process (ctest, ASan/UBSan build, warnings
 # are errors), fuzz smoke, image end-to-end (real Docker engine; it also runs the browser test),
-# cluster, releases, standalone, teams, Spark on Kubernetes. A failing layer does not stop the others; the exit code says if any failed.
+# cluster, releases, standalone (a plain clone), teams, Spark on Kubernetes. A failing layer does
+# not stop the others; the exit code says if any failed.
 # First tests/setup.sh installs the missing Debian packages (saying which and why) and makes the
 # Docker engine usable; with everything there it only checks. With CI=true a skipped image test
 # fails its layer.
