@@ -202,7 +202,7 @@ class Kubelet(threading.Thread):
         args += [c["image"]] + list(c.get("command") or [])[1:] + list(c.get("args") or [])
         return name, args
 
-    def start(self, pod):
+    def start_pod(self, pod):
         name = pod["metadata"]["name"]
         ip = self.pods[name]["ip"]
         built = self.docker_args(pod, ip)
@@ -287,7 +287,7 @@ class Kubelet(threading.Thread):
                 self.report(name, None)
             info = self.pods[name]
             if not info.get("container"):
-                self.start(pod)
+                self.start_pod(pod)
             if info.get("container"):
                 self.report(name, self.state(info["container"]))
         for name in [n for n in self.pods if n not in listed]:
