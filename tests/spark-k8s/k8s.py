@@ -240,7 +240,7 @@ def main():
         make_network(ctx.network)
         klog = open(os.path.join(opts.artifacts, "kubelet.log"), "w")
         kubelet = Kubelet("http://127.0.0.1:%d" % port, ctx.network, ctx.run_id, state_dir,
-                          log=lambda m: (klog.write(m + "\n"), klog.flush()))
+                          log=lambda m: (klog.write(time.strftime("%H:%M:%S ") + m + "\n"), klog.flush()))
         ctx.master = "http://%s:%d" % (kubelet.gateway, port)
         ctx.api = Api("http://127.0.0.1:%d" % port, "default")
         ctx.kubelet = kubelet

@@ -53,7 +53,7 @@ def main():
     train = train.repartition(2).cache()
     result["train_hosts"] = sorted(set(
         train.rdd.mapPartitions(lambda _: [socket.gethostname()]).collect()))
-    model = LightGBMClassifier(objective="binary", labelCol="target", numIterations=50,
+    model = LightGBMClassifier(objective="binary", labelCol="target", numIterations=20,
                                numLeaves=15, verbosity=-1).fit(train)
     result["auc"] = BinaryClassificationEvaluator(labelCol="target").evaluate(model.transform(test))
     # Python workers on the executors import SynapseML from the image (no --py-files).
