@@ -35,6 +35,7 @@ wants=(
   "debootstrap|the debian:bookworm base image where no registry is reachable"
   "docker-registry|release tests (a local registry)"
   "docker-compose|cluster tests of the example docker-compose.yml"
+  "maven|the spark-k8s tests' Kubernetes API server (fabric8's mock, its jars resolved once)"
   "git|tools/release.sh stamps the commit"
 )
 [ "$bench" = 0 ] || wants+=("tini hyperfine wrk nginx-light bc|benchmarks (bench/)")

@@ -131,22 +131,26 @@ def executor_without_its_environment_is_one_line_exit_64(ctx):
           "driver without SPARK_DRIVER_BIND_ADDRESS: one line, exit 64: %d %r" % (rc, out))
 
 
-@test
-def client_mode_lightgbm_on_two_executor_pods_survives_a_killed_executor(ctx):
-    name = "k8s-%s-client-driver" % ctx.run_id
+def start_client_driver(ctx, name, job_args):
+    """spark-submit --deploy-mode client in a container: a driver outside Kubernetes, which the
+    executors reach by its name (as a notebook's, through its headless Service)."""
     ctx.containers.append(name)
-    # A driver outside Kubernetes: executors reach it by its name (a notebook's headless Service).
     submit = ("spark-submit --master k8s://%s --deploy-mode client --name lightgbm-client "
               "--conf spark.driver.host=%s --conf spark.driver.port=7078 "
               "--conf spark.driver.blockManager.port=7079 "
               "--conf spark.driver.extraClassPath=$(paste -sd: /opt/synapseml/classpath) %s "
-              "/job/lightgbm_k8s.py --pause-for-kill --exit-code 3"
-              % (ctx.master, name, " ".join(spark_conf(ctx))))
-    t0 = time.monotonic()
+              "/job/lightgbm_k8s.py %s" % (ctx.master, name, " ".join(spark_conf(ctx)), job_args))
     rc, out = docker("run", "-d", "--name", name, "--hostname", name, "--network", ctx.network,
                      "--label", "%s=%s" % (LABEL, ctx.run_id), "-e", "ACCEPT_EULA=yes",
                      "-v", "%s:/job:ro" % ctx.job_dir, ctx.image, "bash", "-c", submit)
     check(rc == 0, "driver container: %s" % out)
+
+
+@test
+def client_mode_lightgbm_on_two_executor_pods_survives_a_killed_executor(ctx):
+    name = "k8s-%s-client-driver" % ctx.run_id
+    t0 = time.monotonic()
+    start_client_driver(ctx, name, "--pause-for-kill --exit-code 3")
     wait_for("the driver's MARK kill-now", lambda: "MARK kill-now" in container_logs(name), 300, 1)
     running = [p for p in pods(ctx, "executor") if p.get("status", {}).get("phase") == "Running"]
     check(len(running) == 2, "two executor pods running: %r" % [p["metadata"]["name"] for p in running])
@@ -215,6 +219,65 @@ def cluster_mode_lightgbm_driver_pod_and_two_executor_pods(ctx):
     ctx.timings["cluster mode, spark-submit to exit"] = elapsed
 
 
+# -- bench (bench/k8s/run.sh): the same job on the example docker-compose.yml's cluster ------------
+def bench_compose(ctx, top, artifacts):
+    """Seconds of spark-submit -> exit of the job on the compose cluster (master, two workers of
+    1 core; submitted from its notebook container), the cluster already up."""
+    project = "mmlsparkk8sbench%d" % os.getpid()
+    secret_dir = tempfile.mkdtemp()
+    os.chmod(secret_dir, 0o755)
+    with open(os.path.join(secret_dir, "secret"), "w") as f:
+        f.write("%032x" % random.getrandbits(128))
+    os.chmod(os.path.join(secret_dir, "secret"), 0o644)
+    env = dict(os.environ, MMLSPARK_IMAGE=ctx.image, ACCEPT_EULA="yes", SPARK_WORKER_MEMORY="2g",
+               SPARK_AUTH_SECRET_FILE=os.path.join(secret_dir, "secret"))
+    for v in ("MASTER_WEBUI_PORT", "WORKER1_WEBUI_PORT", "WORKER2_WEBUI_PORT", "NOTEBOOK_PORT",
+              "NOTEBOOK_SPARK_UI_PORT"):
+        env[v] = str(free_port())
+    dc = ["docker-compose", "-f", os.path.join(top, "docker-compose.yml"), "-p", project]
+    from harness import run
+    try:
+        t0 = time.monotonic()
+        rc, out = run(dc + ["up", "-d"], timeout=300, env=env)
+        check(rc == 0, "docker-compose up: %s" % out[-800:])
+        for w in ("worker-1", "worker-2"):
+            wait_for(w + " healthy", lambda: "healthy" in run(dc + ["ps", w], env=env)[1], 240, 1)
+        up = time.monotonic() - t0
+        job = open(os.path.join(here, "jobs", "lightgbm_k8s.py")).read()
+        submit = ("cat > /tmp/job.py && spark-submit --master spark://master:7077 "
+                  "--conf spark.executor.cores=1 --conf spark.executor.memory=1g "
+                  "--conf spark.ui.enabled=false "
+                  "--conf spark.driver.extraClassPath=$(paste -sd: /opt/synapseml/classpath) "
+                  "--conf spark.executor.extraClassPath=$(paste -sd: /opt/synapseml/classpath) "
+                  "/tmp/job.py")
+        t0 = time.monotonic()
+        rc, out = run(dc + ["exec", "-T", "notebook", "bash", "-c", submit], timeout=900,
+                      input=job.encode(), env=env)
+        elapsed = time.monotonic() - t0
+        with open(os.path.join(artifacts, "compose-driver.log"), "w") as f:
+            f.write(out)
+        check(rc == 0 and result_of(out), "the job on the compose cluster: %s" % out[-1500:])
+        return up, elapsed
+    finally:
+        run(dc + ["down", "-v", "-t", "5"], timeout=180, env=env)
+        shutil.rmtree(secret_dir, ignore_errors=True)
+
+
+def bench(ctx, top, artifacts):
+    name = "k8s-%s-bench-driver" % ctx.run_id
+    t0 = time.monotonic()
+    start_client_driver(ctx, name, "")
+    code, _ = wait_exit(name, 900)
+    k8s = time.monotonic() - t0
+    check(code == 0 and result_of(container_logs(name)), "the job on Kubernetes: exit %d" % code)
+    up, compose = bench_compose(ctx, top, artifacts)
+    print("spark-submit to exit, LightGBM job with two executors (same job, same run):")
+    print("  Kubernetes (mock API server + test kubelet, executor pods started on demand): %.1f s" % k8s)
+    print("  compose cluster (master + 2 workers already up; up -d took %.1f s):            %.1f s"
+          % (up, compose))
+    print("  ratio Kubernetes / compose: %.2f" % (k8s / compose))
+
+
 # -- the run ----------------------------------------------------------------------------------
 def main():
     ap = argparse.ArgumentParser()
@@ -222,6 +285,7 @@ def main():
     ap.add_argument("--mock-classpath", required=True)
     ap.add_argument("--artifacts", required=True)
     ap.add_argument("-k", default="")
+    ap.add_argument("--bench", action="store_true", help="time the job here and on compose")
     opts = ap.parse_args()
     ctx = Ctx()
     ctx.image = opts.image
@@ -248,7 +312,13 @@ def main():
     except Exception as e:
         print("FAIL: setup: %s" % e)
         failed += 1
-    for t in TESTS if not failed else []:
+    if opts.bench and not failed:
+        try:
+            bench(ctx, os.path.join(here, "..", ".."), opts.artifacts)
+        except Exception as e:
+            print("FAIL: bench: %s" % e)
+            failed += 1
+    for t in TESTS if not failed and not opts.bench else []:
         if opts.k not in t.__name__:
             continue
         t0 = time.monotonic()

@@ -6,6 +6,7 @@
 # LightGBM on two executor pods in client mode (an executor killed mid-job is replaced) and in
 # cluster mode; `executor` without its environment. Does NOT build the image.
 # Usage: tests/spark-k8s/run.sh [IMAGE] [-k NAME_SUBSTRING]     (default mmlspark/release:latest)
+#        tests/spark-k8s/run.sh [IMAGE] --bench   (bench/k8s/run.sh: the job here and on compose)
 # Needs: docker, python3, openjdk-17-jdk-headless (java, javac), maven (the mock server's jars,
 # resolved from Maven Central once into the cache: $MMLSPARK_TEST_CACHE, default
 # ~/.cache/mmlspark). Output: PASS/FAIL/SKIP lines, then "N passed, N failed"; exit non-zero on
@@ -19,7 +20,8 @@ args=()
 while [ $# -gt 0 ]; do
   case $1 in
     -k) args+=(-k "$2"); shift ;;
-    -*) echo "usage: $0 [IMAGE] [-k NAME_SUBSTRING]" >&2; exit 64 ;;
+    --bench) args+=(--bench) ;;
+    -*) echo "usage: $0 [IMAGE] [-k NAME_SUBSTRING | --bench]" >&2; exit 64 ;;
     *) image=$1 ;;
   esac
   shift
