@@ -175,18 +175,25 @@ def client_mode_lightgbm_on_two_executor_pods_survives_a_killed_executor(ctx):
 
 
 @test
-def cluster_mode_lightgbm_driver_pod_and_two_executor_pods(ctx):
+def cluster_mode_lightgbm_driver_pod_and_two_executor_pods_any_uid_read_only_root(ctx):
     # The job reaches the driver pod through a ConfigMap volume of a pod template, as it would on a
     # real cluster (no image of our own, no shared file system).
     ctx.api.call("POST", "/api/v1/namespaces/default/configmaps", {
         "apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "lightgbm-job"},
         "data": {"lightgbm_k8s.py": open(os.path.join(here, "jobs", "lightgbm_k8s.py")).read()}})
-    template = {"apiVersion": "v1", "kind": "Pod", "spec": {
-        "volumes": [{"name": "job", "configMap": {"name": "lightgbm-job"}}],
-        "containers": [{"name": "spark-kubernetes-driver",
-                        "volumeMounts": [{"name": "job", "mountPath": "/job"}]}]}}
-    with open(os.path.join(ctx.job_dir, "driver-template.json"), "w") as f:
-        json.dump(template, f)
+    # Both pods as Kubernetes' "restricted" profile and OpenShift run them: a uid without a passwd
+    # entry, group 0, no capabilities, no privilege escalation, a read-only root (/tmp writable).
+    restricted = {"runAsNonRoot": True, "runAsUser": 12345, "runAsGroup": 0,
+                  "allowPrivilegeEscalation": False, "capabilities": {"drop": ["ALL"]},
+                  "readOnlyRootFilesystem": True, "seccompProfile": {"type": "RuntimeDefault"}}
+    for role, mounts in (("driver", [{"name": "job", "mountPath": "/job"}]), ("executor", [])):
+        template = {"apiVersion": "v1", "kind": "Pod", "spec": {
+            "volumes": [{"name": "job", "configMap": {"name": "lightgbm-job"}},
+                        {"name": "tmp", "emptyDir": {}}],
+            "containers": [{"name": "spark-kubernetes-" + role, "securityContext": restricted,
+                            "volumeMounts": mounts + [{"name": "tmp", "mountPath": "/tmp"}]}]}}
+        with open(os.path.join(ctx.job_dir, role + "-template.json"), "w") as f:
+            json.dump(template, f)
     name = "k8s-%s-submitter" % ctx.run_id
     ctx.containers.append(name)
     t0 = time.monotonic()
@@ -197,6 +204,8 @@ def cluster_mode_lightgbm_driver_pod_and_two_executor_pods(ctx):
                      "--name", "lightgbm-cluster",
                      *spark_conf(ctx, ("spark.kubernetes.driver.master", ctx.master),
                                  ("spark.kubernetes.driver.podTemplateFile", "/job/driver-template.json"),
+                                 ("spark.kubernetes.executor.podTemplateFile",
+                                  "/job/executor-template.json"),
                                  ("spark.kubernetes.driverEnv.ACCEPT_EULA", "yes"),
                                  ("spark.kubernetes.submission.waitAppCompletion", "true")),
                      "local:///job/lightgbm_k8s.py", "--exit-code", "3")
@@ -212,6 +221,12 @@ def cluster_mode_lightgbm_driver_pod_and_two_executor_pods(ctx):
     check_result(result_of(text), text)
     check(driver["status"]["phase"] == "Failed" and state["terminated"]["exitCode"] == 3,
           "the driver pod ends Failed with the job's status 3: %r" % driver["status"])
+    for p in [driver] + pods(ctx, "executor", result_of(text)["app_id"]) + \
+            [ctx.api.get("pods", n) for n in ctx.kubelet.started_pods if "exec" in n]:
+        if p:
+            sc = p["spec"]["containers"][0].get("securityContext") or {}
+            check(sc.get("runAsUser") == 12345 and sc.get("readOnlyRootFilesystem"),
+                  "pods ran with the restricted security context: %r" % sc)
     check("exit code: 3" in submitted,
           "spark-submit reports the driver's exit code 3: %r" % submitted[-1500:])
     print("INFO: cluster mode: spark-submit exited %d (Spark 3.5 reports the driver's exit code "
