@@ -165,13 +165,6 @@ static int require(char *const *envp, const char *const *names, const char *role
     return EXIT_USAGE;
 }
 
-static int invalid(char *err, size_t errlen, const char *name, const char *value,
-                   const char *expect)
-{
-    snprintf(err, errlen, "%s='%.200s' is invalid: expected %s", name, value, expect);
-    return EXIT_USAGE;
-}
-
 /* A JVM heap size as Spark writes it: digits and an optional k, m, g or t. */
 static bool is_heap_size(const char *s)
 {
@@ -181,19 +174,37 @@ static bool is_heap_size(const char *s)
     return p > s && (*p == '\0' || (strchr("kKmMgGtT", *p) && p[1] == '\0'));
 }
 
-static int check_executor_values(char *const *envp, char *err, size_t errlen)
+static bool is_count(const char *s)
 {
     unsigned long n;
-    const char *v = env_get(envp, "SPARK_EXECUTOR_CORES");
-    if (parse_ulong(v, 1, INT_MAX, &n) != 0)
-        return invalid(err, errlen, "SPARK_EXECUTOR_CORES", v,
-                       "a whole number of cores, 1 or more");
-    v = env_get(envp, "SPARK_RESOURCE_PROFILE_ID");
-    if (parse_ulong(v, 0, INT_MAX, &n) != 0)
-        return invalid(err, errlen, "SPARK_RESOURCE_PROFILE_ID", v, "a number, 0 or more");
-    v = env_get(envp, "SPARK_EXECUTOR_MEMORY");
-    if (!is_heap_size(v))
-        return invalid(err, errlen, "SPARK_EXECUTOR_MEMORY", v, "a heap size such as 1024m or 4g");
+    return parse_ulong(s, 1, INT_MAX, &n) == 0;
+}
+
+static bool is_id(const char *s)
+{
+    unsigned long n;
+    return parse_ulong(s, 0, INT_MAX, &n) == 0;
+}
+
+static int check_executor_values(char *const *envp, char *err, size_t errlen)
+{
+    static const struct {
+        const char *name;
+        bool (*valid)(const char *);
+        const char *expect;
+    } checks[] = {
+        {"SPARK_EXECUTOR_CORES", is_count, "a whole number of cores, 1 or more"},
+        {"SPARK_RESOURCE_PROFILE_ID", is_id, "a number, 0 or more"},
+        {"SPARK_EXECUTOR_MEMORY", is_heap_size, "a heap size such as 1024m or 4g"},
+    };
+    for (size_t i = 0; i < sizeof(checks) / sizeof(checks[0]); i++) {
+        const char *v = env_get(envp, checks[i].name);
+        if (!checks[i].valid(v)) {
+            snprintf(err, errlen, "%s='%.200s' is invalid: expected %s", checks[i].name, v,
+                     checks[i].expect);
+            return EXIT_USAGE;
+        }
+    }
     return 0;
 }
 

@@ -90,6 +90,7 @@ class Kubelet(threading.Thread):
         self.stopping = threading.Event()
         self.errors = []
         self.started_pods = []  # names, in start order (the tests read it)
+        self.run_args = {}  # name -> the `docker run` arguments
 
     # -- pods -------------------------------------------------------------------------------
     def allocate_ip(self):
@@ -209,6 +210,7 @@ class Kubelet(threading.Thread):
         if built is None:  # a volume's ConfigMap is not there yet: try again on the next round
             return
         cname, args = built
+        self.run_args[name] = args
         rc, out, err = docker(*args)
         self.pods[name]["container"] = cname
         self.started_pods.append(name)
