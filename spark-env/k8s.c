@@ -131,18 +131,17 @@ static bool list_has(const char *list, const char *entry)
     return false;
 }
 
-/* Adds each entry of JARS that neither USER1 nor USER2 already lists: a driver that put the
- * image's jars on spark.executor.extraClassPath (a notebook kernel does) gets them once. */
-static void list_add_new(struct list *l, const char *jars, const char *user1, const char *user2)
+/* Adds each entry of FROM that EXCEPT does not list. */
+static void list_add_except(struct list *l, const char *from, const char *except)
 {
-    char *copy = jars ? strdup(jars) : NULL;
-    if (jars && copy == NULL) {
+    char *copy = from ? strdup(from) : NULL;
+    if (from && copy == NULL) {
         l->oom = true;
         return;
     }
     char *save = NULL;
     for (char *j = copy ? strtok_r(copy, ":", &save) : NULL; j; j = strtok_r(NULL, ":", &save))
-        if (!list_has(user1, j) && !list_has(user2, j))
+        if (!list_has(except, j))
             list_add(l, j);
     free(copy);
 }
@@ -252,8 +251,10 @@ static void push_java_opts(struct vec *a, char *const *envp)
 
 /* The executor's class path, in the order of apache/spark's image (conf dirs, the driver's
  * spark.executor.extraClassPath, Spark's jars, SPARK_EXTRA_CLASSPATH, SPARK_DIST_CLASSPATH),
- * with the image's SynapseML jars right after Spark's own: a dependency of SynapseML never
- * shadows a Spark class, as with --packages. */
+ * with the image's SynapseML jars right after Spark's own, and only there (a driver may list
+ * them in spark.executor.extraClassPath, as a notebook kernel does): a dependency of SynapseML
+ * never shadows a Spark class, as with --packages. Its slf4j-api 1.7 before Spark's 2.x would
+ * silence Spark's logging. */
 static char *executor_classpath(const struct k8s_input *in, bool *oom)
 {
     char *const *envp = in->envp;
@@ -267,10 +268,10 @@ static char *executor_classpath(const struct k8s_input *in, bool *oom)
         snprintf(home_jars, hlen, "%s/jars/*", in->spark_home);
         list_add(&l, set(conf) ? conf : home_conf);
         list_add(&l, env_get(envp, "HADOOP_CONF_DIR"));
-        list_add(&l, user);
+        list_add_except(&l, user, in->image_jars);
         list_add(&l, home_jars);
-        list_add_new(&l, in->image_jars, user, extra);
-        list_add(&l, extra);
+        list_add(&l, in->image_jars);
+        list_add_except(&l, extra, in->image_jars);
         list_add(&l, env_get(envp, "SPARK_DIST_CLASSPATH"));
     } else {
         l.oom = true;

@@ -202,17 +202,18 @@ static void test_executor_class_path_without_conf_dir_uses_spark_home_conf(void 
     k8s_command_free(&c);
 }
 
-static void test_image_jars_the_driver_already_listed_come_once(void **state)
+static void test_image_jars_the_driver_listed_come_once_after_sparks(void **state)
 {
     (void)state;
-    char *extra[] = {"SPARK_CLASSPATH=/img/a.jar:/img/b.jar", NULL};
+    char *extra[] = {"SPARK_CLASSPATH=/img/a.jar:/user/u.jar:/img/b.jar",
+                     "SPARK_EXTRA_CLASSPATH=/img/c.jar:/extra/e.jar", NULL};
     char err[1024];
     struct k8s_command c;
     assert_int_equal(build(K8S_EXECUTOR, with(extra), "/img/a.jar:/img/b.jar:/img/c.jar", 0, NULL,
                            &c, err),
                      0);
-    assert_string_equal(after(&c, "-cp"),
-                        "/opt/spark/conf:/img/a.jar:/img/b.jar:/opt/spark/jars/*:/img/c.jar");
+    assert_string_equal(after(&c, "-cp"), "/opt/spark/conf:/user/u.jar:/opt/spark/jars/*:"
+                                          "/img/a.jar:/img/b.jar:/img/c.jar:/extra/e.jar");
     k8s_command_free(&c);
 }
 
@@ -380,7 +381,7 @@ int main(void)
         cmocka_unit_test(test_java_opts_come_in_numeric_order_one_argument_each),
         cmocka_unit_test(test_executor_class_path_order),
         cmocka_unit_test(test_executor_class_path_without_conf_dir_uses_spark_home_conf),
-        cmocka_unit_test(test_image_jars_the_driver_already_listed_come_once),
+        cmocka_unit_test(test_image_jars_the_driver_listed_come_once_after_sparks),
         cmocka_unit_test(test_driver_without_bind_address_names_it),
         cmocka_unit_test(test_driver_runs_spark_submit_in_client_mode_with_the_pod_args),
         cmocka_unit_test(test_driver_gets_image_jars_before_the_users_dist_classpath),

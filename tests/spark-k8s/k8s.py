@@ -135,10 +135,10 @@ def start_client_driver(ctx, name, job_args):
     """spark-submit --deploy-mode client in a container: a driver outside Kubernetes, which the
     executors reach by its name (as a notebook's, through its headless Service)."""
     ctx.containers.append(name)
-    submit = ("spark-submit --master k8s://%s --deploy-mode client --name lightgbm-client "
+    submit = ("SPARK_DIST_CLASSPATH=$(paste -sd: /opt/synapseml/classpath) "
+              "spark-submit --master k8s://%s --deploy-mode client --name lightgbm-client "
               "--conf spark.driver.host=%s --conf spark.driver.port=7078 "
-              "--conf spark.driver.blockManager.port=7079 "
-              "--conf spark.driver.extraClassPath=$(paste -sd: /opt/synapseml/classpath) %s "
+              "--conf spark.driver.blockManager.port=7079 %s "
               "/job/lightgbm_k8s.py %s" % (ctx.master, name, " ".join(spark_conf(ctx)), job_args))
     rc, out = docker("run", "-d", "--name", name, "--hostname", name, "--network", ctx.network,
                      "--label", "%s=%s" % (LABEL, ctx.run_id), "-e", "ACCEPT_EULA=yes",
