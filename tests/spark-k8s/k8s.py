@@ -131,7 +131,7 @@ def executor_without_its_environment_is_one_line_exit_64(ctx):
           "driver without SPARK_DRIVER_BIND_ADDRESS: one line, exit 64: %d %r" % (rc, out))
 
 
-def start_client_driver(ctx, name, job_args):
+def start_client_driver(ctx, name, job_args, *conf):
     """spark-submit --deploy-mode client in a container: a driver outside Kubernetes, which the
     executors reach by its name (as a notebook's, through its headless Service)."""
     ctx.containers.append(name)
@@ -139,7 +139,7 @@ def start_client_driver(ctx, name, job_args):
               "spark-submit --master k8s://%s --deploy-mode client --name lightgbm-client "
               "--conf spark.driver.host=%s --conf spark.driver.port=7078 "
               "--conf spark.driver.blockManager.port=7079 %s "
-              "/job/lightgbm_k8s.py %s" % (ctx.master, name, " ".join(spark_conf(ctx)), job_args))
+              "/job/lightgbm_k8s.py %s" % (ctx.master, name, " ".join(spark_conf(ctx, *conf)), job_args))
     rc, out = docker("run", "-d", "--name", name, "--hostname", name, "--network", ctx.network,
                      "--label", "%s=%s" % (LABEL, ctx.run_id), "-e", "ACCEPT_EULA=yes",
                      "-v", "%s:/job:ro" % ctx.job_dir, ctx.image, "bash", "-c", submit)
@@ -147,16 +147,29 @@ def start_client_driver(ctx, name, job_args):
 
 
 @test
-def client_mode_lightgbm_on_two_executor_pods_survives_a_killed_executor(ctx):
+def client_mode_lightgbm_on_two_executor_pods_survives_a_killed_and_a_decommissioned_executor(ctx):
     name = "k8s-%s-client-driver" % ctx.run_id
     t0 = time.monotonic()
-    start_client_driver(ctx, name, "--pause-for-kill --exit-code 3")
+    start_client_driver(ctx, name, "--pause-for-kill --exit-code 3",
+                        ("spark.decommission.enabled", "true"),
+                        ("spark.storage.decommission.enabled", "true"),
+                        ("spark.storage.decommission.rddBlocks.enabled", "true"))
     wait_for("the driver's MARK kill-now", lambda: "MARK kill-now" in container_logs(name), 300, 1)
     running = [p for p in pods(ctx, "executor") if p.get("status", {}).get("phase") == "Running"]
     check(len(running) == 2, "two executor pods running: %r" % [p["metadata"]["name"] for p in running])
     victim = running[0]["metadata"]["name"]
     time.sleep(3)  # inside the slow stage
     docker("kill", ctx.kubelet.pods[victim]["container"])
+    # Graceful decommission: the pod deleted, its preStop hook (Spark's, /opt/decom.sh) tells the
+    # executor to migrate its blocks and exit before the container is stopped.
+    wait_for("the driver's MARK decommission-now",
+             lambda: "MARK decommission-now" in container_logs(name), 300, 1)
+    other = running[1]["metadata"]["name"]
+    hook = running[1]["spec"]["containers"][0].get("lifecycle", {}).get("preStop", {})
+    check(hook.get("exec", {}).get("command") == ["/opt/decom.sh"],
+          "Spark gives executor pods the preStop hook /opt/decom.sh: %r" % hook)
+    time.sleep(3)
+    ctx.api.call("DELETE", "/api/v1/namespaces/default/pods/" + other)
     code, _ = wait_exit(name, 420)
     elapsed = time.monotonic() - t0
     text = container_logs(name)
@@ -165,8 +178,17 @@ def client_mode_lightgbm_on_two_executor_pods_survives_a_killed_executor(ctx):
     r = result_of(text)
     check_result(r, text)
     check(r["slow_stage"] == 14, "the stage with the killed executor completed: %r" % r)
+    check(r["decommission_stage"] == 10, "the stage with the decommissioned executor completed: %r" % r)
     started = [n for n in ctx.kubelet.started_pods if "exec" in n]
-    check(len(started) >= 3, "the killed executor was replaced (pods started: %r)" % started)
+    check(len(started) >= 4, "the killed and the decommissioned executors were replaced "
+          "(pods started: %r)" % started)
+    klog = open(ctx.kubelet_log).read()
+    check("pod %s preStop ['/opt/decom.sh']: exit 0" % other in klog
+          and "pod %s exited 0 after its preStop hook" % other in klog,
+          "decom.sh made the executor exit 0 before its pod was stopped: %r"
+          % [line for line in klog.splitlines() if other in line])
+    with open(os.path.join(ctx.kubelet.state_dir, "pod-%s.log" % other)) as f:
+        check("decommission" in f.read().lower(), "the executor logged its decommission")
 
     def gone():
         return not pods(ctx, "executor", r["app_id"])
@@ -318,7 +340,8 @@ def main():
     try:
         proc, port = start_api_server(opts.mock_classpath, os.path.join(opts.artifacts, "apiserver.log"))
         make_network(ctx.network)
-        klog = open(os.path.join(opts.artifacts, "kubelet.log"), "w")
+        ctx.kubelet_log = os.path.join(opts.artifacts, "kubelet.log")
+        klog = open(ctx.kubelet_log, "w")
         kubelet = Kubelet("http://127.0.0.1:%d" % port, ctx.network, ctx.run_id, state_dir,
                           log=lambda m: (klog.write(time.strftime("%H:%M:%S ") + m + "\n"), klog.flush()))
         ctx.master = "http://%s:%d" % (kubelet.gateway, port)

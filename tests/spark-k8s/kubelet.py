@@ -267,6 +267,9 @@ class Kubelet(threading.Thread):
         if hook:
             rc, out, err = docker("exec", cname, *hook, timeout=90)
             self.log("kubelet: pod %s preStop %s: exit %d %s" % (name, hook, rc, (out + err)[-300:]))
+            st = self.state(cname)
+            if st and not st["Running"]:
+                self.log("kubelet: pod %s exited %d after its preStop hook" % (name, st["ExitCode"]))
         grace = min(int((pod_spec or {}).get("terminationGracePeriodSeconds", 30)), 30)
         docker("stop", "-t", str(grace), cname, timeout=grace + 30)
         self.save_logs(name, cname)

@@ -2,7 +2,8 @@
 network needed), evaluated on a held-out split; prints one "RESULT {json}" line and exits with
 --exit-code (default 0): the test checks that status arrives where Spark reports it.
 --pause-for-kill: first a slow stage (after a "MARK kill-now" line) during which the test kills
-an executor; the job then waits for its replacement before training."""
+an executor, then another (after "MARK decommission-now") during which it deletes an executor's
+pod (graceful decommission); the job waits for the replacements before training."""
 import argparse
 import json
 import socket
@@ -38,6 +39,10 @@ def main():
         slow = sc.parallelize(range(4), 4).map(lambda x: (time.sleep(8), x * x)[1]).collect()
         result["slow_stage"] = sum(slow)
         wait_executors(sc, 2, 300)  # the killed executor's replacement
+        print("MARK decommission-now", flush=True)
+        slow = sc.parallelize(range(4), 4).map(lambda x: (time.sleep(8), x + 1)[1]).collect()
+        result["decommission_stage"] = sum(slow)
+        wait_executors(sc, 2, 300)  # the decommissioned executor's replacement
     result["executors_at_fit"] = executors(sc)
 
     from pyspark.ml.evaluation import BinaryClassificationEvaluator
