@@ -195,7 +195,7 @@ def client_mode_lightgbm_on_two_executor_pods_survives_a_killed_and_a_decommissi
     def gone():
         return not pods(ctx, "executor", r["app_id"])
     wait_for("Spark deletes its executor pods at the end", gone, 60)
-    ctx.timings["client mode, spark-submit to exit (with a killed executor)"] = elapsed
+    ctx.timings["client mode, spark-submit to exit (an executor killed, one decommissioned)"] = elapsed
 
 
 @test
