@@ -312,7 +312,8 @@ class Kubelet(threading.Thread):
     def stop(self):
         """Stops the loop and every container it started (their logs kept in state_dir)."""
         self.stopping.set()
-        self.join(timeout=10)
+        if self.is_alive():
+            self.join(timeout=10)
         for name, info in list(self.pods.items()):
             if info.get("container"):
                 self.save_logs(name, info["container"])
