@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "k8s.h"
 #include "log.h"
 #include "sparkauth.h"
 #include "sparkenv.h"
@@ -58,6 +59,11 @@ static int print_auth_secret(void)
 
 int main(int argc, char **argv)
 {
+    /* Multi-call: installed as `driver`, `executor` and /opt/decom.sh it is Spark's Kubernetes
+     * image contract. */
+    enum k8s_role role = argc > 0 ? k8s_role_of(argv[0]) : K8S_NONE;
+    if (role != K8S_NONE)
+        return k8s_main(role, argc, argv);
     if (mlog_init("mmlspark-env") != 0) {
         log_error("MMLSPARK_LOG='%s' is invalid: expected debug, info, warn or error",
                   getenv("MMLSPARK_LOG"));

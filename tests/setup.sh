@@ -36,6 +36,7 @@ wants=(
   "debootstrap|the debian:bookworm base image where no registry is reachable"
   "docker-registry|release tests (a local registry)"
   "docker-compose|cluster tests of the example docker-compose.yml"
+  "maven|the spark-k8s tests' Kubernetes API server (fabric8's mock, its jars resolved once)"
   "git|tools/release.sh stamps the commit"
   "python3-venv|teams tests: a venv for JupyterHub, dockerspawner and kubernetes-validate from PyPI (tests/teams/setup.sh)"
 )

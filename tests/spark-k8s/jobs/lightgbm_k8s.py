@@ -1,0 +1,73 @@
+"""SynapseML's LightGBMClassifier trained on two executors (scikit-learn's breast cancer data, no
+network needed), evaluated on a held-out split; prints one "RESULT {json}" line and exits with
+--exit-code (default 0): the test checks that status arrives where Spark reports it.
+--pause-for-kill: first a slow stage (after a "MARK kill-now" line) during which the test kills
+an executor, then another (after "MARK decommission-now") during which it deletes an executor's
+pod (graceful decommission); the job waits for the replacements before training."""
+import argparse
+import json
+import socket
+import sys
+import time
+
+from pyspark.sql import SparkSession
+
+
+def executors(sc):
+    return sc._jsc.sc().getExecutorMemoryStatus().size() - 1  # less the driver's block manager
+
+
+def wait_executors(sc, n, timeout):
+    deadline = time.monotonic() + timeout
+    while executors(sc) < n:
+        if time.monotonic() > deadline:
+            raise RuntimeError("only %d of %d executors within %d s" % (executors(sc), n, timeout))
+        time.sleep(0.25)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--pause-for-kill", action="store_true")
+    ap.add_argument("--exit-code", type=int, default=0)
+    opts = ap.parse_args()
+    spark = SparkSession.builder.appName("lightgbm-k8s").getOrCreate()
+    sc = spark.sparkContext
+    result = {"app_id": sc.applicationId}
+    wait_executors(sc, 2, 300)
+    if opts.pause_for_kill:
+        print("MARK kill-now", flush=True)
+        slow = sc.parallelize(range(4), 4).map(lambda x: (time.sleep(8), x * x)[1]).collect()
+        result["slow_stage"] = sum(slow)
+        wait_executors(sc, 2, 300)  # the killed executor's replacement
+        print("MARK decommission-now", flush=True)
+        slow = sc.parallelize(range(4), 4).map(lambda x: (time.sleep(8), x + 1)[1]).collect()
+        result["decommission_stage"] = sum(slow)
+        wait_executors(sc, 2, 300)  # the decommissioned executor's replacement
+    result["executors_at_fit"] = executors(sc)
+
+    from pyspark.ml.evaluation import BinaryClassificationEvaluator
+    from pyspark.ml.feature import VectorAssembler
+    from sklearn.datasets import load_breast_cancer
+    from synapse.ml.lightgbm import LightGBMClassifier
+
+    pdf = load_breast_cancer(as_frame=True).frame.rename(columns=lambda c: c.replace(" ", "_"))
+    features = [c for c in pdf.columns if c != "target"]
+    df = VectorAssembler(inputCols=features, outputCol="features").transform(
+        spark.createDataFrame(pdf))
+    train, test = df.randomSplit([0.8, 0.2], seed=7)
+    train = train.repartition(2).cache()
+    result["train_hosts"] = sorted(set(
+        train.rdd.mapPartitions(lambda _: [socket.gethostname()]).collect()))
+    model = LightGBMClassifier(objective="binary", labelCol="target", numIterations=20,
+                               numLeaves=15, verbosity=-1).fit(train)
+    result["auc"] = BinaryClassificationEvaluator(labelCol="target").evaluate(model.transform(test))
+    # Python workers on the executors import SynapseML from the image (no --py-files).
+    result["worker_synapseml"] = sorted(set(sc.parallelize(range(2), 2).map(
+        lambda _: __import__("synapse.ml.lightgbm", fromlist=["x"]).__file__).collect()))
+    print("RESULT " + json.dumps(result), flush=True)
+    spark.stop()
+    sys.exit(opts.exit_code)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,399 @@
+"""k8s.py - the spark-k8s suite (run it through run.sh): the image as Spark 3.5's Kubernetes image.
+
+Set-up: fabric8's mock API server (CRUD mode) on a free host port, a Docker network, the test
+kubelet (kubelet.py) for the namespace "default". Each test prints PASS/FAIL/SKIP; the last line
+is "N passed, N failed"."""
+import argparse
+import json
+import os
+import random
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+import urllib.request
+
+here = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(here, "..", "testlib"))
+from harness import Fail, Skip, check, docker, wait_for  # noqa: E402
+from kubelet import LABEL, Api, Kubelet  # noqa: E402
+
+TESTS = []
+
+
+def test(fn):
+    TESTS.append(fn)
+    return fn
+
+
+class Ctx:
+    pass
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("0.0.0.0", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def make_network(name):
+    """A Docker network with a subnet of our own (pod IPs are fixed before a pod starts)."""
+    for _ in range(20):
+        subnet = "10.%d.%d.0/24" % (random.randint(100, 250), random.randint(0, 255))
+        rc, out = docker("network", "create", "--subnet", subnet, "--label", "%s=1" % LABEL, name)
+        if rc == 0:
+            return
+    raise Fail("cannot create a Docker network: %s" % out)
+
+
+def start_api_server(classpath, log_path):
+    port = free_port()
+    log = open(log_path, "w")
+    proc = subprocess.Popen(["java", "-cp", classpath, "MockApiServer", str(port)], stdout=log,
+                            stderr=subprocess.STDOUT, start_new_session=True)
+
+    def up():
+        try:
+            urllib.request.urlopen("http://127.0.0.1:%d/api/v1/namespaces/default/pods" % port,
+                                   timeout=2).read()
+            return True
+        except OSError:
+            return proc.poll() is not None and "exited"
+    check(wait_for("the mock API server answers", up, 60) is True, "the mock API server exited")
+    return proc, port
+
+
+def container_logs(name):
+    rc, out = docker("logs", name, timeout=30)
+    return out
+
+
+def result_of(text):
+    for line in text.splitlines():
+        if line.startswith("RESULT "):
+            return json.loads(line[len("RESULT "):])
+    return None
+
+
+def wait_exit(name, timeout):
+    """(exit code, seconds waited) of a container."""
+    t0 = time.monotonic()
+    rc, out = docker("wait", name, timeout=timeout)
+    check(rc == 0 and out.strip().lstrip("-").isdigit(), "docker wait %s: %s" % (name, out))
+    return int(out.strip()), time.monotonic() - t0
+
+
+def pods(ctx, role=None, app=None):
+    got = ctx.api.items("pods")
+    return [p for p in got
+            if (role is None or p["metadata"].get("labels", {}).get("spark-role") == role)
+            and (app is None or p["metadata"].get("labels", {}).get("spark-app-selector") == app)]
+
+
+def spark_conf(ctx, *pairs):
+    args = []
+    for k, v in [("spark.kubernetes.container.image", ctx.image),
+                 ("spark.kubernetes.namespace", "default"),
+                 ("spark.executor.instances", "2"), ("spark.executor.cores", "1"),
+                 ("spark.executor.memory", "1g"),
+                 ("spark.executorEnv.ACCEPT_EULA", "yes"),
+                 ("spark.ui.enabled", "false")] + list(pairs):
+        args += ["--conf", "%s=%s" % (k, v)]
+    return args
+
+
+def check_result(r, text):
+    check(r is not None, "no RESULT line; driver output ends: %r" % text[-1500:])
+    check(r["executors_at_fit"] == 2, "2 executors at the fit: %r" % r)
+    check(len(r["train_hosts"]) == 2, "training data on two executor pods: %r" % r)
+    check(r["auc"] > 0.95, "LightGBM's AUC on held-out data > 0.95: %r" % r)
+    check(r["worker_synapseml"] and all(f.startswith("/opt/synapseml/python/")
+                                        for f in r["worker_synapseml"]),
+          "Python workers import synapse.ml from the image: %r" % r)
+
+
+# -- tests ------------------------------------------------------------------------------------
+@test
+def executor_without_its_environment_is_one_line_exit_64(ctx):
+    rc, out = docker("run", "--rm", "-e", "ACCEPT_EULA=yes", ctx.image, "executor", timeout=60)
+    lines = [line for line in out.splitlines() if line.strip()]
+    check(rc == 64, "exit 64, got %d: %r" % (rc, out))
+    check(len(lines) == 1, "one line: %r" % out)
+    check("SPARK_DRIVER_URL" in lines[0] and "SPARK_EXECUTOR_POD_IP" in lines[0],
+          "the line names the missing variables: %r" % lines[0])
+    rc, out = docker("run", "--rm", "-e", "ACCEPT_EULA=yes", ctx.image, "driver", timeout=60)
+    check(rc == 64 and "SPARK_DRIVER_BIND_ADDRESS" in out and len(out.strip().splitlines()) == 1,
+          "driver without SPARK_DRIVER_BIND_ADDRESS: one line, exit 64: %d %r" % (rc, out))
+
+
+def start_client_driver(ctx, name, job_args, *conf):
+    """spark-submit --deploy-mode client in a container: a driver outside Kubernetes, which the
+    executors reach by its name (as a notebook's, through its headless Service)."""
+    ctx.containers.append(name)
+    submit = ("SPARK_DIST_CLASSPATH=$(paste -sd: /opt/synapseml/classpath) "
+              "spark-submit --master k8s://%s --deploy-mode client --name lightgbm-client "
+              "--conf spark.driver.host=%s --conf spark.driver.port=7078 "
+              "--conf spark.driver.blockManager.port=7079 %s "
+              "/job/lightgbm_k8s.py %s" % (ctx.master, name, " ".join(spark_conf(ctx, *conf)), job_args))
+    rc, out = docker("run", "-d", "--name", name, "--hostname", name, "--network", ctx.network,
+                     "--label", "%s=%s" % (LABEL, ctx.run_id), "-e", "ACCEPT_EULA=yes",
+                     "-v", "%s:/job:ro" % ctx.job_dir, ctx.image, "bash", "-c", submit)
+    check(rc == 0, "driver container: %s" % out)
+
+
+@test
+def client_mode_lightgbm_on_two_executor_pods_survives_a_killed_and_a_decommissioned_executor(ctx):
+    name = "k8s-%s-client-driver" % ctx.run_id
+    t0 = time.monotonic()
+    start_client_driver(ctx, name, "--pause-for-kill --exit-code 3",
+                        ("spark.decommission.enabled", "true"),
+                        ("spark.storage.decommission.enabled", "true"),
+                        ("spark.storage.decommission.rddBlocks.enabled", "true"))
+    wait_for("the driver's MARK kill-now", lambda: "MARK kill-now" in container_logs(name), 300, 1)
+    running = [p for p in pods(ctx, "executor") if p.get("status", {}).get("phase") == "Running"]
+    check(len(running) == 2, "two executor pods running: %r" % [p["metadata"]["name"] for p in running])
+    victim = running[0]["metadata"]["name"]
+    time.sleep(3)  # inside the slow stage
+    docker("kill", ctx.kubelet.pods[victim]["container"])
+    # Graceful decommission: the pod deleted, its preStop hook (Spark's, /opt/decom.sh) tells the
+    # executor to migrate its blocks and exit before the container is stopped.
+    wait_for("the driver's MARK decommission-now",
+             lambda: "MARK decommission-now" in container_logs(name), 300, 1)
+    other = running[1]["metadata"]["name"]
+    hook = running[1]["spec"]["containers"][0].get("lifecycle", {}).get("preStop", {})
+    check(hook.get("exec", {}).get("command") == ["/opt/decom.sh"],
+          "Spark gives executor pods the preStop hook /opt/decom.sh: %r" % hook)
+    time.sleep(3)
+    ctx.api.call("DELETE", "/api/v1/namespaces/default/pods/" + other)
+    code, _ = wait_exit(name, 420)
+    elapsed = time.monotonic() - t0
+    text = container_logs(name)
+    check(code == 3, "the job's exit status 3 reaches spark-submit's caller: got %d; %r"
+          % (code, text[-1500:]))
+    r = result_of(text)
+    check_result(r, text)
+    check(r["slow_stage"] == 14, "the stage with the killed executor completed: %r" % r)
+    check(r["decommission_stage"] == 10, "the stage with the decommissioned executor completed: %r" % r)
+    started = [n for n in ctx.kubelet.started_pods if "exec" in n]
+    check(len(started) >= 4, "the killed and the decommissioned executors were replaced "
+          "(pods started: %r)" % started)
+    klog = open(ctx.kubelet_log).read()
+    # (the hook itself ends with its container: it waits for the JVM until then)
+    check("pod %s exited 0 after its preStop hook" % other in klog,
+          "decom.sh made the executor exit 0 before its pod was stopped: %r"
+          % [line for line in klog.splitlines() if other in line])
+    with open(os.path.join(ctx.kubelet.state_dir, "pod-%s.log" % other)) as f:
+        text = f.read()
+    check("Decommission executor" in text and "Will exit when finished decommissioning" in text,
+          "the executor decommissioned itself on decom.sh's SIGPWR")
+
+    def gone():
+        return not pods(ctx, "executor", r["app_id"])
+    wait_for("Spark deletes its executor pods at the end", gone, 60)
+    ctx.timings["client mode, spark-submit to exit (an executor killed, one decommissioned)"] = elapsed
+
+
+@test
+def cluster_mode_lightgbm_driver_pod_and_two_executor_pods_any_uid_read_only_root(ctx):
+    # The job reaches the driver pod through a ConfigMap volume of a pod template, as it would on a
+    # real cluster (no image of our own, no shared file system).
+    ctx.api.call("POST", "/api/v1/namespaces/default/configmaps", {
+        "apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "lightgbm-job"},
+        "data": {"lightgbm_k8s.py": open(os.path.join(here, "jobs", "lightgbm_k8s.py")).read()}})
+    # Both pods as Kubernetes' "restricted" profile and OpenShift run them: a uid without a passwd
+    # entry, group 0, no capabilities, no privilege escalation, a read-only root (/tmp writable).
+    restricted = {"runAsNonRoot": True, "runAsUser": 12345, "runAsGroup": 0,
+                  "allowPrivilegeEscalation": False, "capabilities": {"drop": ["ALL"]},
+                  "readOnlyRootFilesystem": True, "seccompProfile": {"type": "RuntimeDefault"}}
+    for role, mounts in (("driver", [{"name": "job", "mountPath": "/job"}]), ("executor", [])):
+        template = {"apiVersion": "v1", "kind": "Pod", "spec": {
+            "volumes": [{"name": "job", "configMap": {"name": "lightgbm-job"}},
+                        {"name": "tmp", "emptyDir": {}}],
+            "containers": [{"name": "spark-kubernetes-" + role, "securityContext": restricted,
+                            "volumeMounts": mounts + [{"name": "tmp", "mountPath": "/tmp"}]}]}}
+        with open(os.path.join(ctx.job_dir, role + "-template.json"), "w") as f:
+            json.dump(template, f)
+    name = "k8s-%s-submitter" % ctx.run_id
+    ctx.containers.append(name)
+    t0 = time.monotonic()
+    rc, out = docker("run", "-d", "--name", name, "--network", ctx.network,
+                     "--label", "%s=%s" % (LABEL, ctx.run_id), "-e", "ACCEPT_EULA=yes",
+                     "-v", "%s:/job:ro" % ctx.job_dir, ctx.image,
+                     "spark-submit", "--master", "k8s://" + ctx.master, "--deploy-mode", "cluster",
+                     "--name", "lightgbm-cluster",
+                     *spark_conf(ctx, ("spark.kubernetes.driver.master", ctx.master),
+                                 ("spark.kubernetes.driver.podTemplateFile", "/job/driver-template.json"),
+                                 ("spark.kubernetes.executor.podTemplateFile",
+                                  "/job/executor-template.json"),
+                                 ("spark.kubernetes.driverEnv.ACCEPT_EULA", "yes"),
+                                 ("spark.kubernetes.submission.waitAppCompletion", "true")),
+                     "local:///job/lightgbm_k8s.py", "--exit-code", "3")
+    check(rc == 0, "submitter container: %s" % out)
+    code, _ = wait_exit(name, 420)
+    elapsed = time.monotonic() - t0
+    submitted = container_logs(name)
+    drivers = [n for n in ctx.kubelet.started_pods if n.endswith("-driver")]
+    check(drivers, "a driver pod ran; spark-submit said: %r" % submitted[-1500:])
+    driver = ctx.api.get("pods", drivers[-1])
+    state = driver["status"]["containerStatuses"][0]["state"]
+    text = container_logs(ctx.kubelet.pods[drivers[-1]]["container"])
+    check_result(result_of(text), text)
+    check(driver["status"]["phase"] == "Failed" and state["terminated"]["exitCode"] == 3,
+          "the driver pod ends Failed with the job's status 3: %r" % driver["status"])
+    started = ctx.kubelet.started_pods
+    ran = started[started.index(drivers[-1]):]  # the driver pod and the executors it asked for
+    check(len([n for n in ran if "-exec-" in n]) >= 2, "two executor pods ran: %r" % ran)
+    for n in ran:
+        args = " ".join(ctx.kubelet.run_args[n])
+        check("--user 12345:0" in args and "--read-only" in args and "--cap-drop ALL" in args,
+              "pod %s ran restricted (uid 12345, read-only root, no capabilities): %s" % (n, args))
+    check("exit code: 3" in submitted,
+          "spark-submit reports the driver's exit code 3: %r" % submitted[-1500:])
+    print("INFO: cluster mode: spark-submit exited %d (Spark 3.5 reports the driver's exit code "
+          "in its log, not in its own status)" % code)
+    ctx.timings["cluster mode, spark-submit to exit"] = elapsed
+
+
+# -- bench (bench/k8s/run.sh): the same job on the example docker-compose.yml's cluster ------------
+def bench_compose(ctx, top, artifacts):
+    """Seconds of spark-submit -> exit of the job on the compose cluster (master, two workers of
+    1 core; submitted from its notebook container), the cluster already up."""
+    project = "mmlsparkk8sbench%d" % os.getpid()
+    secret_dir = tempfile.mkdtemp()
+    os.chmod(secret_dir, 0o755)
+    with open(os.path.join(secret_dir, "secret"), "w") as f:
+        f.write("%032x" % random.getrandbits(128))
+    os.chmod(os.path.join(secret_dir, "secret"), 0o644)
+    env = dict(os.environ, MMLSPARK_IMAGE=ctx.image, ACCEPT_EULA="yes", SPARK_WORKER_MEMORY="2g",
+               SPARK_AUTH_SECRET_FILE=os.path.join(secret_dir, "secret"))
+    for v in ("MASTER_WEBUI_PORT", "WORKER1_WEBUI_PORT", "WORKER2_WEBUI_PORT", "NOTEBOOK_PORT",
+              "NOTEBOOK_SPARK_UI_PORT"):
+        env[v] = str(free_port())
+    dc = ["docker-compose", "-f", os.path.join(top, "docker-compose.yml"), "-p", project]
+    from harness import run
+    try:
+        t0 = time.monotonic()
+        rc, out = run(dc + ["up", "-d"], timeout=300, env=env)
+        check(rc == 0, "docker-compose up: %s" % out[-800:])
+        for w in ("worker-1", "worker-2"):
+            wait_for(w + " healthy", lambda: "healthy" in run(dc + ["ps", w], env=env)[1], 240, 1)
+        up = time.monotonic() - t0
+        job = open(os.path.join(here, "jobs", "lightgbm_k8s.py")).read()
+        submit = ("cat > /tmp/job.py && spark-submit --master spark://master:7077 "
+                  "--conf spark.executor.cores=1 --conf spark.executor.memory=1g "
+                  "--conf spark.ui.enabled=false "
+                  "--conf spark.driver.extraClassPath=$(paste -sd: /opt/synapseml/classpath) "
+                  "--conf spark.executor.extraClassPath=$(paste -sd: /opt/synapseml/classpath) "
+                  "/tmp/job.py")
+        t0 = time.monotonic()
+        rc, out = run(dc + ["exec", "-T", "notebook", "bash", "-c", submit], timeout=900,
+                      input=job.encode(), env=env)
+        elapsed = time.monotonic() - t0
+        with open(os.path.join(artifacts, "compose-driver.log"), "w") as f:
+            f.write(out)
+        check(rc == 0 and result_of(out), "the job on the compose cluster: %s" % out[-1500:])
+        return up, elapsed
+    finally:
+        run(dc + ["down", "-v", "-t", "5"], timeout=180, env=env)
+        shutil.rmtree(secret_dir, ignore_errors=True)
+
+
+def bench(ctx, top, artifacts):
+    name = "k8s-%s-bench-driver" % ctx.run_id
+    t0 = time.monotonic()
+    start_client_driver(ctx, name, "")
+    code, _ = wait_exit(name, 900)
+    k8s = time.monotonic() - t0
+    check(code == 0 and result_of(container_logs(name)), "the job on Kubernetes: exit %d" % code)
+    up, compose = bench_compose(ctx, top, artifacts)
+    print("spark-submit to exit, LightGBM job with two executors (same job, same run):")
+    print("  Kubernetes (mock API server + test kubelet, executor pods started on demand): %.1f s" % k8s)
+    print("  compose cluster (master + 2 workers already up; up -d took %.1f s):            %.1f s"
+          % (up, compose))
+    print("  ratio Kubernetes / compose: %.2f" % (k8s / compose))
+
+
+# -- the run ----------------------------------------------------------------------------------
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--image", required=True)
+    ap.add_argument("--mock-classpath", required=True)
+    ap.add_argument("--artifacts", required=True)
+    ap.add_argument("-k", default="")
+    ap.add_argument("--bench", action="store_true", help="time the job here and on compose")
+    opts = ap.parse_args()
+    ctx = Ctx()
+    ctx.image = opts.image
+    ctx.run_id = "k8s%d" % os.getpid()
+    ctx.containers = []
+    ctx.timings = {}
+    ctx.network = "mmlspark-%s" % ctx.run_id
+    ctx.job_dir = tempfile.mkdtemp(prefix="mmlspark-k8s-job.")
+    os.chmod(ctx.job_dir, 0o755)
+    shutil.copy(os.path.join(here, "jobs", "lightgbm_k8s.py"), ctx.job_dir)
+    state_dir = tempfile.mkdtemp(prefix="mmlspark-k8s-state.")
+    passed = failed = skipped = 0
+    proc = kubelet = None
+    try:
+        proc, port = start_api_server(opts.mock_classpath, os.path.join(opts.artifacts, "apiserver.log"))
+        make_network(ctx.network)
+        ctx.kubelet_log = os.path.join(opts.artifacts, "kubelet.log")
+        klog = open(ctx.kubelet_log, "w")
+        kubelet = Kubelet("http://127.0.0.1:%d" % port, ctx.network, ctx.run_id, state_dir,
+                          log=lambda m: (klog.write(time.strftime("%H:%M:%S ") + m + "\n"), klog.flush()))
+        ctx.master = "http://%s:%d" % (kubelet.gateway, port)
+        ctx.api = Api("http://127.0.0.1:%d" % port, "default")
+        ctx.kubelet = kubelet
+        kubelet.start()
+    except Exception as e:
+        print("FAIL: setup: %s" % e)
+        failed += 1
+    if opts.bench and not failed:
+        try:
+            bench(ctx, os.path.join(here, "..", ".."), opts.artifacts)
+        except Exception as e:
+            print("FAIL: bench: %s" % e)
+            failed += 1
+    for t in TESTS if not failed and not opts.bench else []:
+        if opts.k not in t.__name__:
+            continue
+        t0 = time.monotonic()
+        try:
+            t(ctx)
+            print("PASS: %s (%.0f s)" % (t.__name__, time.monotonic() - t0), flush=True)
+            passed += 1
+        except Skip as e:
+            print("SKIP: %s: %s" % (t.__name__, e), flush=True)
+            skipped += 1
+        except Exception as e:
+            detail = str(e) if isinstance(e, Fail) else traceback.format_exc()
+            print("FAIL: %s: %s" % (t.__name__, detail), flush=True)
+            failed += 1
+    for what, seconds in ctx.timings.items():
+        print("TIME: %s: %.1f s" % (what, seconds))
+    if kubelet is not None:
+        kubelet.stop()
+        for f in os.listdir(state_dir):
+            if f.endswith(".log"):
+                shutil.copy(os.path.join(state_dir, f), opts.artifacts)
+    for name in ctx.containers:
+        with open(os.path.join(opts.artifacts, name + ".log"), "w") as f:
+            f.write(container_logs(name))
+        docker("rm", "-f", name)
+    docker("network", "rm", ctx.network)
+    if proc is not None:
+        proc.terminate()
+        proc.wait(timeout=10)
+    shutil.rmtree(ctx.job_dir, ignore_errors=True)
+    shutil.rmtree(state_dir, ignore_errors=True)
+    print("%d passed, %d failed%s" % (passed, failed, ", %d skipped" % skipped if skipped else ""))
+    sys.exit(1 if failed else 0)
+
+
+if __name__ == "__main__":
+    main()
