@@ -51,6 +51,7 @@ if [ "$run_image" = 1 ]; then
   # The image is built once, by the image layer; the later layers use it.
   [ -x tests/image/run.sh ] && layer "image end-to-end + browser" tests/image/run.sh
   [ -x tests/cluster/run.sh ] && layer "cluster" tests/cluster/run.sh mmlspark/release:latest
+  [ -x tests/spark-k8s/run.sh ] && layer "spark on kubernetes" tests/spark-k8s/run.sh mmlspark/release:latest
   [ -x tests/release/run.sh ] && layer "releases" tests/release/run.sh mmlspark/release:latest
   [ -x tests/standalone/run.sh ] && layer "standalone (clone, plain build, locks)" tests/standalone/run.sh mmlspark/release:latest
   [ -x tests/teams/run.sh ] && layer "teams (JupyterHub, any uid, read-only root, k8s)" tests/teams/run.sh mmlspark/release:latest
