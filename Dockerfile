@@ -97,7 +97,9 @@ RUN find /usr/local/share/ca-certificates -type f ! -name '*.crt' -delete \
 # does not hold these versions, or a download does not match its hash.
 # Not kept (nothing reads them at run time): test suites, JavaScript source maps, pyarrow's C++
 # headers, sparkmonitor's classic-notebook extension and its listeners for Scala 2.13 / Spark 4,
-# native libraries for other systems than this one inside Spark's jars.
+# native libraries for other systems than this one inside Spark's jars, JupyterHub's own web UI
+# (share/jupyterhub/static, 60 MB: only the hub reads it, jupyterhub-singleuser uses its package's
+# templates), Arrow Flight (pyarrow.flight, 21 MB: an RPC framework Spark does not use).
 FROM download AS spark
 ARG PIP_VERSION=26.3
 ARG SETUPTOOLS_VERSION=80.10.2
@@ -130,6 +132,8 @@ RUN /tmp/python/install.sh /tmp/python/requirements.lock "pip==${PIP_VERSION}" \
  && cd /opt/venv/lib/python3.*/site-packages \
  && rm -rf sparkmonitor/nbextension sparkmonitor/listener_spark4_2.13.jar \
       sparkmonitor/listener_spark3_2.13.jar pyarrow/include \
+      pyarrow/libarrow_flight.so* pyarrow/libarrow_python_flight.so pyarrow/_flight.*.so \
+      /opt/venv/share/jupyterhub/static \
  && cd / \
  && python3 -c 'import pyspark, py4j, pyspark.ml, pyspark.pandas, sklearn, matplotlib; print("pyspark", pyspark.__version__)' \
  && python3 -c 'import jupyterlab, notebook, jupyter_server_proxy, sparkmonitor, ipykernel, nbconvert' \

@@ -341,7 +341,9 @@ def detached_server_logs_stop_start_exec(ctx):
     state = container_state(name)
     print("    docker stop: %.2f s, exit code %s" % (took, state[1]))
     check(rc == 0, "docker stop failed: %s" % out)
-    check(took < 2.0, "docker stop took %.2f s (limit 2 s)" % took)
+    # How fast is bench/image's question; here: stopped by Jupyter itself, well before Docker's
+    # SIGKILL at 10 s (a timed bound tighter than that only measures the machine's load).
+    check(took < 8.0, "docker stop took %.2f s: Jupyter did not stop by itself" % took)
     check(state[1] in ("0", "143"), "exit code after docker stop is %s, not 0 or 143" % state[1])
 
     rc, out = docker("start", name)
