@@ -781,13 +781,28 @@ def pip_install_lands_in_the_users_site_and_a_new_kernel_imports_it(ctx):
               "the new kernel did not import the wheel with the image's numpy: %r" % out[-800:])
 
 
+# Runs one cell in a kernel of the container's Jupyter (its connection file, as a frontend would
+# connect), printing the reply's status.
+RUN_CELL = ("import os, sys\n"
+            "from jupyter_client import BlockingKernelClient\n"
+            "from jupyter_core.paths import jupyter_runtime_dir\n"
+            "kc = BlockingKernelClient(connection_file=os.path.join(jupyter_runtime_dir(),\n"
+            "                          'kernel-%s.json' % sys.argv[1]))\n"
+            "kc.load_connection_file(); kc.start_channels(); kc.wait_for_ready(timeout=120)\n"
+            "print(kc.execute_interactive(sys.argv[2], timeout=150)['content']['status'])\n")
+
+
 def kernel_with_spark(name, port, token):
-    """Starts a kernel through Jupyter's REST API; returns the port of its Spark UI once the
-    UI answers through Jupyter's proxy."""
+    """Starts a kernel through Jupyter's REST API and runs a cell that uses `spark` in it (the
+    kernel makes its session on first use); returns the port of its Spark UI once the UI
+    answers through Jupyter's proxy."""
     status, body = http_req(port, "/api/kernels", "POST", json.dumps({"name": "python3"}),
                             {"Authorization": "token " + token,
                              "Content-Type": "application/json"})
     check(status == 201, "POST /api/kernels answered %s: %s" % (status, body[:300]))
+    rc, out = docker("exec", name, "python3", "-c", RUN_CELL, json.loads(body)["id"],
+                     "spark.range(3).count()", timeout=200)
+    check(rc == 0 and out.strip().endswith("ok"), "a cell using spark failed: %s" % out[-800:])
 
     def ui_port():
         rc, out = docker("exec", name, "python3", "-c",
