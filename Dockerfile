@@ -99,7 +99,9 @@ RUN find /usr/local/share/ca-certificates -type f ! -name '*.crt' -delete \
 # headers, sparkmonitor's classic-notebook extension and its listeners for Scala 2.13 / Spark 4,
 # native libraries for other systems than this one inside Spark's jars, JupyterHub's own web UI
 # (share/jupyterhub/static, 60 MB: only the hub reads it, jupyterhub-singleuser uses its package's
-# templates), Arrow Flight (pyarrow.flight, 21 MB: an RPC framework Spark does not use).
+# templates), Arrow Flight (pyarrow.flight, 21 MB: an RPC framework Spark does not use), the C and
+# Cython sources wheels ship beside their compiled modules (20 MB; numpy's headers stay, for
+# building against numpy).
 FROM download AS spark
 ARG PIP_VERSION=26.3
 ARG SETUPTOOLS_VERSION=80.10.2
@@ -134,6 +136,8 @@ RUN /tmp/python/install.sh /tmp/python/requirements.lock "pip==${PIP_VERSION}" \
       sparkmonitor/listener_spark3_2.13.jar pyarrow/include \
       pyarrow/libarrow_flight.so* pyarrow/libarrow_python_flight.so pyarrow/_flight.*.so \
       /opt/venv/share/jupyterhub/static \
+ && find . -path ./numpy -prune -o -type f \( -name '*.c' -o -name '*.cpp' -o -name '*.h' \
+      -o -name '*.hpp' -o -name '*.pyx' -o -name '*.pxd' -o -name '*.pxi' \) -exec rm -f {} + \
  && cd / \
  && python3 -c 'import pyspark, py4j, pyspark.ml, pyspark.pandas, sklearn, matplotlib; print("pyspark", pyspark.__version__)' \
  && python3 -c 'import jupyterlab, notebook, jupyter_server_proxy, sparkmonitor, ipykernel, nbconvert' \
