@@ -343,7 +343,8 @@ def added_jars(driver, app_id):
 def check_lightgbm_on_both_workers(name, r, jars_from):
     """What a LightGBM run in container NAME promises: a good model, tasks of the fit (and its
     last stage, the training) on executors of both workers, no way out of the network, and
-    SynapseML's jars reaching the executors from JARS_FROM (a prefix of their URLs)."""
+    SynapseML's jars reaching the executors from JARS_FROM (a prefix of their URLs), or with
+    JARS_FROM None from the executors' own class path: no jar added, none in a work directory."""
     print("    fit %.1f s on %d+%d rows in %d partitions, %d trees: AUC %.4f, accuracy %.4f"
           % (r["fit_seconds"], r["train_rows"], r["test_rows"], r["train_partitions"], r["trees"],
              r["auc"], r["accuracy"]))
@@ -366,10 +367,14 @@ def check_lightgbm_on_both_workers(name, r, jars_from):
           "completed tasks on executors of both workers expected: %r" % placed)
     check(len({e[1] for w in placed for e in placed[w]}) == 2,
           "the executors are not on two different hosts: %r" % placed)
-    check(len(added) >= 30 and all(re.match(jars_from, j) for j in added),
-          "SynapseML's jars should come from %s: %r" % (jars_from, added))
-    check(all(e[3] == len(added) for w in placed for e in placed[w]),
-          "not every executor has the %d jars: %r" % (len(added), placed))
+    if jars_from is None:
+        check(not added and all(e[3] == 0 for w in placed for e in placed[w]),
+              "jars added or copied into executors' work directories: %r %r" % (added, placed))
+    else:
+        check(len(added) >= 30 and all(re.match(jars_from, j) for j in added),
+              "SynapseML's jars should come from %s: %r" % (jars_from, added))
+        check(all(e[3] == len(added) for w in placed for e in placed[w]),
+              "not every executor has the %d jars: %r" % (len(added), placed))
     owner = {e[0]: w for w in placed for e in placed[w]}
     ran = [(sid, nm, {owner.get(e, e): n for e, n in t.items()}) for sid, nm, t in stages if t]
     check(ran, "no stage of the fit ran: %r" % stages)
@@ -421,8 +426,9 @@ def lightgbm_trains_across_both_workers_with_no_outside_network(ctx):
 @test(needs_cluster=True)
 def notebook_kernel_trains_lightgbm_on_both_workers_with_the_image_jars(ctx):
     """A notebook kernel (nbconvert --execute, SPARK_MASTER_URL, default MML_PACKAGE) gets
-    SynapseML as local: jars from /opt/synapseml; the executors take them from their own image
-    (not from the driver) and LightGBM trains on both workers."""
+    SynapseML on the driver's and executors' class path from /opt/synapseml: the executors load
+    them from their own image, nothing is added or copied into their work directories, and
+    LightGBM trains on both workers."""
     t0 = time.monotonic()
     nb = start("notebook-lgbm", "-e", "SPARK_MASTER_URL=spark://master:7077",
                "-e", "PYSPARK_SUBMIT_ARGS=--driver-memory 768m --conf spark.executor.memory=512m "
@@ -434,12 +440,11 @@ def notebook_kernel_trains_lightgbm_on_both_workers_with_the_image_jars(ctx):
         r = lightgbm_result(nb)
         timings["notebook kernel start to a trained LightGBM model"] = time.monotonic() - t0
         timings["LightGBM fit, notebook kernel (its own measure)"] = r["fit_seconds"]
-        jars = r["jars"].split(",")
-        check(r["packages"] == "" and len(jars) >= 30
-              and all(j.startswith("local:/opt/synapseml/maven/") for j in jars),
-              "the kernel did not load the image's jars as local: jars: %r" % r)
-        # local: jars: each executor copies them from its own /opt/synapseml
-        check_lightgbm_on_both_workers(nb, r, r"file:/opt/synapseml/maven/")
+        cp = r["executor_class_path"].split(":")
+        check(r["packages"] == "" and r["jars"] == "" and len(cp) >= 20
+              and all(j.startswith("/opt/synapseml/maven/") for j in cp),
+              "the kernel did not put the image's jars on the executors' class path: %r" % r)
+        check_lightgbm_on_both_workers(nb, r, None)
         failed = False
     finally:
         release(nb, failed)

@@ -90,6 +90,7 @@ def train_and_evaluate(spark, sc, executors=2, timeout=240):
         "accuracy": round(right / n_test, 4),
         "trees": model.getBoosterNumTotalIterations(),
         "jars": sc.getConf().get("spark.jars", ""),
+        "executor_class_path": sc.getConf().get("spark.executor.extraClassPath", ""),
         "packages": sc.getConf().get("spark.jars.packages", ""),
         "outside": outside(),
         "steps": steps,
