@@ -31,6 +31,7 @@ import traceback
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "testlib"))
 import maven_repo as maven  # noqa: E402
+import pywheel  # noqa: E402
 from harness import Fail, Skip, check, docker, host_lacks, run, wait_for  # noqa: E402,F401
 
 TOP = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
@@ -727,28 +728,8 @@ def spark_local_ip_only_where_the_host_name_does_not_resolve(ctx):
 
 # ------------------------------------------------------------------------- Jupyter of today
 def wheel(directory, name="mmlspark_e2e_hello", version="1.0"):
-    """A minimal pure-Python wheel (stdlib zipfile) whose module says hello; returns its path."""
-    import base64
-    import hashlib
-    import zipfile
-    dist = "%s-%s.dist-info" % (name, version)
-    files = {
-        "%s.py" % name: "def hello():\n    return 'hello from a wheel the user installed'\n",
-        dist + "/METADATA": "Metadata-Version: 2.1\nName: %s\nVersion: %s\n" % (name, version),
-        dist + "/WHEEL": "Wheel-Version: 1.0\nGenerator: e2e\nRoot-Is-Purelib: true\n"
-                         "Tag: py3-none-any\n",
-    }
-    record = []
-    for path, text in files.items():
-        digest = base64.urlsafe_b64encode(hashlib.sha256(text.encode()).digest()).rstrip(b"=")
-        record.append("%s,sha256=%s,%d" % (path, digest.decode(), len(text.encode())))
-    record.append(dist + "/RECORD,,")
-    out = os.path.join(directory, "%s-%s-py3-none-any.whl" % (name, version))
-    with zipfile.ZipFile(out, "w") as z:
-        for path, text in files.items():
-            z.writestr(path, text)
-        z.writestr(dist + "/RECORD", "\n".join(record) + "\n")
-    return out
+    """A minimal pure-Python wheel whose module says hello (testlib/pywheel); returns its path."""
+    return pywheel.wheel(directory, name, version)
 
 
 @test
