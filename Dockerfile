@@ -238,11 +238,12 @@ COPY image/healthcheck /usr/local/bin/mmlspark-healthcheck
 COPY image/profile.d/ /etc/profile.d/
 COPY image/spark/ /opt/spark/conf/
 COPY --from=synapseml /out/opt/synapseml/ /opt/synapseml/
-# Notebook kernels' Spark (image/python/mmlspark_kernel.py, loaded by /etc/ipython/startup).
+# Notebook kernels' Spark (image/kernel/mmlspark_kernel.py, loaded by /etc/ipython/startup; not in
+# image/python/, which the venv's layer copies whole).
 # SynapseML's Python API, taken out of its jars once, is on the venv's path (a .pth file): the
 # driver and every Python worker of a node of this image import it from there; its jars go on the
 # class path where they lie (no per-kernel or per-executor copy).
-COPY image/python/mmlspark_kernel.py /opt/venv/lib/python3.11/site-packages/
+COPY image/kernel/mmlspark_kernel.py /opt/venv/lib/python3.11/site-packages/
 RUN python3 -c 'import sys, zipfile; [zipfile.ZipFile(j).extractall("/opt/synapseml/python", [n for n in zipfile.ZipFile(j).namelist() if n.startswith("synapse/") and n.endswith(".py")]) for j in open("/opt/synapseml/pythonpath").read().split()]' \
  && echo /opt/synapseml/python >/opt/venv/lib/python3.11/site-packages/synapseml.pth \
  && python3 -m compileall -q /opt/synapseml/python /opt/venv/lib/python3.11/site-packages/mmlspark_kernel.py \
