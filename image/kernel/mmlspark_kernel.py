@@ -362,6 +362,7 @@ def load(ip, env=os.environ):
     notes = []  # warnings for the next cell
     cell_err = sys.stderr  # the running cell's stderr
     running_cell = threading.Event()
+    cell_header = {}  # the running cell's message header, for output from other threads
 
     def log(text, to_stderr=True):
         """A warning (to the kernel's stderr and the next cell), or a JVM line (TO_STDERR false:
@@ -370,6 +371,11 @@ def load(ip, env=os.environ):
             print("mmlspark: warning: " + text, file=sys.__stderr__, flush=True)
             text = "mmlspark: warning: " + text
         if running_cell.is_set():
+            # ipykernel sends a thread's output with the header of the cell that was running when
+            # the thread started (none, for the JVM's output relay): name the running cell
+            var = getattr(cell_err, "_parent_header", None)
+            if var is not None and cell_header.get("now") is not None:
+                var.set(cell_header["now"])
             print(text, file=cell_err, flush=True)
         elif to_stderr:
             notes.append(text)
@@ -431,6 +437,7 @@ def load(ip, env=os.environ):
     announced = set()
 
     def pre_run_cell(info):
+        cell_header["now"] = getattr(cell_err, "parent_header", None)
         running_cell.set()
         signal.signal(signal.SIGINT, cancel_spark_jobs)
         while notes:
