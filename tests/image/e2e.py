@@ -27,12 +27,11 @@ import sys
 import tempfile
 import termios
 import time
-import traceback
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "testlib"))
 import maven_repo as maven  # noqa: E402
 import pywheel  # noqa: E402
-from harness import Fail, Skip, check, docker, host_lacks, run, wait_for  # noqa: E402,F401
+from harness import Fail, Skip, check, docker, host_lacks, run, run_tests, wait_for  # noqa: E402,F401
 
 TOP = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 ARTIFACTS = os.path.join(TOP, "artifacts", "image")
@@ -41,11 +40,9 @@ PROMPT = r"\$ (\x1b\[K)?$"  # bash's prompt, as the terminal shows it
 TOKEN_URL = re.compile(r"http://127\.0\.0\.1:(\d+)/\?token=([0-9a-f]{32,})")
 
 image = "mmlspark/release:latest"
-IN_CI = os.environ.get("CI") == "true"
 made_containers = []  # names, removed at exit
 made_dirs = []
 made_networks = []
-results = {"pass": 0, "fail": 0, "skip": 0}
 
 
 def new_name(tag):
@@ -1456,50 +1453,28 @@ def main():
     ap.add_argument("-k", default="")
     opts = ap.parse_args()
     image = opts.image
-    skipped = []
     atexit.register(cleanup)
     for sig in (signal.SIGTERM, signal.SIGHUP):
         signal.signal(sig, lambda s, f: sys.exit(128 + s))
-    for fn in TESTS:
-        if opts.k not in fn.__name__:
-            continue
-        ctx = {}
-        t0 = time.monotonic()
-        try:
-            fn(ctx)
-            outcome, why = "PASS", ""
-        except Skip as e:
-            outcome, why = "SKIP", str(e)
-        except Fail as e:
-            outcome, why = "FAIL", str(e)
-        except Exception:
-            outcome, why = "FAIL", traceback.format_exc()
-        finally:
-            term = ctx.get("pty")
-        if outcome == "FAIL":
-            for name in ctx.get("containers", []):
-                save_logs(fn.__name__, name)
-            if term is not None:
-                save_logs(fn.__name__, "terminal", term.text())
-            if "output" in ctx:
-                save_logs(fn.__name__, "output", ctx["output"])
-        if term is not None:
-            term.close()
+    return run_tests(TESTS, opts.k, after=after_test)
+
+
+def after_test(test, ctx, outcome):
+    """A failed test's container logs, terminal and output go to artifacts/image/; its terminal
+    is closed and its containers removed."""
+    term = ctx.get("pty")
+    if outcome == "FAIL":
         for name in ctx.get("containers", []):
-            subprocess.run(["docker", "rm", "-f", "-v", name], stdout=subprocess.DEVNULL,
-                           stderr=subprocess.DEVNULL, timeout=60)
-        results[{"PASS": "pass", "FAIL": "fail", "SKIP": "skip"}[outcome]] += 1
-        if outcome == "SKIP":
-            skipped.append(fn.__name__)
-        print("%s: %s (%.1f s)%s" % (outcome, fn.__name__, time.monotonic() - t0,
-                                     ": " + why if why else ""), flush=True)
-    if skipped:
-        # A skipped test proved nothing; in CI (which installs everything) the run is not a pass.
-        print("%s: %d skipped: %s" % ("FAIL (CI=true)" if IN_CI else "not run", len(skipped),
-                                      ", ".join(skipped)))
-    print("%d passed, %d failed" % (results["pass"], results["fail"])
-          + (", %d skipped" % results["skip"] if results["skip"] else ""))
-    return 1 if results["fail"] or (skipped and IN_CI) else 0
+            save_logs(test, name)
+        if term is not None:
+            save_logs(test, "terminal", term.text())
+        if "output" in ctx:
+            save_logs(test, "output", ctx["output"])
+    if term is not None:
+        term.close()
+    for name in ctx.get("containers", []):
+        subprocess.run(["docker", "rm", "-f", "-v", name], stdout=subprocess.DEVNULL,
+                       stderr=subprocess.DEVNULL, timeout=60)
 
 
 if __name__ == "__main__":
