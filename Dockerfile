@@ -119,6 +119,7 @@ ARG NBCONVERT_VERSION=7.17.2
 ARG JUPYTER_SERVER_PROXY_VERSION=4.6.0
 ARG SPARKMONITOR_VERSION=3.3.0
 ARG JUPYTERHUB_VERSION=6.1.1
+ARG DELTA_SPARK_VERSION=3.3.2
 COPY image/python/ /tmp/python/
 RUN /tmp/python/install.sh /tmp/python/requirements.lock "pip==${PIP_VERSION}" \
       "setuptools==${SETUPTOOLS_VERSION}" "pyspark==${PYSPARK_VERSION}" "numpy==${NUMPY_VERSION}" \
@@ -127,7 +128,7 @@ RUN /tmp/python/install.sh /tmp/python/requirements.lock "pip==${PIP_VERSION}" \
       "notebook==${NOTEBOOK_VERSION}" "jupyter_server==${JUPYTER_SERVER_VERSION}" \
       "ipykernel==${IPYKERNEL_VERSION}" "nbconvert==${NBCONVERT_VERSION}" \
       "jupyter-server-proxy==${JUPYTER_SERVER_PROXY_VERSION}" "sparkmonitor==${SPARKMONITOR_VERSION}" \
-      "jupyterhub==${JUPYTERHUB_VERSION}" \
+      "jupyterhub==${JUPYTERHUB_VERSION}" "delta-spark==${DELTA_SPARK_VERSION}" \
  && rm -rf /tmp/python \
  && find /opt/venv/lib -type d -name tests -path '*/site-packages/*' -prune -exec rm -rf {} + \
  && find /opt/venv -name '*.js.map' -delete \
@@ -160,6 +161,25 @@ ARG MML_ONNXRUNTIME=com.microsoft.onnxruntime:onnxruntime:1.8.1
 COPY image/synapseml/ /tmp/synapseml/
 RUN /tmp/synapseml/resolve.sh --onnxruntime "$MML_ONNXRUNTIME" --check /tmp/synapseml/maven.sha256 \
       "$MML_PACKAGE" /out/opt/synapseml /opt/synapseml
+
+# ---------------------------------------------------------------------------------------------
+# connectors (build only): DATA_PACKAGES (versions.env: S3A, Azure Blob/ADLS, Delta Lake, Iceberg)
+# resolved like SynapseML into /opt/connectors (maven/, classpath), checked against
+# image/connectors/maven.sha256. The build stops when the Hadoop connectors are not of the
+# version of Spark's own Hadoop client, or Delta's jars not of the delta-spark Python package's.
+FROM spark AS connectors
+ARG DATA_PACKAGES=org.apache.hadoop:hadoop-aws:3.3.4,com.amazonaws:aws-java-sdk-s3:1.12.262,com.amazonaws:aws-java-sdk-sts:1.12.262,org.apache.hadoop:hadoop-azure:3.3.4,io.delta:delta-spark_2.12:3.3.2,org.apache.iceberg:iceberg-spark-runtime-3.5_2.12:1.10.1
+ARG DATA_EXCLUDE=com.amazonaws:aws-java-sdk-bundle
+COPY image/synapseml/ /tmp/synapseml/
+COPY image/connectors/ /tmp/connectors/
+RUN hadoop=$(find /opt/spark/jars/ -name 'hadoop-client-api-*.jar' -printf '%f' | sed 's/^hadoop-client-api-//; s/\.jar$//') \
+ && delta=$(python3 -c 'import importlib.metadata as m; print(m.version("delta-spark"))') \
+ && for a in $(tr ',' ' ' <<<"$DATA_PACKAGES"); do case $a in \
+      org.apache.hadoop:*:"$hadoop"|io.delta:*:"$delta") ;; \
+      org.apache.hadoop:*|io.delta:*) echo "DATA_PACKAGES: $a is not of Spark's Hadoop $hadoop / delta-spark $delta" >&2; exit 1 ;; \
+    esac; done \
+ && /tmp/synapseml/resolve.sh --exclude "$DATA_EXCLUDE" --check /tmp/connectors/maven.sha256 \
+      "$DATA_PACKAGES" /out/opt/connectors /opt/connectors
 
 # ---------------------------------------------------------------------------------------------
 # jupyter (build only): spark's venv + the constraints of `pip install` in the image.
@@ -238,6 +258,7 @@ COPY image/healthcheck /usr/local/bin/mmlspark-healthcheck
 COPY image/profile.d/ /etc/profile.d/
 COPY image/spark/ /opt/spark/conf/
 COPY --from=synapseml /out/opt/synapseml/ /opt/synapseml/
+COPY --from=connectors /out/opt/connectors/ /opt/connectors/
 # Notebook kernels' Spark (image/kernel/mmlspark_kernel.py, loaded by /etc/ipython/startup; not in
 # image/python/, which the venv's layer copies whole).
 # SynapseML's Python API, taken out of its jars once, is on the venv's path (a .pth file): the
@@ -248,13 +269,20 @@ RUN python3 -c 'import sys, zipfile; [zipfile.ZipFile(j).extractall("/opt/synaps
  && echo /opt/synapseml/python >/opt/venv/lib/python3.11/site-packages/synapseml.pth \
  && python3 -m compileall -q /opt/synapseml/python /opt/venv/lib/python3.11/site-packages/mmlspark_kernel.py \
  && python3 -c 'import synapse.ml.lightgbm, mmlspark_kernel'
-# The manifest: the exact version of every Debian package, Python package (the venv) and Maven
+# The connectors and table formats on the class path of every Spark JVM of the image (notebook
+# kernels, pyspark, spark-submit, cluster workers' executors, Kubernetes pods: all read Spark's
+# jars/): a link there to each jar where it lies in /opt/connectors/maven, except artifacts Spark
+# has itself (the kernel's rule for SynapseML's jars).
+RUN python3 -c 'import mmlspark_kernel as k; print("\n".join(k.image_jars(open("/opt/connectors/package").read(), "/opt/connectors")))' >/tmp/jars \
+ && test -s /tmp/jars \
+ && xargs -a /tmp/jars ln -s -t /opt/spark/jars/ \
+ && sed 's|.*/||' /tmp/jars | tr '\n' ' ' && rm /tmp/jars# The manifest: the exact version of every Debian package, Python package (the venv) and Maven
 # artifact (the image's repository) installed; tools/release.sh puts it into the release notes.
-RUN { echo "# mmlspark image manifest: deb NAME VERSION (dpkg), pypi NAME VERSION (/opt/venv), maven GROUP:ARTIFACT VERSION (/opt/synapseml/maven)"; \
+RUN { echo "# mmlspark image manifest: deb NAME VERSION (dpkg), pypi NAME VERSION (/opt/venv), maven GROUP:ARTIFACT VERSION (/opt/synapseml/maven, /opt/connectors/maven)"; \
       dpkg-query -W -f '${Status} ${Package} ${Version}\n' | awk '$1 == "install" && $3 == "installed" { print "deb", $4, $5 }' | LC_ALL=C sort; \
       python3 -m pip list --format=freeze | awk -F'==' '{ print "pypi", $1, $2 }' | LC_ALL=C sort; \
-      cd /opt/synapseml/maven \
-        && find . -name '*.pom' | awk -F/ '{ v = $(NF-1); a = $(NF-2); g = $2; for (i = 3; i < NF-2; i++) g = g "." $i; print "maven", g ":" a, v }' | LC_ALL=C sort; \
+      cd /opt \
+        && find synapseml/maven connectors/maven -name '*.pom' | sed 's|^[^/]*/maven||' | awk -F/ '{ v = $(NF-1); a = $(NF-2); g = $2; for (i = 3; i < NF-2; i++) g = g "." $i; print "maven", g ":" a, v }' | LC_ALL=C sort; \
     } >/usr/share/mmlspark/manifest.txt \
  && grep -c '' /usr/share/mmlspark/manifest.txt
 COPY --chown=mmlspark:0 image/notebooks/ /notebooks/

@@ -38,6 +38,7 @@ wants=(
   "docker-compose|cluster tests of the example docker-compose.yml"
   "maven|the spark-k8s tests' Kubernetes API server (fabric8's mock, its jars resolved once)"
   "git|tools/release.sh stamps the commit"
+  "tinyproxy|data tests: a proxy for --packages (tests/data; its own service is stopped: it would take port 8888)"
   "python3-venv|teams tests: a venv for JupyterHub, dockerspawner and kubernetes-validate from PyPI (tests/teams/setup.sh)"
 )
 [ "$bench" = 0 ] || wants+=("tini hyperfine wrk nginx-light bc|benchmarks (bench/)")
@@ -70,6 +71,11 @@ else
     exit 1
   fi
   echo "tests/setup.sh: installed ${missing[*]}"
+  # tinyproxy's Debian service, where the machine starts services, listens on 8888 (Jupyter's
+  # port in the image tests); the data tests start a tinyproxy of their own
+  if [[ " ${missing[*]} " == *" tinyproxy "* ]] && pgrep -x tinyproxy >/dev/null; then
+    service tinyproxy stop >/dev/null 2>&1 || pkill -x tinyproxy || true
+  fi
 fi
 
 if [ "$docker_too" = 1 ]; then

@@ -6,7 +6,9 @@
 #                                   run in the image's own Python, so its markers are the image's)
 #   image/synapseml/maven.sha256    sha256 of every file of the image's SynapseML repository
 #                                   (MML_PACKAGE and MML_ONNXRUNTIME, resolved as the build does)
-# The build installs exactly these and fails when a download does not match. Commit the three
+#   image/connectors/maven.sha256   the same for the connectors and table formats (DATA_PACKAGES
+#                                   without DATA_EXCLUDE)
+# The build installs exactly these and fails when a download does not match. Commit the four
 # files with the versions.env change. A package already in the lock keeps its version unless a
 # pin moves it; --upgrade takes the newest versions the pins allow.
 # Usage: tools/lock.sh [--upgrade] [--python-only | --maven-only]
@@ -82,3 +84,9 @@ docker run --rm -v "$top/image:/image:ro" mmlspark/lock-spark:local \
   /tmp/out /opt/synapseml >"$top/image/synapseml/maven.sha256.new"
 mv "$top/image/synapseml/maven.sha256.new" "$top/image/synapseml/maven.sha256"
 say "image/synapseml/maven.sha256: $(grep -vc '^#' "$top/image/synapseml/maven.sha256") files"
+say "resolving ${pin[DATA_PACKAGES]} (without ${pin[DATA_EXCLUDE]})"
+docker run --rm -v "$top/image:/image:ro" mmlspark/lock-spark:local \
+  /image/synapseml/resolve.sh --exclude "${pin[DATA_EXCLUDE]}" --record "${pin[DATA_PACKAGES]}" \
+  /tmp/out /opt/connectors >"$top/image/connectors/maven.sha256.new"
+mv "$top/image/connectors/maven.sha256.new" "$top/image/connectors/maven.sha256"
+say "image/connectors/maven.sha256: $(grep -vc '^#' "$top/image/connectors/maven.sha256") files"

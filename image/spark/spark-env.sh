@@ -67,3 +67,103 @@ for _mmlspark_opt in spark.worker.cleanup.enabled=true spark.worker.cleanup.inte
 done
 SPARK_WORKER_OPTS="$_mmlspark_defaults${SPARK_WORKER_OPTS:-}"
 unset _mmlspark_opt _mmlspark_defaults
+
+# Your data where it lives (docs/data.md). Each setting below becomes a Spark property of the
+# drivers launched here (-D in SPARK_SUBMIT_OPTS: a user's --conf, spark-defaults.conf entry or
+# builder setting still wins), never with a secret's value in it: a credential is named as
+# ${env.NAME}, which Hadoop reads from the environment of the JVM that uses it (the driver, and
+# each executor from its own node's environment). A property already in SPARK_SUBMIT_OPTS is left.
+_mmlspark_prop() { # KEY VALUE
+  case " ${SPARK_SUBMIT_OPTS:-} " in
+    *" -D$1="* | *" \"-D$1="*) return 0 ;;
+  esac
+  case $2 in
+    *[[:space:]]*) SPARK_SUBMIT_OPTS="${SPARK_SUBMIT_OPTS:+$SPARK_SUBMIT_OPTS }\"-D$1=$2\"" ;;
+    *) SPARK_SUBMIT_OPTS="${SPARK_SUBMIT_OPTS:+$SPARK_SUBMIT_OPTS }-D$1=$2" ;;
+  esac
+}
+# MMLSPARK_TABLE_FORMATS=delta|iceberg|delta,iceberg: the table formats' SQL extensions and
+# catalogs in every session (Delta: spark_catalog; Iceberg: the catalog `iceberg`, a Hadoop
+# catalog in MMLSPARK_ICEBERG_WAREHOUSE, default spark-warehouse/iceberg under the directory
+# Spark starts in, where Spark keeps its own tables).
+if [ -n "${MMLSPARK_TABLE_FORMATS:-}" ]; then
+  _mmlspark_ext=
+  for _mmlspark_fmt in $(tr ',' ' ' <<<"$MMLSPARK_TABLE_FORMATS"); do
+    case ${_mmlspark_fmt,,} in
+      delta)
+        _mmlspark_ext="${_mmlspark_ext:+$_mmlspark_ext,}io.delta.sql.DeltaSparkSessionExtension"
+        _mmlspark_prop spark.sql.catalog.spark_catalog org.apache.spark.sql.delta.catalog.DeltaCatalog ;;
+      iceberg)
+        _mmlspark_ext="${_mmlspark_ext:+$_mmlspark_ext,}org.apache.iceberg.spark.extensions.IcebergSparkSessionExtensions"
+        _mmlspark_prop spark.sql.catalog.iceberg org.apache.iceberg.spark.SparkCatalog
+        _mmlspark_prop spark.sql.catalog.iceberg.type hadoop
+        _mmlspark_prop spark.sql.catalog.iceberg.warehouse "${MMLSPARK_ICEBERG_WAREHOUSE:-$PWD/spark-warehouse/iceberg}" ;;
+      *)
+        echo "mmlspark: MMLSPARK_TABLE_FORMATS='$MMLSPARK_TABLE_FORMATS' is not valid: give delta, iceberg or delta,iceberg" >&2
+        exit 64 ;;
+    esac
+  done
+  _mmlspark_prop spark.sql.extensions "$_mmlspark_ext"
+  unset _mmlspark_ext _mmlspark_fmt
+fi
+# An S3-compatible endpoint (MinIO, Ceph, a test server) the way AWS's own tools take it:
+# AWS_ENDPOINT_URL_S3 or AWS_ENDPOINT_URL; such servers want path-style requests
+# (AWS_S3_PATH_STYLE=false turns that off). AWS's keys (AWS_ACCESS_KEY_ID, ...), profiles
+# (~/.aws, AWS_PROFILE) and web identity (AWS_WEB_IDENTITY_TOKEN_FILE, AWS_ROLE_ARN) are read by
+# the credential chain of spark-defaults.conf.
+_mmlspark_s3=${AWS_ENDPOINT_URL_S3:-${AWS_ENDPOINT_URL:-}}
+if [ -n "$_mmlspark_s3" ]; then
+  _mmlspark_prop spark.hadoop.fs.s3a.endpoint "$_mmlspark_s3"
+  case ${AWS_S3_PATH_STYLE:-true} in
+    [Ff]alse | 0 | [Nn]o) ;;
+    *) _mmlspark_prop spark.hadoop.fs.s3a.path.style.access true ;;
+  esac
+  case $_mmlspark_s3 in
+    http://*) _mmlspark_prop spark.hadoop.fs.s3a.connection.ssl.enabled false ;;
+  esac
+fi
+[ -z "${AWS_REGION:-${AWS_DEFAULT_REGION:-}}" ] ||
+  _mmlspark_prop spark.hadoop.fs.s3a.endpoint.region "${AWS_REGION:-$AWS_DEFAULT_REGION}"
+# Azure Storage the way Azure's CLI and SDKs take it: AZURE_STORAGE_ACCOUNT with
+# AZURE_STORAGE_KEY (an account key: wasb[s]:// and abfs[s]://); a service principal
+# (AZURE_CLIENT_ID, AZURE_CLIENT_SECRET, AZURE_TENANT_ID: OAuth client credentials, abfs[s]://).
+if [ -n "${AZURE_STORAGE_ACCOUNT:-}" ] && [ -n "${AZURE_STORAGE_KEY:-}" ]; then
+  _mmlspark_prop "spark.hadoop.fs.azure.account.key.$AZURE_STORAGE_ACCOUNT.blob.core.windows.net" '${env.AZURE_STORAGE_KEY}'
+  _mmlspark_prop "spark.hadoop.fs.azure.account.key.$AZURE_STORAGE_ACCOUNT.dfs.core.windows.net" '${env.AZURE_STORAGE_KEY}'
+fi
+if [ -n "${AZURE_CLIENT_ID:-}" ] && [ -n "${AZURE_CLIENT_SECRET:-}" ] && [ -n "${AZURE_TENANT_ID:-}" ]; then
+  _mmlspark_prop spark.hadoop.fs.azure.account.auth.type OAuth
+  _mmlspark_prop spark.hadoop.fs.azure.account.oauth.provider.type org.apache.hadoop.fs.azurebfs.oauth2.ClientCredsTokenProvider
+  _mmlspark_prop spark.hadoop.fs.azure.account.oauth2.client.id '${env.AZURE_CLIENT_ID}'
+  _mmlspark_prop spark.hadoop.fs.azure.account.oauth2.client.secret '${env.AZURE_CLIENT_SECRET}'
+  _mmlspark_prop spark.hadoop.fs.azure.account.oauth2.client.endpoint 'https://login.microsoftonline.com/${env.AZURE_TENANT_ID}/oauth2/token'
+fi
+# Behind a proxy: HTTPS_PROXY / HTTP_PROXY / NO_PROXY (or their lower-case forms) for the JVM's
+# own connections (Ivy's --packages, Azure's connectors) and S3A's (which reach the executors);
+# a user name and password in the URL are not passed (they would show in `ps`).
+_mmlspark_proxy() { # SCHEME URL
+  local hostport=${2#*://}
+  hostport=${hostport%%/*}
+  hostport=${hostport##*@}
+  local host=${hostport%:*} port=${hostport##*:}
+  [ "$port" != "$hostport" ] || port=$([ "${2%%://*}" = https ] && echo 443 || echo 80)
+  [ -n "$host" ] || return 0
+  _mmlspark_prop "$1.proxyHost" "$host"
+  _mmlspark_prop "$1.proxyPort" "$port"
+  if [ "$1" = https ]; then
+    _mmlspark_prop spark.hadoop.fs.s3a.proxy.host "$host"
+    _mmlspark_prop spark.hadoop.fs.s3a.proxy.port "$port"
+  fi
+}
+[ -z "${HTTPS_PROXY:-${https_proxy:-}}" ] || _mmlspark_proxy https "${HTTPS_PROXY:-$https_proxy}"
+[ -z "${HTTP_PROXY:-${http_proxy:-}}" ] || _mmlspark_proxy http "${HTTP_PROXY:-$http_proxy}"
+if [ -n "${NO_PROXY:-${no_proxy:-}}" ]; then
+  _mmlspark_np=$(tr ',' '\n' <<<"${NO_PROXY:-$no_proxy}" | sed 's/^[[:space:]]*//; s/[[:space:]]*$//; s/^\./*./; /^$/d' | paste -sd'|')
+  _mmlspark_prop http.nonProxyHosts "$_mmlspark_np"
+  unset _mmlspark_np
+fi
+# MMLSPARK_MAVEN_MIRROR: a Maven repository that --packages uses in place of Maven Central
+# (ivysettings.xml).
+[ -z "${MMLSPARK_MAVEN_MIRROR:-}" ] || _mmlspark_prop mmlspark.maven.mirror "$MMLSPARK_MAVEN_MIRROR"
+unset -f _mmlspark_prop _mmlspark_proxy
+unset _mmlspark_s3

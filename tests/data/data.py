@@ -1,0 +1,394 @@
+#!/usr/bin/env python3
+"""data.py - the image on the user's data where it lives (docs/data.md), against real servers the
+test starts: moto's S3 API server, Azurite (Azure Blob Storage), a Maven repository served over
+HTTP and Debian's tinyproxy, all on the host side of a Docker network created `--internal` (the
+containers reach those servers and nothing else), plus `--network none` for the table formats.
+
+Each test is a promise to a user:
+- s3a_* : parquet and a Delta table written and read back over s3a:// with the keys in the
+  environment, with a profile file (~/.aws), and a bucket refused with one clear error without
+  credentials; the secret values appear in no output, log, `ps` line or Spark UI page.
+- wasb_* : wasb:// with an account key (AZURE_STORAGE_ACCOUNT / AZURE_STORAGE_KEY), with a SAS
+  token, and an anonymous read of a public container as SynapseML's examples read theirs.
+- tables_* : Delta (history, time travel) and Iceberg (Hadoop catalog) offline, by the one
+  setting MMLSPARK_TABLE_FORMATS and by each project's documented builder in a notebook.
+- packages_* : --packages of an artifact the image lacks, from MMLSPARK_MAVEN_MIRROR, directly
+  and through a proxy (HTTP_PROXY).
+Untested here (no emulator): ABFS's DFS endpoint beyond its file system class (abfss:// loads
+and fails on the network, not on a missing class), wasbs:// (TLS), web identity (no STS).
+Usage: data.py --image IMAGE --cache DIR [-k NAME_SUBSTRING]
+"""
+import argparse
+import atexit
+import base64
+import datetime
+import functools
+import http.server
+import json
+import os
+import secrets
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "testlib"))
+import maven_repo as maven  # noqa: E402
+from harness import Fail, check, docker, host_lacks, run_tests, save_log, wait_for  # noqa: E402
+
+ARTIFACTS = os.path.join(HERE, "..", "..", "artifacts", "data")
+ACCOUNT = "mmlsparkdata"  # Azurite's account, reached as ACCOUNT.blob.core.windows.net
+BUCKET = "mmlspark-data"
+# The secrets of this run: each must appear nowhere a user could see it.
+AWS_KEY_ID = "AKIA" + secrets.token_hex(8).upper()
+AWS_SECRET = secrets.token_urlsafe(30)
+AZURE_KEY = base64.b64encode(secrets.token_bytes(64)).decode()
+image = None
+env = {}  # the servers: gateway, ports, network, processes, SAS token
+
+
+def free_port(host):
+    with socket.socket() as s:
+        s.bind((host, 0))
+        return s.getsockname()[1]
+
+
+def listening(host, port):
+    try:
+        with socket.create_connection((host, port), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+def start(name, args, port, extra_env=None):
+    log = open(os.path.join(ARTIFACTS, name + ".log"), "w")
+    p = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                         env=dict(os.environ, **(extra_env or {})), start_new_session=True)
+    atexit.register(lambda: p.poll() is None and (p.terminate(), p.wait(10)))
+    wait_for("%s listening on %s:%d" % (name, env["gw"], port),
+             lambda: p.poll() is None and listening(env["gw"], port), 60)
+    return p
+
+
+def start_servers(cache):
+    """The network and the servers, once for every test."""
+    net = "mmlspark-data-%d" % os.getpid()
+    rc, out = docker("network", "create", "--internal", net)
+    check(rc == 0, "docker network create: %s" % out)
+    atexit.register(lambda: docker("network", "rm", net))
+    rc, gw = docker("network", "inspect", "-f", "{{(index .IPAM.Config 0).Gateway}}", net)
+    env.update(net=net, gw=gw.strip())
+    gw = env["gw"]
+    env["s3"] = free_port(gw)
+    start("moto", [cache + "/venv/bin/moto_server", "-H", gw, "-p", str(env["s3"])], env["s3"])
+    # Azurite on port 80: wasb:// speaks plain HTTP to ACCOUNT.blob.core.windows.net, which the
+    # containers resolve to the gateway (--add-host); Azurite takes the account from that name.
+    start("azurite", [cache + "/node/node_modules/.bin/azurite-blob", "--blobHost", gw,
+                      "--blobPort", "80", "--inMemoryPersistence", "--skipApiVersionCheck",
+                      "--loose"], 80, {"AZURITE_ACCOUNTS": "%s:%s" % (ACCOUNT, AZURE_KEY)})
+    prepare_stores(cache)
+
+
+def prepare_stores(cache):
+    """A bucket; a private and a public container, a CSV in the public one, a SAS token for the
+    private one: made with the clouds' own Python SDKs, as a user's tools make them."""
+    script = r"""
+import datetime, sys, boto3
+from azure.storage.blob import BlobServiceClient, ContainerSasPermissions, generate_container_sas
+gw, s3, account, key, bucket = sys.argv[1:]
+boto3.client("s3", endpoint_url="http://%s:%s" % (gw, s3), region_name="us-east-1",
+             aws_access_key_id="x", aws_secret_access_key="x").create_bucket(Bucket=bucket)
+conn = ("DefaultEndpointsProtocol=http;AccountName=%s;AccountKey=%s;BlobEndpoint=http://%s:80/%s"
+        % (account, key, gw, account))
+svc = BlobServiceClient.from_connection_string(conn)
+svc.create_container("data")
+svc.create_container("public", public_access="container")
+rows = "age,income\n" + "".join("%d,%s\n" % (20 + i % 50, ">50K" if i % 3 else "<=50K") for i in range(120))
+svc.get_blob_client("public", "adult.csv").upload_blob(rows)
+print(generate_container_sas(account, "data", account_key=key,
+      permission=ContainerSasPermissions(read=True, write=True, delete=True, list=True, add=True, create=True),
+      expiry=datetime.datetime.utcnow() + datetime.timedelta(hours=2)))
+"""
+    p = subprocess.run([cache + "/venv/bin/python3", "-c", script, env["gw"], str(env["s3"]),
+                        ACCOUNT, AZURE_KEY, BUCKET], capture_output=True, text=True, timeout=120)
+    check(p.returncode == 0, "making the bucket and containers: %s" % (p.stdout + p.stderr)[-1500:])
+    env["sas"] = p.stdout.strip().splitlines()[-1]
+
+
+def spark_job(ctx, job, *args, docker_args=(), network=None, packages=None, timeout=300):
+    """Runs spark-submit of jobs/JOB ARGS in a fresh container on the test network (or NETWORK);
+    returns (exit code, output, RESULT lines as a dict)."""
+    name = "mmlspark-data-%s-%d" % (ctx["test"], len(ctx.setdefault("containers", [])))
+    ctx["containers"].append(name)
+    net = network or env["net"]
+    hosts = [] if net == "none" else ["--add-host", "%s.blob.core.windows.net:%s" % (ACCOUNT, env["gw"])]
+    rc, out = docker("run", "--name", name, "--network", net, *hosts,
+                     "-v", os.path.join(HERE, "jobs") + ":/job:ro", *docker_args, image,
+                     "spark-submit", *(["--packages", packages] if packages else []),
+                     "/job/" + job, *args, timeout=timeout)
+    _, logs = docker("logs", name, timeout=30)
+    ctx["output"] = ctx.get("output", "") + out + logs
+    results = dict(line.split(" ", 2)[1:] for line in out.splitlines()
+                   if line.startswith("RESULT ") and line.count(" ") >= 2)
+    return rc, out, results
+
+
+def no_secret_shows(ctx, *values):
+    """None of VALUES is in any output of the test's containers (stdout, docker logs, the Spark
+    UI's environment and `ps`, which the jobs print)."""
+    text = ctx.get("output", "")
+    check("UI-ENVIRONMENT" in text and "PS " in text, "the job printed no UI environment or ps")
+    for v in values:
+        check(v not in text, "a secret (%s...) shows in the output, logs, ps or Spark UI" % v[:6])
+
+
+def s3_env(*extra):
+    return ["-e", "AWS_ENDPOINT_URL=http://%s:%d" % (env["gw"], env["s3"]),
+            "-e", "MMLSPARK_TABLE_FORMATS=delta", *extra]
+
+
+TESTS = []
+
+
+def test(fn):
+    TESTS.append(fn)
+    return fn
+
+
+@test
+def s3a_with_keys_in_the_environment_writes_and_reads_parquet_and_delta(ctx):
+    rc, out, r = spark_job(ctx, "s3.py", BUCKET, docker_args=s3_env(
+        "-e", "AWS_ACCESS_KEY_ID=" + AWS_KEY_ID, "-e", "AWS_SECRET_ACCESS_KEY=" + AWS_SECRET))
+    check(rc == 0, "spark-submit exited %d: %s" % (rc, out[-2000:]))
+    check(r.get("parquet") == "100", "parquet read back: %r" % r.get("parquet"))
+    check(r.get("delta") == "15" and r.get("delta_v0") == "10", "delta read back: %r" % r)
+    no_secret_shows(ctx, AWS_SECRET, AWS_KEY_ID)
+
+
+@test
+def s3a_with_a_profile_file_writes_and_reads(ctx):
+    home = tempfile.mkdtemp(prefix="mmlspark-data-aws-")
+    ctx["cleanup"] = home
+    with open(os.path.join(home, "credentials"), "w") as f:
+        f.write("[analytics]\naws_access_key_id = %s\naws_secret_access_key = %s\n" % (AWS_KEY_ID, AWS_SECRET))
+    os.chmod(home, 0o755)
+    os.chmod(os.path.join(home, "credentials"), 0o644)
+    rc, out, r = spark_job(ctx, "s3.py", BUCKET, docker_args=s3_env(
+        "-v", home + ":/home/mmlspark/.aws:ro", "-e", "AWS_PROFILE=analytics"))
+    check(rc == 0, "spark-submit exited %d: %s" % (rc, out[-2000:]))
+    check(r.get("parquet") == "100" and r.get("delta") == "15", "read back: %r" % r)
+    no_secret_shows(ctx, AWS_SECRET)
+
+
+@test
+def s3a_without_credentials_is_refused_with_one_clear_error(ctx):
+    rc, out, r = spark_job(ctx, "s3.py", BUCKET, "--expect-refusal", docker_args=s3_env())
+    check(rc == 0, "spark-submit exited %d: %s" % (rc, out[-2000:]))
+    why = r.get("refused", "")
+    check("No AWS Credentials provided" in why, "the error does not say credentials are missing: %r" % why)
+
+
+@test
+def wasb_with_an_account_key_writes_and_reads(ctx):
+    rc, out, r = spark_job(ctx, "azure.py", ACCOUNT, "write", docker_args=(
+        "-e", "AZURE_STORAGE_ACCOUNT=" + ACCOUNT, "-e", "AZURE_STORAGE_KEY=" + AZURE_KEY))
+    check(rc == 0, "spark-submit exited %d: %s" % (rc, out[-2000:]))
+    check(r.get("wasb_parquet") == "100", "read back: %r" % r)
+    no_secret_shows(ctx, AZURE_KEY)
+
+
+@test
+def wasb_with_a_sas_token_writes_and_a_public_container_reads_anonymously(ctx):
+    # the SAS token named as ${env.NAME} (docs/data.md): its value is in no command line
+    rc, out, r = spark_job(ctx, "azure.py", ACCOUNT, "write", "public", docker_args=(
+        "-e", "AZURE_STORAGE_SAS_TOKEN=" + env["sas"], "-e",
+        "SPARK_SUBMIT_OPTS=-Dspark.hadoop.fs.azure.sas.data.%s.blob.core.windows.net="
+        "${env.AZURE_STORAGE_SAS_TOKEN}" % ACCOUNT))
+    check(rc == 0, "spark-submit exited %d: %s" % (rc, out[-2000:]))
+    check(r.get("wasb_parquet") == "100", "SAS write and read back: %r" % r)
+    check(r.get("public_rows") == "120", "anonymous read of the public container: %r" % r)
+    sig = [p for p in env["sas"].split("&") if p.startswith("sig=")][0][4:]
+    no_secret_shows(ctx, sig)
+
+
+@test
+def tables_delta_and_iceberg_offline_by_one_setting(ctx):
+    rc, out, r = spark_job(ctx, "tables.py", network="none", docker_args=(
+        "-e", "MMLSPARK_TABLE_FORMATS=delta,iceberg", "-w", "/tmp"))
+    check(rc == 0, "spark-submit exited %d: %s" % (rc, out[-2000:]))
+    check((r.get("delta_rows"), r.get("delta_history"), r.get("delta_v0")) == ("15", "2", "10"),
+          "Delta: rows, history, version 0: %r" % r)
+    check((r.get("iceberg_rows"), r.get("iceberg_snapshots")) == ("3", "1"), "Iceberg: %r" % r)
+    check(r.get("abfs_class_missing") == "False", "abfss:// has no file system class: %r" % r)
+
+
+NOTEBOOK_CELLS = [
+    # Delta's documented builder (delta.io, "Set up Apache Spark with Delta Lake", pip)
+    "import pyspark\nfrom delta import configure_spark_with_delta_pip\n"
+    "builder = pyspark.sql.SparkSession.builder.appName('MyApp') \\\n"
+    "    .config('spark.sql.extensions', 'io.delta.sql.DeltaSparkSessionExtension') \\\n"
+    "    .config('spark.sql.catalog.spark_catalog', 'org.apache.spark.sql.delta.catalog.DeltaCatalog')\n"
+    "spark = configure_spark_with_delta_pip(builder).getOrCreate()\n"
+    "spark.range(0, 5).write.format('delta').save('/tmp/delta-table')\n"
+    "spark.range(5, 10).write.format('delta').mode('overwrite').save('/tmp/delta-table')\n"
+    "from delta.tables import DeltaTable\n"
+    "print('RESULT history', DeltaTable.forPath(spark, '/tmp/delta-table').history().count())\n"
+    "print('RESULT v0_first', spark.read.format('delta').option('versionAsOf', 0).load('/tmp/delta-table').orderBy('id').first()[0])\n"
+    "spark.stop()",
+    # Iceberg's documented builder (iceberg.apache.org, "Spark Getting Started": packages,
+    # extensions, a Hadoop catalog named local)
+    "from pyspark.sql import SparkSession\n"
+    "spark = SparkSession.builder \\\n"
+    "    .config('spark.jars.packages', 'org.apache.iceberg:iceberg-spark-runtime-3.5_2.12:%s') \\\n"
+    "    .config('spark.sql.extensions', 'org.apache.iceberg.spark.extensions.IcebergSparkSessionExtensions') \\\n"
+    "    .config('spark.sql.catalog.local', 'org.apache.iceberg.spark.SparkCatalog') \\\n"
+    "    .config('spark.sql.catalog.local.type', 'hadoop') \\\n"
+    "    .config('spark.sql.catalog.local.warehouse', '/tmp/warehouse') \\\n"
+    "    .getOrCreate()\n"
+    "spark.sql('CREATE TABLE local.db.table (id bigint, data string) USING iceberg')\n"
+    "spark.sql(\"INSERT INTO local.db.table VALUES (1, 'a'), (2, 'b')\")\n"
+    "print('RESULT iceberg_rows', spark.table('local.db.table').count())",
+]
+
+
+@test
+def tables_documented_builders_work_offline_in_a_notebook(ctx):
+    """Two sessions, each launching its JVM with its packages (resolved offline from the image's
+    repository): about 90 s."""
+    iceberg = [a.split(":")[2] for a in DATA_PACKAGES.split(",") if "iceberg-spark-runtime" in a][0]
+    cells = [NOTEBOOK_CELLS[0], NOTEBOOK_CELLS[1] % iceberg]
+    nb = {"cells": [{"cell_type": "code", "execution_count": None, "metadata": {}, "outputs": [],
+                     "source": c} for c in cells],
+          "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}},
+          "nbformat": 4, "nbformat_minor": 5}
+    name = "mmlspark-data-%s" % ctx["test"]
+    ctx["containers"] = [name]
+    rc, out = docker("run", "-i", "--name", name, "--network", "none", image, "bash", "-c",
+                     "cd /tmp && cat > t.ipynb && jupyter nbconvert --to notebook --execute "
+                     "--ExecutePreprocessor.timeout=240 --output /tmp/out.ipynb t.ipynb >/dev/null 2>&1; "
+                     "rc=$?; cat /tmp/out.ipynb; exit $rc", input=json.dumps(nb).encode(), timeout=420)
+    ctx["output"] = out
+    check(rc == 0 and "{" in out, "nbconvert exited %d: %s" % (rc, out[-2000:]))
+    cells_out = json.loads(out[out.index("{"):])["cells"]
+    text = "".join("".join(o.get("text", "")) for c in cells_out for o in c.get("outputs", []))
+    errors = [o.get("evalue", "")[:300] for c in cells_out for o in c.get("outputs", [])
+              if o["output_type"] == "error"]
+    check(not errors, "a cell failed: %s" % errors)
+    r = dict(line.split(" ", 2)[1:] for line in text.splitlines() if line.startswith("RESULT "))
+    check(r.get("history") == "2" and r.get("v0_first") == "0", "Delta in the notebook: %r" % r)
+    check(r.get("iceberg_rows") == "2", "Iceberg in the notebook: %r" % r)
+
+
+@test
+def synapseml_data_notebook_says_in_one_line_what_to_do_offline(ctx):
+    name = "mmlspark-data-%s" % ctx["test"]
+    ctx["containers"] = [name]
+    rc, out = docker("run", "--name", name, "--network", "none", image, "bash", "-c",
+                     "jupyter nbconvert --to notebook --execute --ExecutePreprocessor.timeout=240 "
+                     "--output /tmp/out.ipynb synapseml-data.ipynb >/dev/null 2>&1; rc=$?; "
+                     "cat /tmp/out.ipynb; exit $rc", timeout=300)
+    ctx["output"] = out
+    check(rc == 0 and "{" in out, "nbconvert exited %d: %s" % (rc, out[-2000:]))
+    outputs = [o for c in json.loads(out[out.index("{"):])["cells"] for o in c.get("outputs", [])]
+    text = "".join("".join(o.get("text", "")) for o in outputs)
+    check(not [o for o in outputs if o["output_type"] == "error"], "a cell failed: %s" % text[-800:])
+    lines = [l for l in text.splitlines() if l.strip()]
+    check(len(lines) == 1 and lines[0].startswith("No network to Azure Blob Storage") and "HTTPS_PROXY" in lines[0],
+          "the notebook's output offline: %r" % lines)
+
+
+def serve_maven_repo():
+    """org.example:hello:1.0 in a Maven layout, served over HTTP on the gateway; its URL."""
+    if "mirror" in env:
+        return env["mirror"]
+    if maven.missing_tools():
+        host_lacks("openjdk-17-jdk-headless", "javac/jar missing: %s" % maven.missing_tools())
+    root = tempfile.mkdtemp(prefix="mmlspark-data-m2-")
+    atexit.register(shutil.rmtree, root, True)
+    maven.build_hello_repo(os.path.join(root, "repo"), os.path.join(root, "work"))
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=os.path.join(root, "repo"))
+    handler.log_message = lambda *a: None
+    httpd = http.server.ThreadingHTTPServer((env["gw"], 0), handler)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    env["mirror"] = "http://%s:%d/" % (env["gw"], httpd.server_address[1])
+    return env["mirror"]
+
+
+@test
+def packages_resolve_from_the_mirror_setting(ctx):
+    mirror = serve_maven_repo()
+    rc, out, r = spark_job_packages(ctx, mirror)
+    check(rc == 0, "spark-submit exited %d: %s" % (rc, out[-2000:]))
+    check(r.get("greet") == "hello from the jar, mirror", "the mirror's package: %r" % r)
+
+
+def spark_job_packages(ctx, mirror, *extra):
+    """jobs/hello.py with --packages org.example:hello:1.0 and MMLSPARK_MAVEN_MIRROR=MIRROR."""
+    return spark_job(ctx, "hello.py", docker_args=("-e", "MMLSPARK_MAVEN_MIRROR=" + mirror) + extra,
+                     packages=maven.COORDINATE, timeout=240)
+
+
+@test
+def packages_resolve_through_a_proxy(ctx):
+    tinyproxy = shutil.which("tinyproxy") or "/usr/bin/tinyproxy"
+    if not os.access(tinyproxy, os.X_OK):
+        host_lacks("tinyproxy", "tinyproxy is not installed")
+    mirror = serve_maven_repo()
+    port = free_port(env["gw"])
+    conf = os.path.join(ARTIFACTS, "tinyproxy.conf")
+    log = os.path.join(ARTIFACTS, "tinyproxy.log")
+    with open(conf, "w") as f:
+        f.write("Port %d\nListen %s\nTimeout 60\nLogFile \"%s\"\nLogLevel Connect\nMaxClients 20\n"
+                "Allow %s/16\n" % (port, env["gw"], log, env["gw"]))
+    open(log, "w").close()
+    os.chmod(log, 0o666)
+    start("tinyproxy", [tinyproxy, "-d", "-c", conf], port)
+    rc, out, r = spark_job_packages(ctx, mirror, "-e", "HTTP_PROXY=http://%s:%d" % (env["gw"], port))
+    check(rc == 0, "spark-submit exited %d: %s" % (rc, out[-2000:]))
+    check(r.get("greet") == "hello from the jar, mirror", "the package through the proxy: %r" % r)
+    with open(log) as f:
+        seen = f.read()
+    check("hello-1.0" in seen, "the proxy saw no request for the package: %r" % seen[-600:])
+
+
+def after(name, ctx, outcome):
+    if outcome == "FAIL":
+        save_log(ARTIFACTS, name, "output", ctx.get("output", ""))
+    for c in ctx.get("containers", []):
+        docker("rm", "-f", c, timeout=60)
+    if ctx.get("cleanup"):
+        shutil.rmtree(ctx["cleanup"], True)
+
+
+DATA_PACKAGES = ""
+
+
+def main():
+    global image, DATA_PACKAGES
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--image", required=True)
+    ap.add_argument("--cache", required=True)
+    ap.add_argument("-k", default="")
+    a = ap.parse_args()
+    image = a.image
+    with open(os.path.join(HERE, "..", "..", "versions.env")) as f:
+        DATA_PACKAGES = [l.split("=", 1)[1].strip() for l in f if l.startswith("DATA_PACKAGES=")][0]
+    os.makedirs(ARTIFACTS, exist_ok=True)
+    start_servers(a.cache)
+    tests = []
+    for fn in TESTS:
+        def bound(ctx, fn=fn):
+            ctx["test"] = fn.__name__.replace("_", "-")[:40]
+            fn(ctx)
+        bound.__name__ = fn.__name__
+        tests.append(bound)
+    return run_tests(tests, a.k, after)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# tests/data/run.sh - your data where it lives (docs/data.md): S3A against moto's S3 API server,
+# wasb:// against Azurite, Delta and Iceberg offline, --packages from a mirror and through a
+# proxy; servers started by the test on an `--internal` Docker network it creates. Does NOT
+# build the image (tests/image/run.sh does). About 6 minutes.
+# First tests/data/setup.sh installs moto, Azure's SDK and Azurite once (cached under .cache/data).
+# Usage: tests/data/run.sh [IMAGE] [-k NAME_SUBSTRING] (default mmlspark/release:latest).
+# Output: PASS/FAIL/SKIP lines, then "N passed, N failed"; exit non-zero on a failure (with
+# CI=true, also on a skip). Outputs of failures and the servers' logs: artifacts/data/.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+image=mmlspark/release:latest
+args=()
+while [ $# -gt 0 ]; do
+  case $1 in
+    -k) args+=(-k "$2"); shift ;;
+    -*) echo "usage: $0 [IMAGE] [-k NAME_SUBSTRING]" >&2; exit 64 ;;
+    *) image=$1 ;;
+  esac
+  shift
+done
+if ! docker image inspect "$image" >/dev/null 2>&1; then
+  echo "FAIL: image_exists: $image is not built (tests/image/run.sh builds it)"
+  echo "0 passed, 1 failed"
+  exit 1
+fi
+if ! cache=$("$here/setup.sh" | tail -1) || [ ! -x "$cache/venv/bin/moto_server" ]; then
+  echo "FAIL: setup: tests/data/setup.sh could not install moto and Azurite"
+  echo "0 passed, 1 failed"
+  exit 1
+fi
+echo "== data tests on $image"
+exec python3 -u "$here/data.py" --image "$image" --cache "$cache" "${args[@]}"

@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# tests/data/setup.sh - the servers of the data tests, installed once and cached under
+# ${MMLSPARK_TEST_CACHE:-.cache}/data: a Python venv with moto's S3 API server (moto[server]),
+# boto3 and azure-storage-blob (to make buckets, containers and SAS tokens as a user's tools do);
+# Azurite, Microsoft's Azure Storage emulator, from npm. Node and npm come from Debian (apt-get, as
+# root) when no npm is on PATH. Non-interactive; every step is bounded. Prints the cache directory
+# on its last line. Exit: 0 ready, 1 a step failed (its log is named).
+set -euo pipefail
+top=$(cd "$(dirname "$0")/../.." && pwd)
+cache=${MMLSPARK_TEST_CACHE:-$top/.cache}/data
+pins=("moto[server]==5.1.22" "azure-storage-blob==12.31.1")
+# Azurite 3.35: the newest that runs on Node 18 (Debian's) and 20
+azurite=azurite@3.35.0
+mkdir -p "$cache"
+log=$cache/setup.log
+: >"$log"
+
+step() { # WHAT SECONDS COMMAND...
+  local what=$1 secs=$2
+  shift 2
+  if ! timeout "$secs" "$@" >>"$log" 2>&1 </dev/null; then
+    tail -15 "$log" >&2
+    echo "tests/data/setup.sh: $what failed (log: $log)" >&2
+    exit 1
+  fi
+}
+
+stamp="${pins[*]} $azurite"
+if [ "$(cat "$cache/ready" 2>/dev/null)" != "$stamp" ]; then
+  if ! command -v npm >/dev/null 2>&1; then
+    [ "$(id -u)" = 0 ] || { echo "tests/data/setup.sh: npm is missing: run as root to install Debian's nodejs and npm" >&2; exit 1; }
+    echo "tests/data/setup.sh: installing Debian's nodejs and npm (Azurite runs on Node)"
+    step "apt-get update" 300 env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+    step "apt-get install nodejs npm" 600 env DEBIAN_FRONTEND=noninteractive \
+      apt-get install -y -qq --no-install-recommends nodejs npm
+  fi
+  echo "tests/data/setup.sh: installing ${pins[*]} and $azurite under $cache"
+  rm -rf "$cache/venv" "$cache/node"
+  step "python3 -m venv" 120 /usr/bin/python3 -m venv "$cache/venv"
+  step "pip install ${pins[*]}" 600 "$cache/venv/bin/pip" install --no-input --disable-pip-version-check \
+    --cert /etc/ssl/certs/ca-certificates.crt "${pins[@]}"
+  step "npm install $azurite" 600 npm install --no-audit --no-fund --prefix "$cache/node" "$azurite"
+  echo "$stamp" >"$cache/ready"
+fi
+"$cache/venv/bin/moto_server" --help >/dev/null
+"$cache/node/node_modules/.bin/azurite-blob" --version >/dev/null
+echo "$cache"
