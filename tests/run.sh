@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # tests/run.sh - every test layer, in order: unit + process (ctest, ASan/UBSan build, warnings
 # are errors), fuzz smoke, image end-to-end (real Docker engine; it also runs the browser test),
-# cluster, releases, standalone (a plain clone), teams, Spark on Kubernetes. A failing layer does
+# data (object stores, table formats, mirror and proxy), cluster, releases, standalone (a plain
+# clone), teams, Spark on Kubernetes. A failing layer does
 # not stop the others; the exit code says if any failed.
 # First tests/setup.sh installs the missing Debian packages (saying which and why) and makes the
 # Docker engine usable; with everything there it only checks. With CI=true a skipped image test
@@ -50,6 +51,7 @@ layer "unit+process (ctest, ASan+UBSan)" build_and_ctest
 if [ "$run_image" = 1 ]; then
   # The image is built once, by the image layer; the later layers use it.
   [ -x tests/image/run.sh ] && layer "image end-to-end + browser" tests/image/run.sh
+  [ -x tests/data/run.sh ] && layer "data (S3A on moto, wasb on Azurite, Delta, Iceberg, mirror, proxy)" tests/data/run.sh mmlspark/release:latest
   [ -x tests/cluster/run.sh ] && layer "cluster" tests/cluster/run.sh mmlspark/release:latest
   [ -x tests/spark-k8s/run.sh ] && layer "spark on kubernetes" tests/spark-k8s/run.sh mmlspark/release:latest
   [ -x tests/release/run.sh ] && layer "releases" tests/release/run.sh mmlspark/release:latest
