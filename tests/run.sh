@@ -46,6 +46,7 @@ build_and_ctest() {
 }
 
 layer "unit+process (ctest, ASan+UBSan)" build_and_ctest
+layer "docs (links, reference, troubleshooting)" python3 tests/docs/check.py
 [ -x tests/valgrind/run.sh ] && layer "valgrind (memcheck, Debug build)" tests/valgrind/run.sh
 [ -x tests/fuzz/run.sh ] && layer "fuzz (libFuzzer, short)" tests/fuzz/run.sh
 if [ "$run_image" = 1 ]; then

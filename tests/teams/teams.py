@@ -368,11 +368,11 @@ HUB = {}
 
 
 def readme_hub_config():
-    """The README's jupyterhub_config.py (section Teams), verbatim."""
-    with open(os.path.join(TOP, "README.md")) as f:
+    """The jupyterhub_config.py of docs/teams.md (section JupyterHub), verbatim."""
+    with open(os.path.join(TOP, "docs", "teams.md")) as f:
         text = f.read()
     m = re.search(r"```python\n(# jupyterhub_config\.py.*?)```", text, re.S)
-    check(m, "README.md has no ```python block starting with '# jupyterhub_config.py'")
+    check(m, "docs/teams.md has no ```python block starting with '# jupyterhub_config.py'")
     return m.group(1)
 
 
