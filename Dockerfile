@@ -147,7 +147,10 @@ RUN /tmp/python/install.sh /tmp/python/requirements.lock "pip==${PIP_VERSION}" \
 # Spark's jars without the native libraries of other systems (RocksDB's jar alone carries 13
 # builds, 59 MB); the synapseml stage uses the same script.
 COPY image/jars/ /tmp/jars/
-RUN python3 /tmp/jars/strip_natives.py /opt/spark/jars
+# Left out too: Spark on Mesos (deprecated since Spark 3.2, gone in 4.0; 7.7 MB), which no role of
+# the image uses (local, standalone, Kubernetes).
+RUN python3 /tmp/jars/strip_natives.py /opt/spark/jars \
+ && rm /opt/spark/jars/mesos-*.jar /opt/spark/jars/spark-mesos_*.jar
 
 # ---------------------------------------------------------------------------------------------
 # synapseml (build only): MML_PACKAGE resolved once, with Spark's own Ivy, into a Maven-layout
@@ -168,8 +171,8 @@ RUN /tmp/synapseml/resolve.sh --onnxruntime "$MML_ONNXRUNTIME" --check /tmp/syna
 # image/connectors/maven.sha256. The build stops when the Hadoop connectors are not of the
 # version of Spark's own Hadoop client, or Delta's jars not of the delta-spark Python package's.
 FROM spark AS connectors
-ARG DATA_PACKAGES=org.apache.hadoop:hadoop-aws:3.3.4,com.amazonaws:aws-java-sdk-s3:1.12.262,com.amazonaws:aws-java-sdk-sts:1.12.262,org.apache.hadoop:hadoop-azure:3.3.4,io.delta:delta-spark_2.12:3.3.2,org.apache.iceberg:iceberg-spark-runtime-3.5_2.12:1.10.1
-ARG DATA_EXCLUDE=com.amazonaws:aws-java-sdk-bundle
+ARG DATA_PACKAGES=org.apache.hadoop:hadoop-aws:3.3.4,com.amazonaws:aws-java-sdk-s3:1.12.262,com.amazonaws:aws-java-sdk-sts:1.12.262,com.amazonaws:aws-java-sdk-dynamodb:1.12.262,org.apache.hadoop:hadoop-azure:3.3.4,io.delta:delta-spark_2.12:3.3.2,org.apache.iceberg:iceberg-spark-runtime-3.5_2.12:1.10.1
+ARG DATA_EXCLUDE=com.amazonaws:aws-java-sdk-bundle,org.apache.hadoop.thirdparty:hadoop-shaded-guava,com.google.guava:guava,com.fasterxml.jackson.core:jackson-core,com.fasterxml.jackson.core:jackson-databind,com.fasterxml.jackson.core:jackson-annotations,org.codehaus.jackson:jackson-core-asl,org.codehaus.jackson:jackson-mapper-asl,org.apache.httpcomponents:httpclient,org.apache.httpcomponents:httpcore,commons-codec:commons-codec,commons-logging:commons-logging,joda-time:joda-time,org.slf4j:slf4j-api
 COPY image/synapseml/ /tmp/synapseml/
 COPY image/connectors/ /tmp/connectors/
 RUN hadoop=$(find /opt/spark/jars/ -name 'hadoop-client-api-*.jar' -printf '%f' | sed 's/^hadoop-client-api-//; s/\.jar$//') \
@@ -276,7 +279,8 @@ RUN python3 -c 'import sys, zipfile; [zipfile.ZipFile(j).extractall("/opt/synaps
 RUN python3 -c 'import mmlspark_kernel as k; print("\n".join(k.image_jars(open("/opt/connectors/package").read(), "/opt/connectors")))' >/tmp/jars \
  && test -s /tmp/jars \
  && xargs -a /tmp/jars ln -s -t /opt/spark/jars/ \
- && sed 's|.*/||' /tmp/jars | tr '\n' ' ' && rm /tmp/jars# The manifest: the exact version of every Debian package, Python package (the venv) and Maven
+ && sed 's|.*/||' /tmp/jars | tr '\n' ' ' && rm /tmp/jars
+# The manifest: the exact version of every Debian package, Python package (the venv) and Maven
 # artifact (the image's repository) installed; tools/release.sh puts it into the release notes.
 RUN { echo "# mmlspark image manifest: deb NAME VERSION (dpkg), pypi NAME VERSION (/opt/venv), maven GROUP:ARTIFACT VERSION (/opt/synapseml/maven, /opt/connectors/maven)"; \
       dpkg-query -W -f '${Status} ${Package} ${Version}\n' | awk '$1 == "install" && $3 == "installed" { print "deb", $4, $5 }' | LC_ALL=C sort; \

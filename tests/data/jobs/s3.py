@@ -21,7 +21,8 @@ try:
 except Exception as e:  # noqa: BLE001 - the error a user sees is what the test reads
     if "--expect-refusal" not in mode:
         raise
-    print("RESULT refused", str(e).splitlines()[0][:400])
+    java = getattr(e, "java_exception", None)  # what the JVM said, without py4j's wrapper line
+    print("RESULT refused", (java.toString() if java is not None else str(e)).splitlines()[0][:400])
 url = "%s/api/v1/applications/%s/environment" % (sc.uiWebUrl, sc.applicationId)
 print("UI-ENVIRONMENT", urllib.request.urlopen(url, timeout=30).read().decode())
 print("PS", subprocess.run(["ps", "auxww"], capture_output=True, text=True).stdout)
