@@ -1139,11 +1139,13 @@ def apt_has_the_security_suite_and_no_leftovers(ctx):
 @test
 def manifest_lists_exactly_what_is_installed(ctx):
     """/usr/share/mmlspark/manifest.txt: a header, then `deb|pypi|maven NAME VERSION`, equal to
-    dpkg-query -W, pip list and the image's Maven repository, with MML_PACKAGE in it."""
+    dpkg-query -W, pip list and the image's Maven repositories (SynapseML's, the connectors'), with
+    MML_PACKAGE and DATA_PACKAGES in it."""
     script = ("echo ===; cat /usr/share/mmlspark/manifest.txt; echo ===; "
               "dpkg-query -W -f '${db:Status-Abbrev} ${Package} ${Version}\\n'; echo ===; "
               "python3 -m pip list --format=freeze; echo ===; "
-              "cd /opt/synapseml/maven && find . -name '*.pom'; echo ===; echo \"$MML_PACKAGE\"")
+              "cd /opt && find synapseml/maven connectors/maven -name '*.pom'; echo ===; "
+              "echo \"$MML_PACKAGE,$(cat /opt/connectors/package)\"")
     # --entrypoint: only this script's output (init's notices go to the same stream)
     rc, out = docker("run", "--rm", "--entrypoint", "bash", image, "-c", script, timeout=120)
     ctx["output"] = out
@@ -1167,13 +1169,13 @@ def manifest_lists_exactly_what_is_installed(ctx):
     check("pyspark" in dict(kinds["pypi"]), "no pyspark line")
     repo = set()
     for pom in poms.split():
-        parts = pom.split("/")[1:]
+        parts = pom.split("/")[2:]
         repo.add((".".join(parts[:-3]) + ":" + parts[-3], parts[-2]))
-    check(kinds["maven"] == repo, "maven lines differ from /opt/synapseml/maven: missing %s, extra %s"
+    check(kinds["maven"] == repo, "maven lines differ from /opt/{synapseml,connectors}/maven: missing %s, extra %s"
           % (sorted(repo - kinds["maven"])[:5], sorted(kinds["maven"] - repo)[:5]))
     for coord in filter(None, pkg.strip().split(",")):
         g, a, v = coord.split(":")[:3]
-        check(("%s:%s" % (g, a), v) in kinds["maven"], "MML_PACKAGE %s is not in the manifest" % coord)
+        check(("%s:%s" % (g, a), v) in kinds["maven"], "%s is not in the manifest" % coord)
     print("    %d deb, %d pypi, %d maven" % (len(kinds["deb"]), len(kinds["pypi"]), len(kinds["maven"])))
 
 
