@@ -1,5 +1,5 @@
 """spark-submit job of tests/data: with "write", parquet written to and read back from
-wasb://data@ACCOUNT.blob.core.windows.net; with "public", a CSV of a public container read
+wasb://data@ACCOUNT.blob.core.windows.net; with "read", a CSV of that private container; with "public", a CSV of a public container read
 anonymously, the way SynapseML's examples read theirs. Then the Spark UI's environment and `ps`."""
 import subprocess
 import sys
@@ -14,6 +14,9 @@ if "write" in modes:
     path = "wasb://data@%s.blob.core.windows.net/%s/parquet" % (account, sc.applicationId)
     spark.range(100).selectExpr("id", "id * 3 AS thrice").write.parquet(path)
     print("RESULT wasb_parquet", spark.read.parquet(path).count(), flush=True)
+if "read" in modes:
+    df = spark.read.csv("wasb://data@%s.blob.core.windows.net/private.csv" % account, header=True)
+    print("RESULT private_rows", df.count(), flush=True)
 if "public" in modes:
     df = spark.read.csv("wasb://public@%s.blob.core.windows.net/adult.csv" % account, header=True)
     print("RESULT public_rows", df.count(), flush=True)
