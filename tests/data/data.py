@@ -130,7 +130,7 @@ print(urllib.parse.urlencode({"sv": "2017-07-29", "sr": "c", "sp": "racwdl", "se
 def spark_job(ctx, job, *args, docker_args=(), network=None, packages=None, timeout=300):
     """Runs spark-submit of jobs/JOB ARGS in a fresh container on the test network (or NETWORK);
     returns (exit code, output, RESULT lines as a dict)."""
-    name = "mmlspark-data-%s-%d" % (ctx["test"], len(ctx.setdefault("containers", [])))
+    name = "mmlspark-data-%d-%s-%d" % (os.getpid(), ctx["test"], len(ctx.setdefault("containers", [])))
     ctx["containers"].append(name)
     net = network or env["net"]
     hosts = [] if net == "none" else ["--add-host", "%s.blob.core.windows.net:%s" % (ACCOUNT, env["gw"])]
@@ -275,7 +275,7 @@ def tables_documented_builders_work_offline_in_a_notebook(ctx):
                      "source": c} for c in cells],
           "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}},
           "nbformat": 4, "nbformat_minor": 5}
-    name = "mmlspark-data-%s" % ctx["test"]
+    name = "mmlspark-data-%d-%s" % (os.getpid(), ctx["test"])
     ctx["containers"] = [name]
     rc, out = docker("run", "-i", "--name", name, "--network", "none", image, "bash", "-c",
                      "cd /tmp && cat > t.ipynb && jupyter nbconvert --to notebook --execute "
@@ -295,7 +295,7 @@ def tables_documented_builders_work_offline_in_a_notebook(ctx):
 
 @test
 def synapseml_data_notebook_says_in_one_line_what_to_do_offline(ctx):
-    name = "mmlspark-data-%s" % ctx["test"]
+    name = "mmlspark-data-%d-%s" % (os.getpid(), ctx["test"])
     ctx["containers"] = [name]
     rc, out = docker("run", "--name", name, "--network", "none", image, "bash", "-c",
                      "jupyter nbconvert --to notebook --execute --ExecutePreprocessor.timeout=240 "
