@@ -21,7 +21,6 @@ Usage: data.py --image IMAGE --cache DIR [-k NAME_SUBSTRING]
 import argparse
 import atexit
 import base64
-import datetime
 import functools
 import http.server
 import json
@@ -33,13 +32,12 @@ import subprocess
 import sys
 import tempfile
 import threading
-import time
 import urllib.parse
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "testlib"))
 import maven_repo as maven  # noqa: E402
-from harness import Fail, check, docker, host_lacks, run_tests, save_log, wait_for  # noqa: E402
+from harness import check, docker, host_lacks, run_tests, save_log, wait_for  # noqa: E402
 
 ARTIFACTS = os.path.join(HERE, "..", "..", "artifacts", "data")
 ACCOUNT = "mmlsparkdata"  # Azurite's account, reached as ACCOUNT.blob.core.windows.net
