@@ -30,7 +30,9 @@ def main():
     ap.add_argument("--pause-for-kill", action="store_true")
     ap.add_argument("--exit-code", type=int, default=0)
     opts = ap.parse_args()
-    spark = SparkSession.builder.appName("lightgbm-k8s").getOrCreate()
+    # no locality wait: the two training partitions go to the two idle executors at once (with
+    # Spark's 3 s wait, both could go to the one holding more of the shuffle's output)
+    spark = SparkSession.builder.appName("lightgbm-k8s").config("spark.locality.wait", "0").getOrCreate()
     sc = spark.sparkContext
     result = {"app_id": sc.applicationId}
     wait_executors(sc, 2, 300)
@@ -57,7 +59,7 @@ def main():
     train, test = df.randomSplit([0.8, 0.2], seed=7)
     train = train.repartition(2).cache()
     result["train_hosts"] = sorted(set(
-        train.rdd.mapPartitions(lambda _: [socket.gethostname()]).collect()))
+        train.rdd.mapPartitions(lambda _: (time.sleep(1), [socket.gethostname()])[1]).collect()))
     model = LightGBMClassifier(objective="binary", labelCol="target", numIterations=20,
                                numLeaves=15, verbosity=-1).fit(train)
     result["auc"] = BinaryClassificationEvaluator(labelCol="target").evaluate(model.transform(test))
