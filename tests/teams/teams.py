@@ -318,7 +318,7 @@ def ivy_local_publication(root):
 @test
 def packages_resolve_from_the_users_ivy_local_offline(ctx):
     """`spark-submit --packages` finds a package the user published to ~/.ivy2/local (stock
-    Spark's local-ivy-cache resolver, kept after the image's repository), on a network with no
+    Spark's local-ivy-cache resolver, kept after the image's repositories), on a network with no
     way out."""
     if maven.missing_tools():
         host_lacks("a JDK (openjdk-17-jdk-headless)", "%s not installed on the host"
@@ -344,7 +344,7 @@ def packages_resolve_from_the_users_ivy_local_offline(ctx):
     check("RESULT: hello from the jar, ivy" in out, "the job did not use the jar: %r" % out[-1500:])
     rc, out = docker("run", "--rm", image, "cat", "/opt/spark/conf/ivysettings.xml")
     order = re.findall(r'<(?:ibiblio|filesystem) name="([^"]+)"', out)
-    check(order == ["image-synapseml", "local-m2-cache", "local-ivy-cache", "central",
+    check(order == ["image-synapseml", "image-connectors", "local-m2-cache", "local-ivy-cache", "central",
                     "spark-packages"], "the resolvers are not stock Spark's order after the "
           "image's: %s" % order)
 
