@@ -274,12 +274,10 @@ RUN python3 -c 'import sys, zipfile; [zipfile.ZipFile(j).extractall("/opt/synaps
  && python3 -c 'import synapse.ml.lightgbm, mmlspark_kernel'
 # The connectors and table formats on the class path of every Spark JVM of the image (notebook
 # kernels, pyspark, spark-submit, cluster workers' executors, Kubernetes pods: all read Spark's
-# jars/): a link there to each jar where it lies in /opt/connectors/maven, except artifacts Spark
-# has itself (the kernel's rule for SynapseML's jars).
-RUN python3 -c 'import mmlspark_kernel as k; print("\n".join(k.image_jars(open("/opt/connectors/package").read(), "/opt/connectors")))' >/tmp/jars \
- && test -s /tmp/jars \
- && xargs -a /tmp/jars ln -s -t /opt/spark/jars/ \
- && sed 's|.*/||' /tmp/jars | tr '\n' ' ' && rm /tmp/jars
+# jars/): a link there to each jar of /opt/connectors/classpath where it lies in its repository.
+RUN test -s /opt/connectors/classpath \
+ && xargs -a /opt/connectors/classpath ln -s -t /opt/spark/jars/ \
+ && ls -l /opt/spark/jars | grep -c -- '-> /opt/connectors/' 
 # The manifest: the exact version of every Debian package, Python package (the venv) and Maven
 # artifact (the image's repository) installed; tools/release.sh puts it into the release notes.
 RUN { echo "# mmlspark image manifest: deb NAME VERSION (dpkg), pypi NAME VERSION (/opt/venv), maven GROUP:ARTIFACT VERSION (/opt/synapseml/maven, /opt/connectors/maven)"; \

@@ -64,5 +64,5 @@ fi
 
 echo
 [ -n "$failed_names" ] && echo "failed layers:$failed_names"
-echo "layers: $passed passed, $failed failed"
+echo "layers: $passed passed, $failed failed; total $((SECONDS / 60)) min $((SECONDS % 60)) s"
 [ "$failed" = 0 ]

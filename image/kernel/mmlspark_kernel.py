@@ -54,26 +54,19 @@ CELL_WORTHY = re.compile(
     r"|Using an existing Spark ?Session|Lost executor|Executor .* (lost|exited)"
     r"|Not enough memory|Exception in thread|killed by|KILLED|Cannot run multiple")
 TRUE = ("yes", "true", "1", "y", "on")
+# Said once in the cell when Ivy could not resolve a package (`spark.jars.packages`, --packages).
+PACKAGES_HINT = ("a package could not be resolved (not in the image's repositories, and Maven "
+                 "Central unreachable?): behind a proxy set HTTPS_PROXY (and NO_PROXY), with an "
+                 "internal Maven mirror set MMLSPARK_MAVEN_MIRROR (docs/data.md)")
 # Imported while the JVM launches when the image's SynapseML is on: every SynapseML model imports
 # pyspark.ml (0.45 s of the 0.48 s `import synapse.ml.lightgbm` takes; bench/notebook).
 PREIMPORT = ("pyspark.ml", "synapse.ml.core")
 
 
-def artifact_of(jar):
-    """The artifact name of a jar file name: slf4j-api-1.7.36.jar -> slf4j-api."""
-    words = []
-    for word in os.path.basename(jar)[:-len(".jar")].split("-"):
-        if word[:1].isdigit():
-            break
-        words.append(word)
-    return "-".join(words)
-
-
-def image_jars(packages, root=SYNAPSEML, spark_jars=None):
-    """The jars the image resolved when it was built, when PACKAGES are the ones it was built
-    with (same coordinates, any order); else []. Jars of artifacts Spark has itself are left out:
-    on the class path they would come before Spark's own (an old slf4j-api silences Spark's
-    log), and with --packages Spark's win anyway."""
+def image_jars(packages, root=SYNAPSEML):
+    """The jars the image resolved when it was built (ROOT/classpath: decided at build time, less
+    the artifacts Spark has itself), when PACKAGES are the ones it was built with (same
+    coordinates, any order); else []."""
     def coords(text):
         return sorted(c.strip() for c in text.split(",") if c.strip())
 
@@ -88,13 +81,7 @@ def image_jars(packages, root=SYNAPSEML, spark_jars=None):
         return []
     if not all(os.path.isfile(j) for j in jars):
         return []
-    if spark_jars is None:
-        spark_jars = os.path.join(os.environ.get("SPARK_HOME", "/opt/spark"), "jars")
-    try:
-        spark_has = {artifact_of(j) for j in os.listdir(spark_jars) if j.endswith(".jar")}
-    except OSError:
-        spark_has = set()
-    return [j for j in jars if artifact_of(j) not in spark_has]
+    return jars
 
 
 def image_settings(env, monitor_jar=None):
@@ -306,6 +293,8 @@ class OutputRelay:
                 text = line.decode("utf-8", "replace").rstrip()
                 if text.startswith("Exception in thread"):
                     self.errors.append(text.split(" ", 4)[-1])
+                    if "unresolved dependency" in text:
+                        self.log(PACKAGES_HINT)
                 if CELL_WORTHY.search(text):
                     self.log(text, to_stderr=False)
 

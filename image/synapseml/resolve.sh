@@ -9,8 +9,10 @@
 #   OUT_DIR           copied to INSTALLED_DIR (/opt/synapseml) in the image:
 #     maven/          the repository (poms and jars; MML_M2REPOS lists it first)
 #     package         the coordinates it was resolved for
-#     classpath       the resolved jars, one absolute path a line
+#     classpath       the resolved jars Spark's class path takes, one absolute path a line
+#                     (not the artifacts Spark has itself: image/jars/spark_classpath.py)
 #     pythonpath      those of them holding Python modules (SynapseML's Python API)
+#     ivy-modules.xml Ivy module rules: the parent poms only from the image (ivy_modules.py)
 #   --onnxruntime     ONNX Runtime's build in place of the GPU build SynapseML's pom names
 #                     (com.microsoft.onnxruntime:onnxruntime_gpu): resolved instead of it, and the
 #                     poms that named it name this artifact (swap_onnxruntime.py)
@@ -40,12 +42,12 @@ done
 package=$1
 out=$2
 installed=$3
-here=$(cd "$(dirname "$0")" && pwd)
 mkdir -p "$out/maven"
 printf '%s\n' "$package" >"$out/package"
 : >"$out/classpath"
 : >"$out/pythonpath"
-[ -n "$package" ] || exit 0
+here=$(cd "$(dirname "$0")" && pwd)
+[ -n "$package" ] || { python3 "$here/ivy_modules.py" "$out/maven" "$out/ivy-modules.xml"; exit 0; }
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
@@ -60,6 +62,10 @@ spark-submit --conf spark.jars.ivy="$work/ivy" --packages "$package" "${swap[@]}
 grep -E '^\s+(found|downloading)' "$work/resolve.log" | grep -c found | sed 's/^/resolve.sh: modules found: /' >&2
 # (progress on stderr: --record prints the checksums on stdout)
 python3 "$here/ivy2maven.py" "$work/ivy" "$out" "$installed" >&2
+# the class path: the resolved jars less the artifacts Spark has itself (decided here, once)
+python3 "$here/../jars/spark_classpath.py" /opt/spark/jars "$out/classpath"
+# Ivy asks the image's repositories alone for the parent poms' (absent) jars
+python3 "$here/ivy_modules.py" "$out/maven" "$out/ivy-modules.xml"
 
 {
   echo "# sha256 of every file of the image's Maven repository $installed/maven."

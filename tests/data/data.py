@@ -310,6 +310,31 @@ def synapseml_data_notebook_says_in_one_line_what_to_do_offline(ctx):
           "the notebook's output offline: %r" % lines)
 
 
+@test
+def packages_unresolvable_offline_say_in_the_cell_what_to_set(ctx):
+    """A notebook's builder asking for a package the image lacks, with no network: besides Spark's
+    own error, one line in the cell names HTTPS_PROXY and MMLSPARK_MAVEN_MIRROR."""
+    cell = ("from pyspark.sql import SparkSession\n"
+            "spark = SparkSession.builder.config('spark.jars.packages', 'org.example:absent:1.0').getOrCreate()")
+    nb = {"cells": [{"cell_type": "code", "execution_count": None, "metadata": {}, "outputs": [],
+                     "source": cell}],
+          "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}},
+          "nbformat": 4, "nbformat_minor": 5}
+    name = "mmlspark-data-%d-%s" % (os.getpid(), ctx["test"])
+    ctx["containers"] = [name]
+    rc, out = docker("run", "-i", "--name", name, "--network", "none", image, "bash", "-c",
+                     "cd /tmp && cat > t.ipynb && jupyter nbconvert --to notebook --execute --allow-errors "
+                     "--ExecutePreprocessor.timeout=240 --output /tmp/out.ipynb t.ipynb >/dev/null 2>&1; "
+                     "rc=$?; cat /tmp/out.ipynb; exit $rc", input=json.dumps(nb).encode(), timeout=300)
+    ctx["output"] = out
+    check(rc == 0 and "{" in out, "nbconvert exited %d: %s" % (rc, out[-2000:]))
+    outputs = [o for c in json.loads(out[out.index("{"):])["cells"] for o in c.get("outputs", [])]
+    text = "".join("".join(o.get("text", "")) for o in outputs)
+    hint = [l for l in text.splitlines() if "MMLSPARK_MAVEN_MIRROR" in l]
+    check(len(hint) == 1 and "HTTPS_PROXY" in hint[0], "the cell's output: %r" % text[-1500:])
+    check([o for o in outputs if o["output_type"] == "error"], "the builder did not fail")
+
+
 def serve_maven_repo():
     """org.example:hello:1.0 in a Maven layout, served over HTTP on the gateway; its URL."""
     if "mirror" in env:
