@@ -248,6 +248,61 @@ def a_job_runs_on_executors_from_both_workers(ctx):
     check(done and done[0]["state"] == "FINISHED", "master's completed apps: %r" % done)
 
 
+@test(needs_cluster=True)
+def s3a_delta_and_iceberg_written_by_executors_on_both_workers(ctx):
+    """docs/data.md on the cluster: a driver with the AWS keys and endpoint in its environment (the
+    workers have none) writes parquet, a Delta table and an Iceberg table (warehouse on S3) to
+    moto's S3 API server through executors on both workers, and reads them back. The secret key
+    is in no log and no `docker top` of any container of the cluster."""
+    tools = os.environ.get("MMLSPARK_DATA_TOOLS", "")
+    if not os.access(os.path.join(tools, "venv", "bin", "moto_server"), os.X_OK):
+        host_lacks("moto (tests/data/setup.sh)", "moto's S3 server is not installed")
+    rc, gw = docker("network", "inspect", "-f", "{{(index .IPAM.Config 0).Gateway}}", network(), timeout=20)
+    check(rc == 0, "docker network inspect: %s" % gw)
+    gw = gw.strip()
+    with socket.socket() as sk:
+        sk.bind((gw, 0))
+        port = sk.getsockname()[1]
+    moto = subprocess.Popen([os.path.join(tools, "venv", "bin", "moto_server"), "-H", gw, "-p", str(port)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    try:
+        def up():
+            check(moto.poll() is None, "moto_server exited %s" % moto.returncode)
+            try:
+                with socket.create_connection((gw, port), timeout=1):
+                    return True
+            except OSError:
+                return False
+        wait_for("moto's S3 server on %s:%d" % (gw, port), up, 60)
+        rc, out = run([os.path.join(tools, "venv", "bin", "python3"), "-c",
+                       "import boto3, sys; boto3.client('s3', endpoint_url=sys.argv[1], region_name='us-east-1', "
+                       "aws_access_key_id='x', aws_secret_access_key='x').create_bucket(Bucket='cluster')",
+                       "http://%s:%d" % (gw, port)], timeout=60)
+        check(rc == 0, "create_bucket: %s" % out[-800:])
+        secret = "mmlspark-cluster-%s" % os.urandom(12).hex()
+        env = ["-e", "AWS_ACCESS_KEY_ID=AKIACLUSTERTEST", "-e", "AWS_SECRET_ACCESS_KEY=" + secret,
+               "-e", "AWS_ENDPOINT_URL=http://%s:%d" % (gw, port),
+               "-e", "MMLSPARK_TABLE_FORMATS=delta,iceberg",
+               "-e", "MMLSPARK_ICEBERG_WAREHOUSE=s3a://cluster/iceberg"]
+        driver = start("driver-s3", *env, cmd=SUBMIT + ["/jobs/s3_tables_both_workers.py", "cluster"])
+        ctx["containers"] = list(cluster.values())
+        # the driver's command lines while its JVM runs (docker top), for the secret
+        top = wait_for("the driver's JVM in docker top", lambda: (lambda t: t if "java" in t else None)(
+            docker("top", driver, "-eo", "pid,args", timeout=20)[1]), 120, interval=1)
+        rc, out = wait_exit(driver, 300)
+        check(rc == 0, "the driver exited %d: %s" % (rc, out[-2000:]))
+        r = result_of(out)
+        print("    %s" % r)
+        for kind in ("parquet", "delta", "iceberg"):
+            check(r[kind + "_rows"] == 200 and r[kind + "_hosts"] == ["w1", "w2"],
+                  "%s: %d rows written by %r, expected 200 by w1 and w2" % (kind, r[kind + "_rows"], r[kind + "_hosts"]))
+        seen = top + "".join(logs(c) for c in cluster.values())
+        check(secret not in seen, "the secret key shows in a log or in docker top")
+    finally:
+        moto.terminate()
+        moto.wait(10)
+
+
 # LightGBM (SynapseML) on the cluster: jobs/lightgbm_train.py trains on both executors, says RESULT
 # (stdout and /tmp/lightgbm-result.json) and keeps the application up until the test has read its
 # REST API (port 4040, from inside the driver's container) and creates /tmp/lightgbm-checked.

@@ -49,6 +49,10 @@ if ! docker image inspect "$image" >/dev/null 2>&1; then
   echo "0 passed, 1 failed"
   exit 1
 fi
+# moto's S3 server for the data test on the cluster (tests/data/setup.sh, cached under .cache/data)
+if data_tools=$("$top/tests/data/setup.sh" | tail -1); then
+  export MMLSPARK_DATA_TOOLS=$data_tools
+fi
 echo "== cluster tests on $image"
 start=$SECONDS
 rc=0
