@@ -9,16 +9,8 @@
 # CI=true, also on a skip). Outputs of failures and the servers' logs: artifacts/data/.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-image=mmlspark/release:latest
-args=()
-while [ $# -gt 0 ]; do
-  case $1 in
-    -k) args+=(-k "$2"); shift ;;
-    -*) echo "usage: $0 [IMAGE] [-k NAME_SUBSTRING]" >&2; exit 64 ;;
-    *) image=$1 ;;
-  esac
-  shift
-done
+. "$here/../testlib/image_args.sh"
+image_args "$@"
 if ! docker image inspect "$image" >/dev/null 2>&1; then
   echo "FAIL: image_exists: $image is not built (tests/image/run.sh builds it)"
   echo "0 passed, 1 failed"

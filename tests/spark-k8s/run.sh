@@ -15,17 +15,9 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
-image=mmlspark/release:latest
-args=()
-while [ $# -gt 0 ]; do
-  case $1 in
-    -k) args+=(-k "$2"); shift ;;
-    --bench) args+=(--bench) ;;
-    -*) echo "usage: $0 [IMAGE] [-k NAME_SUBSTRING | --bench]" >&2; exit 64 ;;
-    *) image=$1 ;;
-  esac
-  shift
-done
+IMAGE_ARGS_FLAGS="--bench"
+. "$top/tests/testlib/image_args.sh"
+image_args "$@"
 artifacts=$top/artifacts/spark-k8s
 mkdir -p "$artifacts"
 

@@ -11,16 +11,8 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
-image=mmlspark/release:latest
-args=()
-while [ $# -gt 0 ]; do
-  case $1 in
-    -k) args+=(-k "$2"); shift ;;
-    -*) echo "usage: $0 [IMAGE] [-k NAME_SUBSTRING]" >&2; exit 64 ;;
-    *) image=$1 ;;
-  esac
-  shift
-done
+. "$top/tests/testlib/image_args.sh"
+image_args "$@"
 
 if ! docker image inspect "$image" >/dev/null 2>&1; then
   echo "FAIL: image_exists: $image is not built (tests/image/run.sh builds it)"
