@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# tests/fuzz/run.sh - builds the libFuzzer harnesses of mmlspark-eula with clang into their own
-# build dir and runs each for a bounded time; any crash, sanitizer report or hang fails.
-# Usage: tests/fuzz/run.sh [HARNESS...]   (default: form nonce htmlesc origin server)
+# tests/fuzz/run.sh - builds the libFuzzer harnesses of mmlspark-eula and of mmlspark-env's
+# cgroup limit parser with clang into their own build dir and runs each for a bounded time; any
+# crash, sanitizer report or hang fails.
+# Usage: tests/fuzz/run.sh [HARNESS...]   (default: form nonce htmlesc origin server memlimit)
 # Env: FUZZ_SECONDS (default 20) per harness; FUZZ_BUILD (default build-fuzz) build dir;
 #      FUZZ_JOBS (default 1) harnesses run at once.
 set -euo pipefail
@@ -11,18 +12,19 @@ out=${FUZZ_BUILD:-$top/build-fuzz}
 secs=${FUZZ_SECONDS:-20}
 jobs=${FUZZ_JOBS:-1}
 harnesses=("$@")
-[ ${#harnesses[@]} -gt 0 ] || harnesses=(form nonce htmlesc origin server)
+[ ${#harnesses[@]} -gt 0 ] || harnesses=(form nonce htmlesc origin server memlimit)
 mkdir -p "$out"
 
 cc=${CC_FUZZ:-clang}
 cflags=(-g -O1 -std=gnu11 -D_GNU_SOURCE -fno-omit-frame-pointer
         -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
-        -Wall -Wextra -Werror -I"$top/eula" -I"$top/lib")
+        -Wall -Wextra -Werror -I"$top/eula" -I"$top/lib" -I"$top/spark-env")
 declare -A srcs=(
   [form]="eula/form.c"
   [nonce]="eula/nonce.c"
   [origin]="eula/origin.c"
   [htmlesc]="eula/htmlesc.c eula/page.c"
+  [memlimit]="spark-env/memlimit.c"
   [server]="eula/server.c eula/idle.c eula/listen.c eula/form.c eula/nonce.c eula/origin.c eula/htmlesc.c eula/page.c lib/log.c"
 )
 for h in "${harnesses[@]}"; do
