@@ -112,6 +112,8 @@ def check_result(r, text):
     check(r["executors_at_fit"] == 2, "2 executors at the fit: %r" % r)
     check(len(r["train_hosts"]) == 2, "training data on two executor pods: %r" % r)
     check(r["auc"] > 0.95, "LightGBM's AUC on held-out data > 0.95: %r" % r)
+    check(len(r.get("executor_classes", [])) == 5,
+          "S3A, Azure (wasb, abfs), Delta and Iceberg on the executors' class path: %r" % r)
     check(r["worker_synapseml"] and all(f.startswith("/opt/synapseml/python/")
                                         for f in r["worker_synapseml"]),
           "Python workers import synapse.ml from the image: %r" % r)

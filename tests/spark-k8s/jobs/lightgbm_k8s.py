@@ -66,6 +66,14 @@ def main():
     # Python workers on the executors import SynapseML from the image (no --py-files).
     result["worker_synapseml"] = sorted(set(sc.parallelize(range(2), 2).map(
         lambda _: __import__("synapse.ml.lightgbm", fromlist=["x"]).__file__).collect()))
+    # the connectors and table formats are on the executors' class path (docs/data.md): each class
+    # loaded by Class.forName in a task on every executor
+    classes = ["org.apache.hadoop.fs.s3a.S3AFileSystem", "org.apache.hadoop.fs.azure.NativeAzureFileSystem",
+               "org.apache.hadoop.fs.azurebfs.SecureAzureBlobFileSystem", "io.delta.sql.DeltaSparkSessionExtension",
+               "org.apache.iceberg.spark.SparkCatalog"]
+    probe = spark.range(0, 2, 1, 2).selectExpr(
+        *["reflect('java.lang.Class', 'forName', '%s') AS c%d" % (c, i) for i, c in enumerate(classes)])
+    result["executor_classes"] = sorted({v.split(" ", 1)[1] for row in probe.collect() for v in row})
     print("RESULT " + json.dumps(result), flush=True)
     spark.stop()
     sys.exit(opts.exit_code)
