@@ -11,7 +11,8 @@ Each test is a promise to a user:
 - wasb_* : wasb:// with an account key (AZURE_STORAGE_ACCOUNT / AZURE_STORAGE_KEY: write and
   read), with a SAS token (read: Azurite fails WASB's SAS-signed writes), and an anonymous read of a public container as SynapseML's examples read theirs.
 - tables_* : Delta (history, time travel) and Iceberg (Hadoop catalog) offline, by the one
-  setting MMLSPARK_TABLE_FORMATS and by each project's documented builder in a notebook.
+  setting MMLSPARK_TABLE_FORMATS; docs_runnable_* : every code block the docs mark runnable
+  (each project's documented builder among them) in an offline notebook.
 - packages_* : --packages of an artifact the image lacks, from MMLSPARK_MAVEN_MIRROR, directly
   and through a proxy (HTTP_PROXY).
 Untested here (no emulator): ABFS's DFS endpoint beyond its file system class (abfss:// loads
@@ -234,41 +235,50 @@ def tables_delta_and_iceberg_offline_by_one_setting(ctx):
     check(r.get("abfs_class_missing") == "False", "abfss:// has no file system class: %r" % r)
 
 
-NOTEBOOK_CELLS = [
-    # Delta's documented builder (delta.io, "Set up Apache Spark with Delta Lake", pip)
-    "import pyspark\nfrom delta import configure_spark_with_delta_pip\n"
-    "builder = pyspark.sql.SparkSession.builder.appName('MyApp') \\\n"
-    "    .config('spark.sql.extensions', 'io.delta.sql.DeltaSparkSessionExtension') \\\n"
-    "    .config('spark.sql.catalog.spark_catalog', 'org.apache.spark.sql.delta.catalog.DeltaCatalog')\n"
-    "spark = configure_spark_with_delta_pip(builder).getOrCreate()\n"
-    "spark.range(0, 5).write.format('delta').save('/tmp/delta-table')\n"
-    "spark.range(5, 10).write.format('delta').mode('overwrite').save('/tmp/delta-table')\n"
-    "from delta.tables import DeltaTable\n"
-    "print('RESULT history', DeltaTable.forPath(spark, '/tmp/delta-table').history().count())\n"
-    "print('RESULT v0_first', spark.read.format('delta').option('versionAsOf', 0).load('/tmp/delta-table').orderBy('id').first()[0])\n"
-    "spark.stop()",
-    # Iceberg's documented builder (iceberg.apache.org, "Spark Getting Started": packages,
-    # extensions, a Hadoop catalog named local)
-    "from pyspark.sql import SparkSession\n"
-    "spark = SparkSession.builder \\\n"
-    "    .config('spark.jars.packages', 'org.apache.iceberg:iceberg-spark-runtime-3.5_2.12:%s') \\\n"
-    "    .config('spark.sql.extensions', 'org.apache.iceberg.spark.extensions.IcebergSparkSessionExtensions') \\\n"
-    "    .config('spark.sql.catalog.local', 'org.apache.iceberg.spark.SparkCatalog') \\\n"
-    "    .config('spark.sql.catalog.local.type', 'hadoop') \\\n"
-    "    .config('spark.sql.catalog.local.warehouse', '/tmp/warehouse') \\\n"
-    "    .getOrCreate()\n"
-    "spark.sql('CREATE TABLE local.db.table (id bigint, data string) USING iceberg')\n"
-    "spark.sql(\"INSERT INTO local.db.table VALUES (1, 'a'), (2, 'b')\")\n"
-    "print('RESULT iceberg_rows', spark.table('local.db.table').count())",
-]
+def runnable_blocks():
+    """The code blocks of README.md and docs/*.md marked `<!-- runnable: notebook -->` (the line
+    before the fence): [(page, first line, code)]. Each must run in an offline notebook of the
+    image (tests: docs_runnable_blocks_run_offline_in_a_notebook)."""
+    import glob
+    import re
+    found = []
+    top = os.path.join(HERE, "..", "..")
+    for page in [os.path.join(top, "README.md")] + sorted(glob.glob(os.path.join(top, "docs", "*.md"))):
+        with open(page) as f:
+            text = f.read()
+        for m in re.finditer(r"<!-- runnable: notebook -->\n```python\n(.*?)\n```", text, re.S):
+            found.append((os.path.relpath(page, top), m.group(1).splitlines()[0], m.group(1)))
+    return found
+
+
+# What the test adds after a block whose first line names it, to see it did what it says.
+BLOCK_CHECKS = {
+    "Delta": "spark.range(0, 5).write.format('delta').save('/tmp/delta-table')\n"
+             "spark.range(5, 10).write.format('delta').mode('overwrite').save('/tmp/delta-table')\n"
+             "from delta.tables import DeltaTable\n"
+             "print('RESULT history', DeltaTable.forPath(spark, '/tmp/delta-table').history().count())\n"
+             "print('RESULT v0_first', spark.read.format('delta').option('versionAsOf', 0)"
+             ".load('/tmp/delta-table').orderBy('id').first()[0])",
+    "Iceberg": "spark.sql('CREATE TABLE local.db.table (id bigint, data string) USING iceberg')\n"
+               "spark.sql(\"INSERT INTO local.db.table VALUES (1, 'a'), (2, 'b')\")\n"
+               "print('RESULT iceberg_rows', spark.table('local.db.table').count())",
+}
 
 
 @test
-def tables_documented_builders_work_offline_in_a_notebook(ctx):
-    """Two sessions, each launching its JVM with its packages (resolved offline from the image's
-    repository): about 90 s."""
-    iceberg = [a.split(":")[2] for a in DATA_PACKAGES.split(",") if "iceberg-spark-runtime" in a][0]
-    cells = [NOTEBOOK_CELLS[0], NOTEBOOK_CELLS[1] % iceberg]
+def docs_runnable_blocks_run_offline_in_a_notebook(ctx):
+    """Every block the docs mark runnable (Delta's and Iceberg's documented builders among them,
+    docs/data.md), each followed by `spark.stop()`, in one notebook of an offline container:
+    each session launches its JVM with its packages, resolved offline from the image's
+    repositories. About 60 s."""
+    blocks = runnable_blocks()
+    names = [first for _, first, _ in blocks]
+    check(any(n.startswith("# Delta") for n in names) and any(n.startswith("# Iceberg") for n in names),
+          "docs/data.md has no runnable Delta and Iceberg blocks: %r" % names)
+    cells = []
+    for _, first, code in blocks:
+        extra = [v for k, v in BLOCK_CHECKS.items() if first.startswith("# " + k)]
+        cells += [code] + extra + ["spark.stop()"]
     nb = {"cells": [{"cell_type": "code", "execution_count": None, "metadata": {}, "outputs": [],
                      "source": c} for c in cells],
           "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}},
@@ -278,7 +288,7 @@ def tables_documented_builders_work_offline_in_a_notebook(ctx):
     rc, out = docker("run", "-i", "--name", name, "--network", "none", image, "bash", "-c",
                      "cd /tmp && cat > t.ipynb && jupyter nbconvert --to notebook --execute "
                      "--ExecutePreprocessor.timeout=240 --output /tmp/out.ipynb t.ipynb >/dev/null 2>&1; "
-                     "rc=$?; cat /tmp/out.ipynb; exit $rc", input=json.dumps(nb).encode(), timeout=420)
+                     "rc=$?; cat /tmp/out.ipynb; exit $rc", input=json.dumps(nb).encode(), timeout=600)
     ctx["output"] = out
     check(rc == 0 and "{" in out, "nbconvert exited %d: %s" % (rc, out[-2000:]))
     cells_out = json.loads(out[out.index("{"):])["cells"]
@@ -289,6 +299,7 @@ def tables_documented_builders_work_offline_in_a_notebook(ctx):
     r = dict(line.split(" ", 2)[1:] for line in text.splitlines() if line.startswith("RESULT "))
     check(r.get("history") == "2" and r.get("v0_first") == "0", "Delta in the notebook: %r" % r)
     check(r.get("iceberg_rows") == "2", "Iceberg in the notebook: %r" % r)
+    print("    %d runnable blocks: %s" % (len(blocks), ", ".join("%s: %s" % (p, f) for p, f, _ in blocks)))
 
 
 @test
@@ -398,19 +409,14 @@ def after(name, ctx, outcome):
         shutil.rmtree(ctx["cleanup"], True)
 
 
-DATA_PACKAGES = ""
-
-
 def main():
-    global image, DATA_PACKAGES
+    global image
     ap = argparse.ArgumentParser()
     ap.add_argument("--image", required=True)
     ap.add_argument("--cache", required=True)
     ap.add_argument("-k", default="")
     a = ap.parse_args()
     image = a.image
-    with open(os.path.join(HERE, "..", "..", "versions.env")) as f:
-        DATA_PACKAGES = [l.split("=", 1)[1].strip() for l in f if l.startswith("DATA_PACKAGES=")][0]
     os.makedirs(ARTIFACTS, exist_ok=True)
     start_servers(a.cache)
     tests = []
