@@ -78,15 +78,15 @@ fi
 [ "$maven" = 1 ] || exit 0
 # The venv from the new lock, then the resolution exactly as the synapseml stage does it.
 build spark mmlspark/lock-spark:local
+record() { # SUMS INSTALLED_DIR RESOLVE_ARGS...: the resolution exactly as the build does it
+  local sums=$top/image/$1 installed=$2
+  shift 2
+  docker run --rm -v "$top/image:/image:ro" mmlspark/lock-spark:local \
+    /image/synapseml/resolve.sh "$@" /tmp/out "$installed" >"$sums.new"
+  mv "$sums.new" "$sums"
+  say "image/$1: $(grep -vc '^#' "$sums") files"
+}
 say "resolving ${pin[MML_PACKAGE]} (onnxruntime: ${pin[MML_ONNXRUNTIME]:-the GPU build of the pom})"
-docker run --rm -v "$top/image:/image:ro" mmlspark/lock-spark:local \
-  /image/synapseml/resolve.sh --onnxruntime "${pin[MML_ONNXRUNTIME]}" --record "${pin[MML_PACKAGE]}" \
-  /tmp/out /opt/synapseml >"$top/image/synapseml/maven.sha256.new"
-mv "$top/image/synapseml/maven.sha256.new" "$top/image/synapseml/maven.sha256"
-say "image/synapseml/maven.sha256: $(grep -vc '^#' "$top/image/synapseml/maven.sha256") files"
+record synapseml/maven.sha256 /opt/synapseml --onnxruntime "${pin[MML_ONNXRUNTIME]}" --record "${pin[MML_PACKAGE]}"
 say "resolving ${pin[DATA_PACKAGES]} (without ${pin[DATA_EXCLUDE]})"
-docker run --rm -v "$top/image:/image:ro" mmlspark/lock-spark:local \
-  /image/synapseml/resolve.sh --exclude "${pin[DATA_EXCLUDE]}" --record "${pin[DATA_PACKAGES]}" \
-  /tmp/out /opt/connectors >"$top/image/connectors/maven.sha256.new"
-mv "$top/image/connectors/maven.sha256.new" "$top/image/connectors/maven.sha256"
-say "image/connectors/maven.sha256: $(grep -vc '^#' "$top/image/connectors/maven.sha256") files"
+record connectors/maven.sha256 /opt/connectors --exclude "${pin[DATA_EXCLUDE]}" --record "${pin[DATA_PACKAGES]}"

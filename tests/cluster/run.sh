@@ -36,11 +36,7 @@ trap cleanup EXIT
 trap 'stop 130' INT
 trap 'stop 143' TERM
 
-if ! docker image inspect "$image" >/dev/null 2>&1; then
-  echo "FAIL: image_exists: $image is not built (tests/image/run.sh builds it)"
-  echo "0 passed, 1 failed"
-  exit 1
-fi
+image_built
 # moto's S3 server for the data test on the cluster (tests/data/setup.sh, cached under .cache/data)
 if data_tools=$("$top/tests/data/setup.sh" | tail -1); then
   export MMLSPARK_DATA_TOOLS=$data_tools

@@ -235,6 +235,35 @@ def tables_delta_and_iceberg_offline_by_one_setting(ctx):
     check(r.get("abfs_class_missing") == "False", "abfss:// has no file system class: %r" % r)
 
 
+def notebook_offline(ctx, cells=None, path=None, allow_errors=False, timeout=300):
+    """Runs a notebook headless (nbconvert --execute) in a fresh `--network none` container: CELLS
+    (code cells' sources) sent on stdin, or PATH, a notebook in the image (relative to
+    /notebooks). Returns (all stream outputs' text, the outputs). An error output fails the test
+    unless ALLOW_ERRORS."""
+    name = "mmlspark-data-%d-%s" % (os.getpid(), ctx["test"])
+    ctx.setdefault("containers", []).append(name)
+    if cells is not None:
+        nb = {"cells": [{"cell_type": "code", "execution_count": None, "metadata": {}, "outputs": [],
+                         "source": c} for c in cells],
+              "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}},
+              "nbformat": 4, "nbformat_minor": 5}
+        data, path = json.dumps(nb).encode(), "/tmp/t.ipynb"
+    rc, out = docker("run", "-i", "--name", name, "--network", "none", image, "bash", "-c",
+                     ("cat > /tmp/t.ipynb && " if cells is not None else "") +
+                     "jupyter nbconvert --to notebook --execute --ExecutePreprocessor.timeout=240 "
+                     + ("--allow-errors " if allow_errors else "") +
+                     "--output /tmp/out.ipynb %s >/dev/null 2>&1; rc=$?; cat /tmp/out.ipynb; exit $rc" % path,
+                     input=data if cells is not None else None, timeout=timeout)
+    ctx["output"] = out
+    check(rc == 0 and "{" in out, "nbconvert exited %d: %s" % (rc, out[-2000:]))
+    outputs = [o for c in json.loads(out[out.index("{"):])["cells"] for o in c.get("outputs", [])]
+    text = "".join("".join(o.get("text", "")) for o in outputs)
+    if not allow_errors:
+        errors = [o.get("evalue", "")[:300] for o in outputs if o["output_type"] == "error"]
+        check(not errors, "a cell failed: %s; output: %s" % (errors, text[-800:]))
+    return text, outputs
+
+
 def runnable_blocks():
     """The code blocks of README.md and docs/*.md marked `<!-- runnable: notebook -->` (the line
     before the fence): [(page, first line, code)]. Each must run in an offline notebook of the
@@ -279,23 +308,7 @@ def docs_runnable_blocks_run_offline_in_a_notebook(ctx):
     for _, first, code in blocks:
         extra = [v for k, v in BLOCK_CHECKS.items() if first.startswith("# " + k)]
         cells += [code] + extra + ["spark.stop()"]
-    nb = {"cells": [{"cell_type": "code", "execution_count": None, "metadata": {}, "outputs": [],
-                     "source": c} for c in cells],
-          "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}},
-          "nbformat": 4, "nbformat_minor": 5}
-    name = "mmlspark-data-%d-%s" % (os.getpid(), ctx["test"])
-    ctx["containers"] = [name]
-    rc, out = docker("run", "-i", "--name", name, "--network", "none", image, "bash", "-c",
-                     "cd /tmp && cat > t.ipynb && jupyter nbconvert --to notebook --execute "
-                     "--ExecutePreprocessor.timeout=240 --output /tmp/out.ipynb t.ipynb >/dev/null 2>&1; "
-                     "rc=$?; cat /tmp/out.ipynb; exit $rc", input=json.dumps(nb).encode(), timeout=600)
-    ctx["output"] = out
-    check(rc == 0 and "{" in out, "nbconvert exited %d: %s" % (rc, out[-2000:]))
-    cells_out = json.loads(out[out.index("{"):])["cells"]
-    text = "".join("".join(o.get("text", "")) for c in cells_out for o in c.get("outputs", []))
-    errors = [o.get("evalue", "")[:300] for c in cells_out for o in c.get("outputs", [])
-              if o["output_type"] == "error"]
-    check(not errors, "a cell failed: %s" % errors)
+    text, _ = notebook_offline(ctx, cells, timeout=600)
     r = dict(line.split(" ", 2)[1:] for line in text.splitlines() if line.startswith("RESULT "))
     check(r.get("history") == "2" and r.get("v0_first") == "0", "Delta in the notebook: %r" % r)
     check(r.get("iceberg_rows") == "2", "Iceberg in the notebook: %r" % r)
@@ -304,17 +317,7 @@ def docs_runnable_blocks_run_offline_in_a_notebook(ctx):
 
 @test
 def synapseml_data_notebook_says_in_one_line_what_to_do_offline(ctx):
-    name = "mmlspark-data-%d-%s" % (os.getpid(), ctx["test"])
-    ctx["containers"] = [name]
-    rc, out = docker("run", "--name", name, "--network", "none", image, "bash", "-c",
-                     "jupyter nbconvert --to notebook --execute --ExecutePreprocessor.timeout=240 "
-                     "--output /tmp/out.ipynb synapseml-data.ipynb >/dev/null 2>&1; rc=$?; "
-                     "cat /tmp/out.ipynb; exit $rc", timeout=300)
-    ctx["output"] = out
-    check(rc == 0 and "{" in out, "nbconvert exited %d: %s" % (rc, out[-2000:]))
-    outputs = [o for c in json.loads(out[out.index("{"):])["cells"] for o in c.get("outputs", [])]
-    text = "".join("".join(o.get("text", "")) for o in outputs)
-    check(not [o for o in outputs if o["output_type"] == "error"], "a cell failed: %s" % text[-800:])
+    text, _ = notebook_offline(ctx, path="synapseml-data.ipynb")
     # the kernel's own lines (the JVM starting, the Spark UI's address) aside
     lines = [l for l in text.splitlines() if l.strip() and not l.startswith(("mmlspark: ", "Spark UI of this kernel"))]
     check(len(lines) == 1 and lines[0].startswith("No network to Azure Blob Storage") and "HTTPS_PROXY" in lines[0],
@@ -327,20 +330,7 @@ def packages_unresolvable_offline_say_in_the_cell_what_to_set(ctx):
     own error, one line in the cell names HTTPS_PROXY and MMLSPARK_MAVEN_MIRROR."""
     cell = ("from pyspark.sql import SparkSession\n"
             "spark = SparkSession.builder.config('spark.jars.packages', 'org.example:absent:1.0').getOrCreate()")
-    nb = {"cells": [{"cell_type": "code", "execution_count": None, "metadata": {}, "outputs": [],
-                     "source": cell}],
-          "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}},
-          "nbformat": 4, "nbformat_minor": 5}
-    name = "mmlspark-data-%d-%s" % (os.getpid(), ctx["test"])
-    ctx["containers"] = [name]
-    rc, out = docker("run", "-i", "--name", name, "--network", "none", image, "bash", "-c",
-                     "cd /tmp && cat > t.ipynb && jupyter nbconvert --to notebook --execute --allow-errors "
-                     "--ExecutePreprocessor.timeout=240 --output /tmp/out.ipynb t.ipynb >/dev/null 2>&1; "
-                     "rc=$?; cat /tmp/out.ipynb; exit $rc", input=json.dumps(nb).encode(), timeout=300)
-    ctx["output"] = out
-    check(rc == 0 and "{" in out, "nbconvert exited %d: %s" % (rc, out[-2000:]))
-    outputs = [o for c in json.loads(out[out.index("{"):])["cells"] for o in c.get("outputs", [])]
-    text = "".join("".join(o.get("text", "")) for o in outputs)
+    text, outputs = notebook_offline(ctx, [cell], allow_errors=True)
     hint = [l for l in text.splitlines() if "MMLSPARK_MAVEN_MIRROR" in l]
     check(len(hint) == 1 and "HTTPS_PROXY" in hint[0], "the cell's output: %r" % text[-1500:])
     check([o for o in outputs if o["output_type"] == "error"], "the builder did not fail")

@@ -11,15 +11,8 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../testlib/image_args.sh"
 image_args "$@"
-if ! docker image inspect "$image" >/dev/null 2>&1; then
-  echo "FAIL: image_exists: $image is not built (tests/image/run.sh builds it)"
-  echo "0 passed, 1 failed"
-  exit 1
-fi
-if ! cache=$("$here/setup.sh" | tail -1) || [ ! -x "$cache/venv/bin/moto_server" ]; then
-  echo "FAIL: setup: tests/data/setup.sh could not install moto and Azurite"
-  echo "0 passed, 1 failed"
-  exit 1
-fi
+image_built
+cache=$("$here/setup.sh" | tail -1) && [ -x "$cache/venv/bin/moto_server" ] ||
+  suite_fail setup "tests/data/setup.sh could not install moto and Azurite"
 echo "== data tests on $image"
 exec python3 -u "$here/data.py" --image "$image" --cache "$cache" "${args[@]}"

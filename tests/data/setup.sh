@@ -15,25 +15,12 @@ mkdir -p "$cache"
 log=$cache/setup.log
 : >"$log"
 
-step() { # WHAT SECONDS COMMAND...
-  local what=$1 secs=$2
-  shift 2
-  if ! timeout "$secs" "$@" >>"$log" 2>&1 </dev/null; then
-    tail -15 "$log" >&2
-    echo "tests/data/setup.sh: $what failed (log: $log)" >&2
-    exit 1
-  fi
-}
+setup=tests/data/setup.sh
+. "$top/tests/testlib/tool_cache.sh"
 
 stamp="${pins[*]} $azurite"
 if [ "$(cat "$cache/ready" 2>/dev/null)" != "$stamp" ]; then
-  if ! command -v npm >/dev/null 2>&1; then
-    [ "$(id -u)" = 0 ] || { echo "tests/data/setup.sh: npm is missing: run as root to install Debian's nodejs and npm" >&2; exit 1; }
-    echo "tests/data/setup.sh: installing Debian's nodejs and npm (Azurite runs on Node)"
-    step "apt-get update" 300 env DEBIAN_FRONTEND=noninteractive apt-get update -qq
-    step "apt-get install nodejs npm" 600 env DEBIAN_FRONTEND=noninteractive \
-      apt-get install -y -qq --no-install-recommends nodejs npm
-  fi
+  need_npm "Azurite runs on Node"
   echo "tests/data/setup.sh: installing ${pins[*]} and $azurite under $cache"
   rm -rf "$cache/venv" "$cache/node"
   step "python3 -m venv" 120 /usr/bin/python3 -m venv "$cache/venv"

@@ -14,16 +14,9 @@ top=$(cd "$here/../.." && pwd)
 . "$top/tests/testlib/image_args.sh"
 image_args "$@"
 
-if ! docker image inspect "$image" >/dev/null 2>&1; then
-  echo "FAIL: image_exists: $image is not built (tests/image/run.sh builds it)"
-  echo "0 passed, 1 failed"
-  exit 1
-fi
-if ! cache=$("$here/setup.sh" | tail -1) || [ ! -x "$cache/venv/bin/python3" ]; then
-  echo "FAIL: setup: tests/teams/setup.sh could not install JupyterHub and its proxy"
-  echo "0 passed, 1 failed"
-  exit 1
-fi
+image_built
+cache=$("$here/setup.sh" | tail -1) && [ -x "$cache/venv/bin/python3" ] ||
+  suite_fail setup "tests/teams/setup.sh could not install JupyterHub and its proxy"
 echo "== teams tests on $image"
 rc=0
 MMLSPARK_CHP=$cache/node/node_modules/.bin/configurable-http-proxy \

@@ -19,3 +19,14 @@ image_args() {
     shift
   done
 }
+# suite_fail NAME WHY: the suite cannot start: its one FAIL line and the summary, exit 1.
+suite_fail() {
+  echo "FAIL: $1: $2"
+  echo "0 passed, 1 failed"
+  exit 1
+}
+# image_built: suite_fail unless $image is built (tests/image/run.sh builds it once per run).
+image_built() {
+  docker image inspect "$image" >/dev/null 2>&1 ||
+    suite_fail image_exists "$image is not built (tests/image/run.sh builds it)"
+}
