@@ -29,6 +29,7 @@ import re
 import signal
 import sys
 import threading
+import time
 
 SYNAPSEML = "/opt/synapseml"
 MONITOR_LISTENER = "sparkmonitor.listener.JupyterSparkMonitorListener"
@@ -352,12 +353,25 @@ def load(ip, env=os.environ):
     cell_err = sys.stderr  # the running cell's stderr
     running_cell = threading.Event()
     cell_header = {}  # the running cell's message header, for output from other threads
+    said = {}  # warning -> when it was said: not again within 10 s (each relaunch would repeat it)
 
     def log(text, to_stderr=True):
         """A warning (to the kernel's stderr and the next cell), or a JVM line (TO_STDERR false:
         already on the kernel's stderr; to the running cell, if any)."""
         if to_stderr:
-            print("mmlspark: warning: " + text, file=sys.__stderr__, flush=True)
+            if time.monotonic() - said.get(text, -10.0) < 10:
+                return
+            said[text] = time.monotonic()
+            # the kernel's own stderr (the terminal, docker logs), past ipykernel's capture of
+            # fd 2, which would show the line in the cell a second time
+            terminal = getattr(sys.stderr, "_original_stdstream_copy", None)
+            if terminal is not None:
+                try:
+                    os.write(terminal, ("mmlspark: warning: %s\n" % text).encode())
+                except OSError:
+                    pass
+            else:
+                print("mmlspark: warning: " + text, file=sys.__stderr__, flush=True)
             text = "mmlspark: warning: " + text
         if running_cell.is_set():
             # ipykernel sends a thread's output with the header of the cell that was running when
