@@ -13,13 +13,27 @@ import time
 from pyspark.sql import SparkSession
 
 
+def executor_ids(sc):
+    """The ids of the executors registered with the scheduler (a decommissioned one until it
+    exits)."""
+    it, found = sc._jsc.sc().getExecutorIds().iterator(), set()
+    while it.hasNext():
+        found.add(it.next())
+    return found
+
+
 def executors(sc):
-    return sc._jsc.sc().getExecutorMemoryStatus().size() - 1  # less the driver's block manager
+    return len(executor_ids(sc))
 
 
-def wait_executors(sc, n, timeout):
+def wait_executors(sc, n, timeout, unlike=None):
+    """Until N executors are registered (and, with UNLIKE, not that set: an executor that is
+    leaving, decommissioned, stays registered until it exits, and its replacement comes after)."""
+    def ready():
+        ids = executor_ids(sc)
+        return len(ids) >= n if unlike is None else (len(ids) == n and ids != unlike)
     deadline = time.monotonic() + timeout
-    while executors(sc) < n:
+    while not ready():
         if time.monotonic() > deadline:
             raise RuntimeError("only %d of %d executors within %d s" % (executors(sc), n, timeout))
         time.sleep(0.25)
@@ -41,10 +55,12 @@ def main():
         slow = sc.parallelize(range(4), 4).map(lambda x: (time.sleep(8), x * x)[1]).collect()
         result["slow_stage"] = sum(slow)
         wait_executors(sc, 2, 300)  # the killed executor's replacement
+        before = executor_ids(sc)
         print("MARK decommission-now", flush=True)
         slow = sc.parallelize(range(4), 4).map(lambda x: (time.sleep(8), x + 1)[1]).collect()
         result["decommission_stage"] = sum(slow)
-        wait_executors(sc, 2, 300)  # the decommissioned executor's replacement
+        # the decommissioned executor gone and its replacement registered: two, not the same two
+        wait_executors(sc, 2, 300, unlike=before)
     result["executors_at_fit"] = executors(sc)
 
     from pyspark.ml.evaluation import BinaryClassificationEvaluator
