@@ -79,12 +79,12 @@ fi
 # The venv from the new lock, then the resolution exactly as the synapseml stage does it.
 build spark mmlspark/lock-spark:local
 record() { # SUMS INSTALLED_DIR RESOLVE_ARGS...: the resolution exactly as the build does it
-  local sums=$top/image/$1 installed=$2
+  local name=$1 sums=$top/image/$1 installed=$2
   shift 2
   docker run --rm -v "$top/image:/image:ro" mmlspark/lock-spark:local \
     /image/synapseml/resolve.sh "$@" /tmp/out "$installed" >"$sums.new"
   mv "$sums.new" "$sums"
-  say "image/$1: $(grep -vc '^#' "$sums") files"
+  say "image/$name: $(grep -vc '^#' "$sums") files"
 }
 say "resolving ${pin[MML_PACKAGE]} (onnxruntime: ${pin[MML_ONNXRUNTIME]:-the GPU build of the pom})"
 record synapseml/maven.sha256 /opt/synapseml --onnxruntime "${pin[MML_ONNXRUNTIME]}" --record "${pin[MML_PACKAGE]}"
