@@ -277,14 +277,14 @@ RUN python3 -c 'import sys, zipfile; [zipfile.ZipFile(j).extractall("/opt/synaps
 # jars/): a link there to each jar of /opt/connectors/classpath where it lies in its repository.
 RUN test -s /opt/connectors/classpath \
  && xargs -a /opt/connectors/classpath ln -s -t /opt/spark/jars/ \
- && ls -l /opt/spark/jars | grep -c -- '-> /opt/connectors/' 
+ && ls -l /opt/spark/jars | grep -c -- '-> /opt/connectors/'
 # The manifest: the exact version of every Debian package, Python package (the venv) and Maven
 # artifact (the image's repository) installed; tools/release.sh puts it into the release notes.
 RUN { echo "# mmlspark image manifest: deb NAME VERSION (dpkg), pypi NAME VERSION (/opt/venv), maven GROUP:ARTIFACT VERSION (/opt/synapseml/maven, /opt/connectors/maven)"; \
       dpkg-query -W -f '${Status} ${Package} ${Version}\n' | awk '$1 == "install" && $3 == "installed" { print "deb", $4, $5 }' | LC_ALL=C sort; \
       python3 -m pip list --format=freeze | awk -F'==' '{ print "pypi", $1, $2 }' | LC_ALL=C sort; \
       cd /opt \
-        && find synapseml/maven connectors/maven -name '*.pom' | sed 's|^[^/]*/maven||' | awk -F/ '{ v = $(NF-1); a = $(NF-2); g = $2; for (i = 3; i < NF-2; i++) g = g "." $i; print "maven", g ":" a, v }' | LC_ALL=C sort; \
+        && find synapseml/maven connectors/maven -name '*.pom' | sed 's|^[^/]*/maven||' | awk -F/ '{ v = $(NF-1); a = $(NF-2); g = $2; for (i = 3; i < NF-2; i++) g = g "." $i; print "maven", g ":" a, v }' | LC_ALL=C sort -u; \
     } >/usr/share/mmlspark/manifest.txt \
  && grep -c '' /usr/share/mmlspark/manifest.txt
 COPY --chown=mmlspark:0 image/notebooks/ /notebooks/
