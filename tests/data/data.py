@@ -5,7 +5,8 @@ HTTP and Debian's tinyproxy, all on the host side of a Docker network created `-
 containers reach those servers and nothing else), plus `--network none` for the table formats.
 
 Each test is a promise to a user:
-- s3a_* : parquet and a Delta table written and read back over s3a:// with the keys in the
+- s3a_* : parquet and a Delta table written and read back over s3a:// (spark-submit and a notebook
+  kernel) with the keys in the
   environment, with a profile file (~/.aws), and a bucket refused with one clear error without
   credentials; the secret values appear in no output, log, `ps` line or Spark UI page.
 - wasb_* : wasb:// with an account key (AZURE_STORAGE_ACCOUNT / AZURE_STORAGE_KEY: write and
@@ -177,6 +178,25 @@ def s3a_with_keys_in_the_environment_writes_and_reads_parquet_and_delta(ctx):
 
 
 @test
+def s3a_from_a_notebook_kernel_writes_and_reads_parquet_and_delta(ctx):
+    """The kernel's own `spark` (no builder) with the keys and endpoint in the container's
+    environment, MMLSPARK_TABLE_FORMATS=delta: parquet and a Delta table on s3a://."""
+    cell = ("base = 's3a://%s/notebook-' + spark.sparkContext.applicationId\n"
+            "spark.range(100).write.parquet(base + '/parquet')\n"
+            "print('RESULT parquet', spark.read.parquet(base + '/parquet').count())\n"
+            "spark.range(10).write.format('delta').save(base + '/delta')\n"
+            "spark.sql('DELETE FROM delta.`%%s/delta` WHERE id < 3' %% base)\n"
+            "print('RESULT delta', spark.read.format('delta').load(base + '/delta').count())\n"
+            "print('RESULT history', spark.sql('DESCRIBE HISTORY delta.`%%s/delta`' %% base).count())" % BUCKET)
+    text, _ = notebook_offline(ctx, [cell], docker_args=(
+        "--network", env["net"], "-e", "ACCEPT_EULA=yes", *s3_env(
+            "-e", "AWS_ACCESS_KEY_ID=" + AWS_KEY_ID, "-e", "AWS_SECRET_ACCESS_KEY=" + AWS_SECRET)))
+    r = dict(line.split(" ", 2)[1:] for line in text.splitlines() if line.startswith("RESULT "))
+    check((r.get("parquet"), r.get("delta"), r.get("history")) == ("100", "7", "2"), "read back: %r" % r)
+    check(AWS_SECRET not in ctx["output"], "the secret key shows in the notebook")
+
+
+@test
 def s3a_with_a_profile_file_writes_and_reads(ctx):
     home = tempfile.mkdtemp(prefix="mmlspark-data-aws-")
     ctx["cleanup"] = home
@@ -235,11 +255,11 @@ def tables_delta_and_iceberg_offline_by_one_setting(ctx):
     check(r.get("abfs_class_missing") == "False", "abfss:// has no file system class: %r" % r)
 
 
-def notebook_offline(ctx, cells=None, path=None, allow_errors=False, timeout=300):
-    """Runs a notebook headless (nbconvert --execute) in a fresh `--network none` container: CELLS
-    (code cells' sources) sent on stdin, or PATH, a notebook in the image (relative to
-    /notebooks). Returns (all stream outputs' text, the outputs). An error output fails the test
-    unless ALLOW_ERRORS."""
+def notebook_offline(ctx, cells=None, path=None, allow_errors=False, timeout=300, docker_args=("--network", "none")):
+    """Runs a notebook headless (nbconvert --execute) in a fresh container, `--network none`
+    unless DOCKER_ARGS say otherwise: CELLS (code cells' sources) sent on stdin, or PATH, a
+    notebook in the image (relative to /notebooks). Returns (all stream outputs' text, the
+    outputs). An error output fails the test unless ALLOW_ERRORS."""
     name = "mmlspark-data-%d-%s" % (os.getpid(), ctx["test"])
     ctx.setdefault("containers", []).append(name)
     if cells is not None:
@@ -248,7 +268,7 @@ def notebook_offline(ctx, cells=None, path=None, allow_errors=False, timeout=300
               "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}},
               "nbformat": 4, "nbformat_minor": 5}
         data, path = json.dumps(nb).encode(), "/tmp/t.ipynb"
-    rc, out = docker("run", "-i", "--name", name, "--network", "none", image, "bash", "-c",
+    rc, out = docker("run", "-i", "--name", name, *docker_args, image, "bash", "-c",
                      ("cat > /tmp/t.ipynb && " if cells is not None else "") +
                      "jupyter nbconvert --to notebook --execute --ExecutePreprocessor.timeout=240 "
                      + ("--allow-errors " if allow_errors else "") +
