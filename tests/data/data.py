@@ -6,9 +6,8 @@ containers reach those servers and nothing else), plus `--network none` for the 
 
 Each test is a promise to a user:
 - s3a_* : parquet and a Delta table written and read back over s3a:// (spark-submit and a notebook
-  kernel) with the keys in the
-  environment, with a profile file (~/.aws), and a bucket refused with one clear error without
-  credentials; the secret values appear in no output, log, `ps` line or Spark UI page.
+  kernel) with the keys in the environment, with a profile file (~/.aws), and a bucket refused
+  with one clear error without credentials; the secret values appear in no output, log, `ps` line or Spark UI page.
 - wasb_* : wasb:// with an account key (AZURE_STORAGE_ACCOUNT / AZURE_STORAGE_KEY: write and
   read), with a SAS token (read: Azurite fails WASB's SAS-signed writes), and an anonymous read of a public container as SynapseML's examples read theirs.
 - tables_* : Delta (history, time travel) and Iceberg (Hadoop catalog) offline, by the one
