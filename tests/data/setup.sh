@@ -18,17 +18,7 @@ log=$cache/setup.log
 setup=tests/data/setup.sh
 . "$top/tests/testlib/tool_cache.sh"
 
-stamp="${pins[*]} $azurite"
-if [ "$(cat "$cache/ready" 2>/dev/null)" != "$stamp" ]; then
-  need_npm "Azurite runs on Node"
-  echo "tests/data/setup.sh: installing ${pins[*]} and $azurite under $cache"
-  rm -rf "$cache/venv" "$cache/node"
-  step "python3 -m venv" 120 /usr/bin/python3 -m venv "$cache/venv"
-  step "pip install ${pins[*]}" 600 "$cache/venv/bin/pip" install --no-input --disable-pip-version-check \
-    --cert /etc/ssl/certs/ca-certificates.crt "${pins[@]}"
-  step "npm install $azurite" 600 npm install --no-audit --no-fund --prefix "$cache/node" "$azurite"
-  echo "$stamp" >"$cache/ready"
-fi
+install_once "$azurite" "Azurite runs on Node" "${pins[@]}"
 "$cache/venv/bin/moto_server" --help >/dev/null
 "$cache/node/node_modules/.bin/azurite-blob" --version >/dev/null
 echo "$cache"

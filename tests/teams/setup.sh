@@ -19,17 +19,7 @@ log=$cache/setup.log
 setup=tests/teams/setup.sh
 . "$top/tests/testlib/tool_cache.sh"
 
-stamp="${pins[*]} $chp"
-if [ "$(cat "$cache/ready" 2>/dev/null)" != "$stamp" ]; then
-  need_npm "configurable-http-proxy runs on Node"
-  echo "tests/teams/setup.sh: installing ${pins[*]} and $chp under $cache"
-  rm -rf "$cache/venv" "$cache/node"
-  step "python3 -m venv" 120 /usr/bin/python3 -m venv "$cache/venv"
-  step "pip install ${pins[*]}" 600 "$cache/venv/bin/pip" install --no-input --disable-pip-version-check \
-    --cert /etc/ssl/certs/ca-certificates.crt "${pins[@]}"
-  step "npm install $chp" 600 npm install --no-audit --no-fund --prefix "$cache/node" "$chp"
-  echo "$stamp" >"$cache/ready"
-fi
+install_once "$chp" "configurable-http-proxy runs on Node" "${pins[@]}"
 "$cache/venv/bin/jupyterhub" --version >/dev/null
 "$cache/node/node_modules/.bin/configurable-http-proxy" --version >/dev/null
 echo "$cache"
