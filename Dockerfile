@@ -120,6 +120,10 @@ ARG JUPYTER_SERVER_PROXY_VERSION=4.6.0
 ARG SPARKMONITOR_VERSION=3.3.0
 ARG JUPYTERHUB_VERSION=6.1.1
 ARG DELTA_SPARK_VERSION=3.3.2
+ARG GRPCIO_VERSION=1.62.3
+ARG GRPCIO_STATUS_VERSION=1.62.3
+ARG GOOGLEAPIS_COMMON_PROTOS_VERSION=1.65.0
+ARG PROTOBUF_VERSION=4.25.8
 COPY image/python/ /tmp/python/
 RUN /tmp/python/install.sh /tmp/python/requirements.lock "pip==${PIP_VERSION}" \
       "setuptools==${SETUPTOOLS_VERSION}" "pyspark==${PYSPARK_VERSION}" "numpy==${NUMPY_VERSION}" \
@@ -129,6 +133,8 @@ RUN /tmp/python/install.sh /tmp/python/requirements.lock "pip==${PIP_VERSION}" \
       "ipykernel==${IPYKERNEL_VERSION}" "nbconvert==${NBCONVERT_VERSION}" \
       "jupyter-server-proxy==${JUPYTER_SERVER_PROXY_VERSION}" "sparkmonitor==${SPARKMONITOR_VERSION}" \
       "jupyterhub==${JUPYTERHUB_VERSION}" "delta-spark==${DELTA_SPARK_VERSION}" \
+      "grpcio==${GRPCIO_VERSION}" "grpcio-status==${GRPCIO_STATUS_VERSION}" \
+      "googleapis-common-protos==${GOOGLEAPIS_COMMON_PROTOS_VERSION}" "protobuf==${PROTOBUF_VERSION}" \
  && rm -rf /tmp/python \
  && find /opt/venv/lib -type d -name tests -path '*/site-packages/*' -prune -exec rm -rf {} + \
  && find /opt/venv -name '*.js.map' -delete \
@@ -137,11 +143,13 @@ RUN /tmp/python/install.sh /tmp/python/requirements.lock "pip==${PIP_VERSION}" \
       sparkmonitor/listener_spark3_2.13.jar pyarrow/include \
       pyarrow/libarrow_flight.so* pyarrow/libarrow_python_flight.so pyarrow/_flight.*.so \
       /opt/venv/share/jupyterhub/static \
+ && find babel/locale-data -type f ! -name root.dat ! -name 'en.dat' ! -name 'en_*.dat' -delete \
  && find . -path ./numpy -prune -o -type f \( -name '*.c' -o -name '*.cpp' -o -name '*.h' \
       -o -name '*.hpp' -o -name '*.pyx' -o -name '*.pxd' -o -name '*.pxi' \) -exec rm -f {} + \
  && cd / \
  && python3 -c 'import pyspark, py4j, pyspark.ml, pyspark.pandas, sklearn, matplotlib; print("pyspark", pyspark.__version__)' \
  && python3 -c 'import jupyterlab, notebook, jupyter_server_proxy, sparkmonitor, ipykernel, nbconvert' \
+ && python3 -c 'import pyspark.sql.connect.session, babel; babel.Locale.parse("en_US")' \
  && jupyterhub-singleuser --version \
  && ln -s "$(python3 -c 'import os, pyspark; print(os.path.dirname(pyspark.__file__))')" /opt/spark
 # Spark's jars without the native libraries of other systems (RocksDB's jar alone carries 13
@@ -171,18 +179,34 @@ RUN /tmp/synapseml/resolve.sh --onnxruntime "$MML_ONNXRUNTIME" --check /tmp/syna
 # image/connectors/maven.sha256. The build stops when the Hadoop connectors are not of the
 # version of Spark's own Hadoop client, or Delta's jars not of the delta-spark Python package's.
 FROM spark AS connectors
-ARG DATA_PACKAGES=org.apache.hadoop:hadoop-aws:3.3.4,com.amazonaws:aws-java-sdk-s3:1.12.262,com.amazonaws:aws-java-sdk-sts:1.12.262,com.amazonaws:aws-java-sdk-dynamodb:1.12.262,org.apache.hadoop:hadoop-azure:3.3.4,io.delta:delta-spark_2.12:3.3.2,org.apache.iceberg:iceberg-spark-runtime-3.5_2.12:1.10.1
+ARG DATA_PACKAGES=org.apache.hadoop:hadoop-aws:3.3.4,com.amazonaws:aws-java-sdk-s3:1.12.262,com.amazonaws:aws-java-sdk-sts:1.12.262,com.amazonaws:aws-java-sdk-dynamodb:1.12.262,org.apache.hadoop:hadoop-azure:3.3.4,io.delta:delta-spark_2.12:3.3.2,org.apache.iceberg:iceberg-spark-runtime-3.5_2.12:1.10.1,org.apache.spark:spark-connect_2.12:3.5.7
 ARG DATA_EXCLUDE=com.amazonaws:aws-java-sdk-bundle,org.apache.hadoop.thirdparty:hadoop-shaded-guava,com.google.guava:guava,com.fasterxml.jackson.core:jackson-core,com.fasterxml.jackson.core:jackson-databind,com.fasterxml.jackson.core:jackson-annotations,org.codehaus.jackson:jackson-core-asl,org.codehaus.jackson:jackson-mapper-asl,org.apache.httpcomponents:httpclient,org.apache.httpcomponents:httpcore,commons-codec:commons-codec,commons-logging:commons-logging,joda-time:joda-time,org.slf4j:slf4j-api
 COPY image/synapseml/ /tmp/synapseml/
 COPY image/connectors/ /tmp/connectors/
 RUN hadoop=$(find /opt/spark/jars/ -name 'hadoop-client-api-*.jar' -printf '%f' | sed 's/^hadoop-client-api-//; s/\.jar$//') \
  && delta=$(python3 -c 'import importlib.metadata as m; print(m.version("delta-spark"))') \
+ && spark=$(python3 -c 'import pyspark; print(".".join(pyspark.__version__.split(".")[:2]))') \
  && for a in $(tr ',' ' ' <<<"$DATA_PACKAGES"); do case $a in \
-      org.apache.hadoop:*:"$hadoop"|io.delta:*:"$delta") ;; \
-      org.apache.hadoop:*|io.delta:*) echo "DATA_PACKAGES: $a is not of Spark's Hadoop $hadoop / delta-spark $delta" >&2; exit 1 ;; \
+      org.apache.hadoop:*:"$hadoop"|io.delta:*:"$delta"|org.apache.spark:*:"$spark".*) ;; \
+      org.apache.hadoop:*|io.delta:*|org.apache.spark:*) echo "DATA_PACKAGES: $a is not of Spark's Hadoop $hadoop / delta-spark $delta / Spark $spark" >&2; exit 1 ;; \
     esac; done \
  && /tmp/synapseml/resolve.sh --exclude "$DATA_EXCLUDE" --check /tmp/connectors/maven.sha256 \
       "$DATA_PACKAGES" /out/opt/connectors /opt/connectors
+
+# ---------------------------------------------------------------------------------------------
+# connect-gate (build only): the door of SPARK_MODE=connect (image/connect/*.java: the token check
+# as a gRPC interceptor, and the TLS port), compiled against the Connect server's jar.
+FROM spark AS connect-gate
+RUN apt-get update \
+ && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends openjdk-17-jdk-headless \
+ && rm -rf /var/lib/apt/lists/*
+COPY --from=connectors /out/opt/connectors/ /opt/connectors/
+COPY image/connect/*.java /tmp/connect/
+RUN jar=$(find /opt/connectors/maven -name 'spark-connect_*.jar') \
+ && test -n "$jar" \
+ && javac --release 17 -Xlint:all -Werror -d /tmp/classes -cp "$jar" /tmp/connect/*.java \
+ && mkdir -p /out/usr/local/lib/mmlspark \
+ && jar --create --file /out/usr/local/lib/mmlspark/connect-gate.jar -C /tmp/classes .
 
 # ---------------------------------------------------------------------------------------------
 # jupyter (build only): spark's venv + the constraints of `pip install` in the image.
@@ -262,6 +286,15 @@ COPY image/profile.d/ /etc/profile.d/
 COPY image/spark/ /opt/spark/conf/
 COPY --from=synapseml /out/opt/synapseml/ /opt/synapseml/
 COPY --from=connectors /out/opt/connectors/ /opt/connectors/
+# SPARK_MODE=connect and history (docs/connect.md, docs/history.md): their job, the TLS key's
+# maker and the Connect server's door; /var/lib/spark-events, the event logs' default directory
+# (group 0 writable, like /notebooks: a volume mounted there starts so).
+COPY --from=connect-gate /out/ /
+COPY image/connect/mmlspark-role /usr/local/bin/mmlspark-role
+COPY image/connect/connect_tls.py /usr/local/lib/mmlspark/connect_tls.py
+RUN mkdir -p /var/lib/spark-events /var/lib/spark-connect \
+ && chown mmlspark:0 /var/lib/spark-events /var/lib/spark-connect \
+ && chmod 2775 /var/lib/spark-events /var/lib/spark-connect
 # Notebook kernels' Spark (image/kernel/mmlspark_kernel.py, loaded by /etc/ipython/startup; not in
 # image/python/, which the venv's layer copies whole).
 # SynapseML's Python API, taken out of its jars once, is on the venv's path (a .pth file): the

@@ -275,6 +275,12 @@ int job_check_spark_mode(const struct mml_settings *s)
                   "(e.g. spark://master:7077)");
         return EXIT_USAGE;
     }
+    if (s->spark_mode == MODE_CONNECT &&
+        !spark_auth_requested(getenv("SPARK_AUTH_SECRET"), getenv("SPARK_AUTH_SECRET_FILE"))) {
+        log_error("SPARK_MODE=connect needs the cluster's secret (SPARK_AUTH_SECRET_FILE or "
+                  "SPARK_AUTH_SECRET): clients give it as their token");
+        return EXIT_USAGE;
+    }
     char secret[SPARK_AUTH_BUFSIZE], err[1024]; /* read here only to refuse a bad one at start */
     int rc = spark_auth_secret(getenv("SPARK_AUTH_SECRET"), getenv("SPARK_AUTH_SECRET_FILE"),
                                secret, err, sizeof(err));
@@ -288,7 +294,11 @@ char **spark_daemon_argv(const struct mml_settings *s)
 {
     static char *argv[4];
     argv[0] = "spark-class";
-    if (s->spark_mode == MODE_MASTER) {
+    if (s->spark_mode == MODE_CONNECT || s->spark_mode == MODE_HISTORY) {
+        argv[0] = "mmlspark-role"; /* image/connect/mmlspark-role: TLS, token, event logs */
+        argv[1] = s->spark_mode == MODE_CONNECT ? "connect" : "history";
+        argv[2] = NULL;
+    } else if (s->spark_mode == MODE_MASTER) {
         argv[1] = "org.apache.spark.deploy.master.Master";
         argv[2] = NULL;
     } else {
@@ -310,9 +320,15 @@ struct job_result job_spark_daemon(const struct mml_settings *s,
                  s->eula_file);
     if (s->spark_mode == MODE_MASTER)
         log_info("starting Spark's standalone master");
-    else
+    else if (s->spark_mode == MODE_WORKER)
         log_info("starting a Spark standalone worker for %s", s->spark_master_url);
-    if (!spark_auth_requested(getenv("SPARK_AUTH_SECRET"), getenv("SPARK_AUTH_SECRET_FILE")))
+    else if (s->spark_mode == MODE_CONNECT)
+        log_info("starting Spark Connect's server for %s",
+                 s->spark_master_url[0] ? s->spark_master_url : "local[*]");
+    else
+        log_info("starting Spark's history server");
+    if ((s->spark_mode == MODE_MASTER || s->spark_mode == MODE_WORKER) &&
+        !spark_auth_requested(getenv("SPARK_AUTH_SECRET"), getenv("SPARK_AUTH_SECRET_FILE")))
         log_warn("this Spark cluster is open: anyone who reaches its ports can run code in it; "
                  "close it with the same SPARK_AUTH_SECRET (or SPARK_AUTH_SECRET_FILE) on the "
                  "master, every worker and every driver");

@@ -126,7 +126,7 @@ static const struct setting_def defs[SET_COUNT] = {
     [SET_LOG_LEVEL] = {"log_level", "MMLSPARK_LOG", "info", check_level,
                        "debug, info, warn or error"},
     [SET_SPARK_MODE] = {"spark_mode", "SPARK_MODE", "notebook", parse_spark_mode,
-                        "notebook, master or worker"},
+                        "notebook, master, worker, connect or history"},
     [SET_SPARK_MASTER_URL] = {"spark_master_url", "SPARK_MASTER_URL", "", check_master_url,
                               "spark://HOST:PORT (e.g. spark://master:7077)"},
     [SET_HUB_COMMAND] = {"hub_command", "MMLSPARK_HUB_COMMAND", "jupyterhub-singleuser",
@@ -361,9 +361,11 @@ void settings_finalize(struct mml_settings *s)
     if (mlog_parse_level(s->raw[SET_LOG_LEVEL], &s->log_level) != 0)
         s->log_level = MLOG_INFO;
     const char *mode = s->raw[SET_SPARK_MODE];
-    s->spark_mode = strcmp(mode, "master") == 0   ? MODE_MASTER
-                    : strcmp(mode, "worker") == 0 ? MODE_WORKER
-                                                  : MODE_NOTEBOOK;
+    s->spark_mode = strcmp(mode, "master") == 0    ? MODE_MASTER
+                    : strcmp(mode, "worker") == 0  ? MODE_WORKER
+                    : strcmp(mode, "connect") == 0 ? MODE_CONNECT
+                    : strcmp(mode, "history") == 0 ? MODE_HISTORY
+                                                   : MODE_NOTEBOOK;
     s->spark_master_url = s->raw[SET_SPARK_MASTER_URL];
     s->hub_command = s->raw[SET_HUB_COMMAND];
 }

@@ -51,7 +51,7 @@ struct mml_settings {
     const char *mml_package;
     const char *mml_m2repos;
     enum mlog_level log_level;
-    enum spark_mode { MODE_NOTEBOOK, MODE_MASTER, MODE_WORKER } spark_mode;
+    enum spark_mode { MODE_NOTEBOOK, MODE_MASTER, MODE_WORKER, MODE_CONNECT, MODE_HISTORY } spark_mode;
     const char *spark_master_url; /* "" when unset */
     const char *hub_command;      /* JupyterHub's single-user server: argv prefix */
 

@@ -107,7 +107,7 @@ int parse_spark_master_url(const char *value)
 
 int parse_spark_mode(const char *value)
 {
-    static const char *const modes[] = {"notebook", "master", "worker"};
+    static const char *const modes[] = {"notebook", "master", "worker", "connect", "history"};
     for (size_t i = 0; value && i < sizeof(modes) / sizeof(modes[0]); i++)
         if (strcmp(value, modes[i]) == 0)
             return 0;

@@ -14,7 +14,7 @@ int parse_repository_urls(const char *value);
  * Returns 0 or -1. */
 int parse_spark_master_url(const char *value);
 
-/* SPARK_MODE: notebook, master or worker. Returns 0 or -1. */
+/* SPARK_MODE: notebook, master, worker, connect or history. Returns 0 or -1. */
 int parse_spark_mode(const char *value);
 
 #endif

@@ -28,3 +28,11 @@ def _mmlspark_init_signal_sigint_stops(self):
 
 
 ServerApp.init_signal = _mmlspark_init_signal_sigint_stops
+
+# MMLSPARK_PROXY_HOSTS: host names (comma separated) whose ports Jupyter's /proxy/HOST:PORT/ may
+# reach, behind Jupyter's token, besides this container's own (/proxy/PORT/): the compose
+# cluster's history server at /proxy/history:18080/, Spark Connect's UI at /proxy/connect:4040/.
+import os  # noqa: E402
+
+c.ServerProxy.host_allowlist = ["localhost", "127.0.0.1"] + [
+    h.strip() for h in os.environ.get("MMLSPARK_PROXY_HOSTS", "").split(",") if h.strip()]

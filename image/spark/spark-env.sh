@@ -165,5 +165,24 @@ fi
 # MMLSPARK_MAVEN_MIRROR: a Maven repository that --packages uses in place of Maven Central
 # (ivysettings.xml).
 [ -z "${MMLSPARK_MAVEN_MIRROR:-}" ] || _mmlspark_prop mmlspark.maven.mirror "$MMLSPARK_MAVEN_MIRROR"
+# SPARK_EVENT_LOG_DIR (docs/history.md): every application launched here writes its event log
+# there (an absolute path, made when missing, or a URI such as s3a://BUCKET/DIR), and Spark's
+# history server (SPARK_MODE=history) reads it.
+if [ -n "${SPARK_EVENT_LOG_DIR:-}" ]; then
+  case $SPARK_EVENT_LOG_DIR in
+    /*) mkdir -p "$SPARK_EVENT_LOG_DIR" 2>/dev/null || true
+        _mmlspark_events=file:$SPARK_EVENT_LOG_DIR ;;
+    [a-zA-Z]*://*) _mmlspark_events=$SPARK_EVENT_LOG_DIR ;;
+    *) echo "mmlspark: SPARK_EVENT_LOG_DIR='$SPARK_EVENT_LOG_DIR' is not valid: give an absolute path or a URI (s3a://BUCKET/DIR)" >&2
+       exit 64 ;;
+  esac
+  _mmlspark_prop spark.eventLog.enabled true
+  _mmlspark_prop spark.eventLog.dir "$_mmlspark_events"
+  case " ${SPARK_HISTORY_OPTS:-} " in
+    *" -Dspark.history.fs.logDirectory="*) ;;
+    *) SPARK_HISTORY_OPTS="-Dspark.history.fs.logDirectory=$_mmlspark_events${SPARK_HISTORY_OPTS:+ $SPARK_HISTORY_OPTS}" ;;
+  esac
+  unset _mmlspark_events
+fi
 unset -f _mmlspark_prop _mmlspark_proxy
 unset _mmlspark_s3

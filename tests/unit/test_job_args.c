@@ -122,6 +122,22 @@ static void test_spark_daemon_argv(void **state)
     assert_int_equal(job_check_spark_mode(&s), 0);
     s.spark_master_url = "";
     assert_int_equal(job_check_spark_mode(&s), EXIT_USAGE);
+    s.spark_mode = MODE_HISTORY;
+    argv = spark_daemon_argv(&s);
+    assert_string_equal(argv[0], "mmlspark-role");
+    assert_string_equal(argv[1], "history");
+    assert_null(argv[2]);
+    assert_int_equal(job_check_spark_mode(&s), 0);
+    s.spark_mode = MODE_CONNECT; /* its clients' token is the cluster's secret: none, no start */
+    unsetenv("SPARK_AUTH_SECRET");
+    unsetenv("SPARK_AUTH_SECRET_FILE");
+    assert_int_equal(job_check_spark_mode(&s), EXIT_USAGE);
+    setenv("SPARK_AUTH_SECRET", "0123456789abcdef0123456789abcdef", 1);
+    assert_int_equal(job_check_spark_mode(&s), 0);
+    argv = spark_daemon_argv(&s);
+    assert_string_equal(argv[0], "mmlspark-role");
+    assert_string_equal(argv[1], "connect");
+    unsetenv("SPARK_AUTH_SECRET");
     settings_free(&s);
 }
 

@@ -66,6 +66,9 @@ static void test_spark_mode_words(void **state)
     assert_int_equal(parse_spark_mode("notebook"), 0);
     assert_int_equal(parse_spark_mode("master"), 0);
     assert_int_equal(parse_spark_mode("worker"), 0);
+    assert_int_equal(parse_spark_mode("connect"), 0);
+    assert_int_equal(parse_spark_mode("history"), 0);
+    assert_int_equal(parse_spark_mode("Connect"), -1);
     assert_int_equal(parse_spark_mode("Master"), -1);
     assert_int_equal(parse_spark_mode("driver"), -1);
     assert_int_equal(parse_spark_mode(""), -1);
