@@ -819,7 +819,8 @@ def compose_secret_env():
 COMPOSE = {}
 USER_WORKER_OPTS = "-Dspark.worker.cleanup.interval=5 -Dspark.worker.cleanup.appDataTtl=5"
 COMPOSE_PORTS = ("MASTER_WEBUI_PORT", "WORKER1_WEBUI_PORT", "WORKER2_WEBUI_PORT", "NOTEBOOK_PORT",
-                 "NOTEBOOK_SPARK_UI_PORT")
+                 "NOTEBOOK_SPARK_UI_PORT", "CONNECT_PORT", "CONNECT_SPARK_UI_PORT", "HISTORY_PORT")
+SERVICES = ("master", "worker-1", "worker-2", "notebook", "connect", "history")
 NO_PROXY = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
 
@@ -956,7 +957,7 @@ def docker_compose_up_runs_a_job_that_asks_for_two_cores_on_both_workers(ctx):
              lambda: host_json("NOTEBOOK_PORT", "/api")[0] == 200, 90, interval=1)
     rc, out = compose(c["project"], "ps", "-q", env=c["env"], timeout=60)
     ids = out.split()
-    check(len(ids) == 4, "docker-compose ps -q: %r" % out)
+    check(len(ids) == len(SERVICES), "docker-compose ps -q: %r" % out)
     for cid in ids:  # the job above ran with the secret: no warning, and it is in no env
         check(OPEN_WARNING not in logs(cid), "%s says the cluster is open" % cid)
         rc2, conf = docker("inspect", "--format", "{{json .Config.Env}}", cid, timeout=20)
@@ -1075,6 +1076,7 @@ def docker_compose_two_notebooks_and_a_spark_submit_get_executors_at_once(ctx):
               "the workers' executors are not those of the running applications: %r vs %r"
               % (on_workers, sorted(running)))
         COMPOSE["ended_apps_on_workers"] = on_workers
+        COMPOSE["shared_apps"] = sorted(a["id"] for a in apps)
     finally:
         compose_exec("notebook", "touch", "/tmp/shared/release", timeout=60)
     for name, p in procs.items():
@@ -1122,6 +1124,231 @@ def docker_compose_workers_delete_the_directories_of_ended_applications(ctx):
                   "%s's log does not say that its cleanup removed %s" % (svc, i))
     print("    deleted within %.1f s of the applications' end: %s"
           % (time.monotonic() - t0, on_workers))
+
+
+# Spark Connect's thin client: pyspark[connect] from PyPI at the lock's versions
+# (tests/cluster/connect_client.sh, a venv of this machine's Python 3.11), run in a container of
+# Debian 12 with Python and no JVM, on the compose network; the cluster's secret is its token.
+CLIENT_IMAGE = "mmlspark-test/connect-client:bookworm"
+CLIENT_DOCKERFILE = (b"FROM debian:bookworm\n"
+                     b"RUN apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y "
+                     b"--no-install-recommends python3 && rm -rf /var/lib/apt/lists/*\n")
+CONNECT_CLIENT = r"""
+import json, os, shutil, sys, time
+from pyspark.sql.connect.session import SparkSession
+token = open("/run/token").read().strip()
+out = {"java": shutil.which("java"), "java_home": os.environ.get("JAVA_HOME")}
+
+def refused(url):
+    try:
+        s = SparkSession.builder.remote(url).create()
+        return "accepted: %d" % s.range(3).count()
+    except Exception as e:
+        return "%s: %s" % (type(e).__name__, " ".join(str(e).split())[:300])
+
+out["no_token"] = refused("sc://connect:15002/;use_ssl=true")
+out["bad_token"] = refused("sc://connect:15002/;token=not-the-secret")
+out["inner_no_token"] = refused("sc://connect:15003")
+t0 = time.monotonic()
+spark = SparkSession.builder.remote("sc://connect:15002/;token=" + token).create()
+out["count"] = spark.range(1000).count()
+out["first_count_s"] = round(time.monotonic() - t0, 2)
+s3 = sys.argv[1]
+for k, v in {"fs.s3a.endpoint": s3, "fs.s3a.path.style.access": "true",
+             "fs.s3a.connection.ssl.enabled": "false", "fs.s3a.access.key": "AKIACONNECT",
+             "fs.s3a.secret.key": "connect-test-key",
+             "fs.s3a.aws.credentials.provider":
+                 "org.apache.hadoop.fs.s3a.SimpleAWSCredentialsProvider"}.items():
+    spark.conf.set(k, v)
+from pyspark.sql.functions import col, udf
+host = udf(lambda _: __import__("socket").gethostname())
+df = spark.range(0, 400, 1, 4).withColumn("sq", col("id") * col("id"))
+df.write.mode("overwrite").parquet("s3a://connect/squares")
+back = spark.read.parquet("s3a://connect/squares")
+out["parquet_rows"] = back.count()
+out["parquet_sum"] = back.groupBy().sum("sq").collect()[0][0]
+out["hosts"] = sorted(r[0] for r in back.select(host("id")).distinct().collect())
+print("RESULT " + json.dumps(out), flush=True)
+"""
+
+
+def s3_server(net):
+    """moto's S3 API server on the gateway of Docker network NET, with a bucket "connect";
+    (URL, process). Needs tests/data/setup.sh's tools (MMLSPARK_DATA_TOOLS)."""
+    tools = os.environ.get("MMLSPARK_DATA_TOOLS", "")
+    if not os.access(os.path.join(tools, "venv", "bin", "moto_server"), os.X_OK):
+        host_lacks("moto (tests/data/setup.sh)", "moto's S3 server is not installed")
+    rc, gw = docker("network", "inspect", "-f", "{{(index .IPAM.Config 0).Gateway}}", net,
+                    timeout=20)
+    check(rc == 0, "docker network inspect: %s" % gw)
+    gw = gw.strip()
+    with socket.socket() as sk:
+        sk.bind((gw, 0))
+        port = sk.getsockname()[1]
+    moto = subprocess.Popen([os.path.join(tools, "venv", "bin", "moto_server"), "-H", gw, "-p",
+                             str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            start_new_session=True)
+    url = "http://%s:%d" % (gw, port)
+
+    def up():
+        check(moto.poll() is None, "moto_server exited %s" % moto.returncode)
+        try:
+            with socket.create_connection((gw, port), timeout=1):
+                return True
+        except OSError:
+            return False
+    try:
+        wait_for("moto's S3 server on %s:%d" % (gw, port), up, 60)
+        rc, out = run([os.path.join(tools, "venv", "bin", "python3"), "-c",
+                       "import boto3, sys; boto3.client('s3', endpoint_url=sys.argv[1], "
+                       "region_name='us-east-1', aws_access_key_id='x', aws_secret_access_key="
+                       "'x').create_bucket(Bucket='connect')", url], timeout=60)
+        check(rc == 0, "create_bucket: %s" % out[-800:])
+    except BaseException:
+        moto.terminate()
+        raise
+    return url, moto
+
+
+@test()
+def docker_compose_connect_serves_a_thin_client_with_the_token_only(ctx):
+    """The example's `connect` service (SPARK_MODE=connect on the cluster): a thin client
+    (pyspark[connect] from PyPI, no JVM, another container) with the cluster's secret as its token
+    and the server's certificate (from the shared volume) counts a range, writes and reads back a
+    parquet table on S3 (moto) through executors on the workers; without the token, with another
+    one, or on the inner port without one it is refused (UNAUTHENTICATED). The secret is in no
+    log, `docker top` or Spark UI of the server; `docker stop` ends it within the grace period."""
+    client = os.environ.get("MMLSPARK_CONNECT_CLIENT", "")
+    if not os.access(os.path.join(client, "venv", "bin", "python3"), os.X_OK):
+        host_lacks("pyspark[connect] (tests/cluster/connect_client.sh)",
+                   "Spark Connect's client is not installed")
+    c = compose_cluster(ctx)
+    cid = service_container("connect")
+    print("    connect: %s" % wait_healthy(cid, 240)[1])
+    rc, out = docker("build", "-q", "-t", CLIENT_IMAGE, "-", input=CLIENT_DOCKERFILE, timeout=600)
+    check(rc == 0, "building the client's image: %s" % out[-1500:])
+    work = tempfile.mkdtemp(prefix="mmlspark-connect-")
+    made_dirs.append(work)
+    rc, cert = compose_exec("connect", "cat", "/var/lib/spark-connect/cert.pem", timeout=30)
+    check(rc == 0 and "BEGIN CERTIFICATE" in cert, "the server's certificate: %r" % cert[:300])
+    for name, text in (("cert.pem", cert), ("client.py", CONNECT_CLIENT)):
+        with open(os.path.join(work, name), "w") as f:
+            f.write(text)
+    os.chmod(work, 0o755)
+    net = c["project"] + "_default"
+    s3, moto = s3_server(net)
+    venv = os.path.join(client, "venv")
+    try:
+        rc, out = docker("run", "--rm", "--label", label + "=" + run_id, "--network", net,
+                         "-v", "%s:%s:ro" % (venv, venv), "-v", "%s:/work:ro" % work,
+                         "-v", "%s:/run/token:ro" % compose_secret_env()["SPARK_AUTH_SECRET_FILE"],
+                         "-e", "GRPC_DEFAULT_SSL_ROOTS_FILE_PATH=/work/cert.pem",
+                         CLIENT_IMAGE, os.path.join(venv, "bin", "python3"), "/work/client.py",
+                         s3, timeout=600)
+    finally:
+        moto.terminate()
+        moto.wait(10)
+    check(rc == 0, "the thin client exited %d: %s" % (rc, out[-2500:]))
+    r = result_of(out)
+    print("    %s" % r)
+    check(r["java"] is None and r["java_home"] is None, "the client has a JVM: %r" % r)
+    check(r["count"] == 1000, "range(1000).count() = %r" % r["count"])
+    check(r["parquet_rows"] == 400 and r["parquet_sum"] == sum(i * i for i in range(400)),
+          "the parquet table read back: %r rows, sum %r" % (r["parquet_rows"], r["parquet_sum"]))
+    check(r["hosts"] and set(r["hosts"]) <= {"worker-1", "worker-2"},
+          "the job's tasks did not run on the workers: %r" % r["hosts"])
+    for case in ("no_token", "bad_token", "inner_no_token"):
+        check("UNAUTHENTICATED" in r[case] or "token" in r[case].lower(),
+              "%s was not refused for its token: %r" % (case, r[case]))
+        check(not r[case].startswith("accepted"), "%s was served: %r" % (case, r[case]))
+    status, apps = host_json("CONNECT_SPARK_UI_PORT", "/api/v1/applications")
+    check(status == 200 and apps, "Spark Connect's UI: HTTP %s %r" % (status, apps))
+    status, env = host_json("CONNECT_SPARK_UI_PORT",
+                            "/api/v1/applications/%s/environment" % apps[0]["id"])
+    rc, top = docker("top", cid, "-eo", "pid,args", timeout=20)
+    seen = json.dumps(env) + top + logs(cid)
+    check(SECRET not in seen, "the cluster's secret is in the server's UI, docker top or log")
+    t0 = time.monotonic()
+    docker("stop", cid, timeout=60)
+    took, code = time.monotonic() - t0, state(cid).get("ExitCode")
+    timings["connect: docker stop"] = took
+    print("    docker stop: %.1f s, exit %s" % (took, code))
+    check(code in (0, 143) and took < 10, "docker stop: %.1f s, exit %s" % (took, code))
+
+
+HISTORY_NOTEBOOK = {"cells": [{"cell_type": "code", "execution_count": None, "metadata": {},
+                               "outputs": [], "source": "print('APP', spark.sparkContext."
+                                                        "applicationId, spark.range(10).count())"}],
+                    "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3",
+                                                "language": "python"}},
+                    "nbformat": 4, "nbformat_minor": 5}
+
+
+def completed_ids(get):
+    status, apps = get("/api/v1/applications?status=completed")
+    return sorted(a["id"] for a in apps or []) if status == 200 else []
+
+
+@test()
+def docker_compose_history_lists_the_ended_notebooks_and_spark_submits(ctx):
+    """The example's `history` service over the shared event-log volume: the applications of
+    the tests above (a spark-submit, two notebooks' kernels: SPARK_EVENT_LOG_DIR of the notebook
+    service) and a new notebook's session, once ended, are listed as completed by its REST API,
+    on its port and through Jupyter's proxy (/proxy/history:18080/, behind the token); a second
+    history server on the same volume with a read-only root as uid 12345 lists them too."""
+    c = compose_cluster(ctx)
+    wanted = set(COMPOSE.get("shared_apps") or [])
+    rc, out = compose_exec("notebook", "bash", "-c",
+                           "mkdir -p /tmp/hist && cat > /tmp/hist/h.ipynb && cd /tmp/hist && "
+                           "exec jupyter nbconvert --to notebook --execute "
+                           "--ExecutePreprocessor.timeout=300 --output out.ipynb h.ipynb",
+                           input=json.dumps(HISTORY_NOTEBOOK).encode(), timeout=400)
+    check(rc == 0, "the notebook: %s" % out[-1500:])
+    rc, nb = compose_exec("notebook", "cat", "/tmp/hist/out.ipynb", timeout=30)
+    m = re.search(r"APP (\S+) 10", notebook_text(json.loads(nb)) if rc == 0 else "")
+    check(m, "the notebook printed no application id: %r" % nb[-800:])
+    wanted.add(m.group(1))
+    print("    applications to find: %s" % sorted(wanted))
+    cid = service_container("history")
+    print("    history: %s" % wait_healthy(cid, 180)[1])
+    seen = {}
+
+    def listed(get, where):
+        def all_there():
+            seen[where] = completed_ids(get)
+            return wanted <= set(seen[where]) or None
+        try:
+            wait_for("%s to list %s as completed" % (where, sorted(wanted)), all_there, 120,
+                     interval=2)
+        except Fail as e:
+            raise Fail("%s; listed: %r" % (e, seen.get(where)))
+    listed(lambda path: host_json("HISTORY_PORT", path), "the history service")
+    token = jupyter_token()
+    listed(lambda path: host_json("NOTEBOOK_PORT", "/proxy/history:18080" + path, token),
+           "Jupyter's /proxy/history:18080/")
+    status, _ = host_json("NOTEBOOK_PORT", "/proxy/history:18080/api/v1/version")
+    check(status in (401, 403) or status is None or status >= 300,
+          "the history server through Jupyter's proxy answers without the token: %s" % status)
+    port = free_port()
+    name = "%s-history-ro" % run_id
+    rc, out = docker("run", "-d", "--name", name, "--label", label + "=" + run_id, "--read-only",
+                     "--tmpfs", "/tmp", "--user", "12345:0", "--cap-drop", "ALL",
+                     "-e", "SPARK_MODE=history", "-e", "ACCEPT_EULA=yes",
+                     "-v", "%s_spark-events:/var/lib/spark-events:ro" % c["project"],
+                     "-p", "127.0.0.1:%d:18080" % port, image, timeout=60)
+    check(rc == 0, "docker run the read-only history server: %s" % out)
+    ctx["containers"] = [name]
+
+    def ro_get(path):
+        req = urllib.request.Request("http://127.0.0.1:%d%s" % (port, path))
+        try:
+            with NO_PROXY.open(req, timeout=10) as r:
+                return r.status, json.loads(r.read().decode())
+        except (OSError, ValueError):
+            return None, None
+    listed(ro_get, "a history server with a read-only root as uid 12345")
+    print("    listed as completed on the service, through Jupyter's proxy and by the read-only "
+          "server: %d applications" % len(seen["the history service"]))
 
 
 def jupyter_token():
@@ -1173,12 +1400,12 @@ def docker_compose_down_and_up_keeps_notebooks_and_home_and_down_v_deletes_them(
         rc2, nm = docker("inspect", "--format", "{{.Name}}", cid, timeout=20)
         codes[nm.strip().lstrip("/")] = state(cid).get("ExitCode")
     print("    docker-compose stop: %.1f s, exit codes %s" % (stop_took, codes))
-    check(rc == 0 and len(codes) == 4 and all(x in (0, 143) for x in codes.values()),
+    check(rc == 0 and len(codes) == len(SERVICES) and all(x in (0, 143) for x in codes.values()),
           "docker-compose stop: %s, exit codes %r" % (out, codes))
     rc, out = compose(c["project"], "down", env=c["env"], timeout=120)
     check(rc == 0, "docker-compose down: %s" % out)
     volumes = project_volumes()
-    check(len(volumes) == 2, "volumes after down: %r" % volumes)
+    check(len(volumes) == 4, "volumes after down: %r" % volumes)
     t2 = time.monotonic()
     rc, out = compose(c["project"], "up", "-d", env=c["env"], timeout=240)
     check(rc == 0, "docker-compose up -d again: %s" % out)

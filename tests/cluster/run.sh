@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # tests/cluster/run.sh - the image as a Spark standalone cluster (master, 2 workers, drivers,
 # notebooks, SynapseML's LightGBM trained on both workers with no outside network; then the
-# example docker-compose.yml: two notebooks and a spark-submit at once, workers' cleanup, down/up
-# keeping notebooks) on a real Docker engine. Does NOT build the image: tests/image/run.sh
+# example docker-compose.yml: two notebooks and a spark-submit at once, workers' cleanup, Spark
+# Connect's thin client, the history server, down/up keeping notebooks) on a real Docker engine. Does NOT build the image: tests/image/run.sh
 # builds it once per run. Takes about 13 minutes (2 cores; more when the machine is busy; the
 # compose tests alone, -k docker_compose, about 5).
 # Usage: tests/cluster/run.sh [IMAGE] [-k NAME_SUBSTRING]     (default mmlspark/release:latest)
@@ -40,6 +40,10 @@ image_built
 # moto's S3 server for the data test on the cluster (tests/data/setup.sh, cached under .cache/data)
 if data_tools=$("$top/tests/data/setup.sh" | tail -1); then
   export MMLSPARK_DATA_TOOLS=$data_tools
+fi
+# Spark Connect's thin client (pyspark[connect] from PyPI, cached under .cache/connect-client)
+if connect_client=$("$top/tests/cluster/connect_client.sh" | tail -1); then
+  export MMLSPARK_CONNECT_CLIENT=$connect_client
 fi
 echo "== cluster tests on $image"
 start=$SECONDS
