@@ -38,6 +38,11 @@ ALLOW_ENV = {
     "PWD": "standard POSIX variable (the directory Spark starts in)",
     "LD_PRELOAD": "the dynamic loader's; mmlspark-identity.sh puts nss_wrapper in it",
     "NSS_WRAPPER_PASSWD": "nss_wrapper's own; set by mmlspark-identity.sh for a uid without a name",
+    "MMLSPARK_CONNECT_KEYSTORE_PASSWORD": "internal: mmlspark-role hands connect_tls.py and the "
+                                          "Connect server's TLS side a password made for one start",
+    "TMPDIR": "standard POSIX variable (where scratch files go)",
+    "MMLSPARK_CONNECT_KEYSTORE": "internal: mmlspark-role tells the Connect server's TLS side the "
+                                 "key store it made for one start",
 }
 
 # Pages a link may name before they exist: another change writes them. Every entry: the reason.
@@ -48,6 +53,8 @@ PENDING_PAGES = {
 
 # Error/warning lines that need no entry in docs/troubleshooting.md. Every entry: the reason.
 ALLOW_MESSAGES = {
+    "MMLSPARK_CONNECT_KEYSTORE_PASSWORD is not set": "internal: mmlspark-role always sets it",
+    "usage: mmlspark-role connect|history": "internal: mmlspark-init always names the role",
 }
 
 problems = []
@@ -172,12 +179,14 @@ def env_names():
     # lib/config.c's settings table: {"key", "ENV_NAME", "default", check, "expected"}
     for m in re.finditer(r"\[SET_\w+\]\s*=\s*\{\s*(?:\"[a-z0-9_]+\"|NULL)\s*,\s*\"([A-Z_]\w*)\"", read("lib/config.c")):
         add(m.group(1), "lib/config.c")
-    shell = ["image/spark/spark-env.sh"] + sorted(rel(p) for p in glob.glob(os.path.join(TOP, "image/profile.d/*.sh")))
+    shell = ["image/spark/spark-env.sh", "image/connect/mmlspark-role"] + sorted(
+        rel(p) for p in glob.glob(os.path.join(TOP, "image/profile.d/*.sh")))
     for f in shell:
         text = "\n".join(l for l in read(f).split("\n") if not l.lstrip().startswith("#"))
         for m in re.finditer(r"\$\{?([A-Z_][A-Z0-9_]*|[a-z]+_proxy)\b", text):
             add(m.group(1), f)
-    for f in ("image/healthcheck", "image/kernel/mmlspark_kernel.py"):
+    for f in ("image/healthcheck", "image/kernel/mmlspark_kernel.py", "image/connect/connect_tls.py",
+              "image/jupyter-config/jupyter_server_config.py"):
         text = read(f)
         for m in re.finditer(r"(?:os\.environ\.get|os\.getenv|\benv\.get|\benv)\(\s*\"([A-Za-z_]\w*)\"", text):
             add(m.group(1), f)
@@ -261,6 +270,14 @@ def script_messages():
             m = re.search(r"echo \"(mmlspark: [^\"]*)\" >&2", line)
             if m:
                 out.append((f, n, re.sub(r"\$\{?[A-Za-z_][^ '\"]*", "%s", m.group(1))))
+    # the roles' script: die "MESSAGE" (printed as "mmlspark-role: MESSAGE"), and its TLS helper:
+    # fail(CODE, "MESSAGE" ...)
+    for f, pattern in (("image/connect/mmlspark-role", r"\bdie \"([^\"]*)\""),
+                       ("image/connect/connect_tls.py", r"\bfail\(\d+,\s*\"((?:[^\"\\]|\\.)*)\"")):
+        for n, line in enumerate(read(f).split("\n"), 1):
+            m = re.search(pattern, line)
+            if m and m.group(1) != "usage: connect_tls.py KEYSTORE CERT_OUT":
+                out.append((f, n, re.sub(r"\$\{?[A-Za-z_!][^ '\"]*|%[sd]", "%s", m.group(1))))
     return out
 
 
