@@ -907,15 +907,17 @@ def docker_compose_v1_reads_the_example(ctx):
     rc, out = compose(run_id + "-cfg", "config", timeout=60,
                       env=dict(os.environ, **compose_secret_env()))
     check(rc == 0, "docker-compose config: %s" % out)
-    for svc in ("master:", "worker-1:", "worker-2:", "notebook:"):
-        check(re.search(r"^  %s" % svc, out, re.M), "no service %s in %r" % (svc, out))
+    for svc in SERVICES:
+        check(re.search(r"^  %s:" % svc, out, re.M), "no service %s in %r" % (svc, out))
     ports = re.findall(r"^\s*- (\S+:\d+:\d+)/tcp$", out, re.M)
     check(ports and all(p.startswith("127.0.0.1:") for p in ports),
           "ports not published on 127.0.0.1 only: %r" % ports)
     check("SPARK_MASTER_URL: spark://master:7077" in out, "notebook's SPARK_MASTER_URL missing")
-    check(out.count("SPARK_AUTH_SECRET_FILE: /run/secrets/spark_auth") == 4
-          and out.count("- source: spark_auth") == 4,
-          "not every service has the cluster's secret: %r" % out)
+    # every service of the cluster's RPC has the secret; the history server (it only reads event
+    # logs) has none
+    check(out.count("SPARK_AUTH_SECRET_FILE: /run/secrets/spark_auth") == len(SERVICES) - 1
+          and out.count("- source: spark_auth") == len(SERVICES) - 1,
+          "not every service but history has the cluster's secret: %r" % out)
 
 
 COMPOSE_JOB = r"""
@@ -1172,6 +1174,18 @@ print("RESULT " + json.dumps(out), flush=True)
 """
 
 
+REMOTE_NOTEBOOK = {"cells": [{"cell_type": "code", "execution_count": None, "metadata": {},
+                              "outputs": [], "source":
+                              "from pyspark.sql.connect.session import SparkSession as Remote\n"
+                              "token = open('/run/secrets/spark_auth').read().strip()\n"
+                              "remote = Remote.builder.remote('sc://connect:15002/;token=' + token)"
+                              ".getOrCreate()\n"
+                              "print('REMOTE', remote.range(1000).count())"}],
+                   "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3",
+                                               "language": "python"}},
+                   "nbformat": 4, "nbformat_minor": 5}
+
+
 def s3_server(net):
     """moto's S3 API server on the gateway of Docker network NET, with a bucket "connect";
     (URL, process). Needs tests/data/setup.sh's tools (MMLSPARK_DATA_TOOLS)."""
@@ -1261,6 +1275,18 @@ def docker_compose_connect_serves_a_thin_client_with_the_token_only(ctx):
         check("UNAUTHENTICATED" in r[case] or "token" in r[case].lower(),
               "%s was not refused for its token: %r" % (case, r[case]))
         check(not r[case].startswith("accepted"), "%s was served: %r" % (case, r[case]))
+    # the client from a notebook of the image (the compose notebook trusts the server's
+    # certificate: GRPC_DEFAULT_SSL_ROOTS_FILE_PATH), beside the kernel's own `spark`
+    rc, out = compose_exec("notebook", "bash", "-c",
+                           "mkdir -p /tmp/remote && cat > /tmp/remote/r.ipynb && cd /tmp/remote && "
+                           "exec jupyter nbconvert --to notebook --execute "
+                           "--ExecutePreprocessor.timeout=300 --output out.ipynb r.ipynb",
+                           input=json.dumps(REMOTE_NOTEBOOK).encode(), timeout=400)
+    check(rc == 0, "the notebook with a Connect client: %s" % out[-1500:])
+    rc, nb = compose_exec("notebook", "cat", "/tmp/remote/out.ipynb", timeout=30)
+    text = notebook_text(json.loads(nb)) if rc == 0 else nb
+    check("REMOTE 1000" in text, "the notebook's Connect client did not count: %r" % text[-1500:])
+    print("    a notebook of the image counted through Connect")
     status, apps = host_json("CONNECT_SPARK_UI_PORT", "/api/v1/applications")
     check(status == 200 and apps, "Spark Connect's UI: HTTP %s %r" % (status, apps))
     status, env = host_json("CONNECT_SPARK_UI_PORT",
@@ -1274,6 +1300,50 @@ def docker_compose_connect_serves_a_thin_client_with_the_token_only(ctx):
     timings["connect: docker stop"] = took
     print("    docker stop: %.1f s, exit %s" % (took, code))
     check(code in (0, 143) and took < 10, "docker stop: %.1f s, exit %s" % (took, code))
+
+
+@test()
+def connect_runs_as_any_uid_with_a_read_only_root_and_needs_its_secret(ctx):
+    """SPARK_MODE=connect alone (local[*]) as uid 12345 with a read-only root, no capabilities
+    and the secret from a file: healthy, a thin client on the host (no java on its PATH) counts
+    through the published TLS port trusting the certificate the server wrote; without a secret
+    the container ends at once with one line, exit 64."""
+    one_line_exit_64(["-e", "SPARK_MODE=connect", "-e", "ACCEPT_EULA=yes"], "SPARK_AUTH_SECRET")
+    client = os.environ.get("MMLSPARK_CONNECT_CLIENT", "")
+    if not os.access(os.path.join(client, "venv", "bin", "python3"), os.X_OK):
+        host_lacks("pyspark[connect] (tests/cluster/connect_client.sh)",
+                   "Spark Connect's client is not installed")
+    port = free_port()
+    name = "%s-connect-ro" % run_id
+    rc, out = docker("run", "-d", "--name", name, "--label", label + "=" + run_id, "--read-only",
+                     "--tmpfs", "/tmp", "--user", "12345:0", "--cap-drop", "ALL", *EULA,
+                     "-e", "SPARK_MODE=connect", "-e", "SPARK_DRIVER_MEMORY=512m",
+                     "-e", "SPARK_AUTH_SECRET_FILE=/run/secrets/spark_auth",
+                     "-v", "%s:/run/secrets:ro" % secret_dir(),
+                     "-p", "127.0.0.1:%d:15002" % port, image, timeout=60)
+    check(rc == 0, "docker run: %s" % out)
+    ctx["containers"] = [name]
+    print("    %s" % wait_healthy(name, 180)[1])
+    rc, cert = docker("exec", name, "cat", "/tmp/spark-connect/cert.pem", timeout=30)
+    check(rc == 0 and "BEGIN CERTIFICATE" in cert, "no certificate: %r" % cert[:300])
+    work = tempfile.mkdtemp(prefix="mmlspark-connect-ro-")
+    made_dirs.append(work)
+    with open(os.path.join(work, "cert.pem"), "w") as f:
+        f.write(cert)
+    env = {"PATH": "/usr/bin:/bin", "GRPC_DEFAULT_SSL_ROOTS_FILE_PATH": os.path.join(work, "cert.pem")}
+    rc, out = run([os.path.join(client, "venv", "bin", "python3"), "-c",
+                   "import sys; from pyspark.sql.connect.session import SparkSession as S; "
+                   "s = S.builder.remote(sys.argv[1]).create(); print('COUNT', s.range(1000).count())",
+                   "sc://127.0.0.1:%d/;token=%s" % (port, SECRET)], timeout=180, env=env)
+    check(rc == 0 and "COUNT 1000" in out, "the thin client: %s" % out[-1500:])
+    rc, top = docker("top", name, "-eo", "pid,user,args", timeout=20)
+    check(SECRET not in top + logs(name), "the secret shows in docker top or the log")
+    java = [line.split() for line in top.splitlines() if "java" in line]
+    check(java and all(f[1] == "12345" for f in java), "the server's JVM is not uid 12345's: %s" % top)
+    took, code = stop_timed(name)
+    print("    counted over TLS as uid 12345 on a read-only root; docker stop: %.1f s, exit %s"
+          % (took, code))
+    check(code in ("0", "143") and took < 10, "docker stop: %.1f s, exit %s" % (took, code))
 
 
 HISTORY_NOTEBOOK = {"cells": [{"cell_type": "code", "execution_count": None, "metadata": {},
