@@ -1254,10 +1254,10 @@ def docker_compose_connect_serves_a_thin_client_with_the_token_only(ctx):
     venv = os.path.join(client, "venv")
     try:
         rc, out = docker("run", "--rm", "--label", label + "=" + run_id, "--network", net,
-                         "-v", "%s:%s:ro" % (venv, venv), "-v", "%s:/work:ro" % work,
+                         "-v", "%s:%s:ro" % (venv, venv), "-v", "%s:/client:ro" % work,
                          "-v", "%s:/run/token:ro" % compose_secret_env()["SPARK_AUTH_SECRET_FILE"],
-                         "-e", "GRPC_DEFAULT_SSL_ROOTS_FILE_PATH=/work/cert.pem",
-                         CLIENT_IMAGE, os.path.join(venv, "bin", "python3"), "/work/client.py",
+                         "-e", "GRPC_DEFAULT_SSL_ROOTS_FILE_PATH=/client/cert.pem",
+                         CLIENT_IMAGE, os.path.join(venv, "bin", "python3"), "/client/client.py",
                          s3, timeout=600)
     finally:
         moto.terminate()
@@ -1407,7 +1407,6 @@ def docker_compose_history_lists_the_ended_notebooks_and_spark_submits(ctx):
                      "-v", "%s_spark-events:/var/lib/spark-events:ro" % c["project"],
                      "-p", "127.0.0.1:%d:18080" % port, image, timeout=60)
     check(rc == 0, "docker run the read-only history server: %s" % out)
-    ctx["containers"] = [name]
 
     def ro_get(path):
         req = urllib.request.Request("http://127.0.0.1:%d%s" % (port, path))
@@ -1416,7 +1415,13 @@ def docker_compose_history_lists_the_ended_notebooks_and_spark_submits(ctx):
                 return r.status, json.loads(r.read().decode())
         except (OSError, ValueError):
             return None, None
-    listed(ro_get, "a history server with a read-only root as uid 12345")
+    try:
+        listed(ro_get, "a history server with a read-only root as uid 12345")
+    except Fail:
+        save_logs("docker_compose_history_lists_the_ended_notebooks_and_spark_submits", [name])
+        raise
+    finally:  # gone at once: it holds the volume, which docker-compose down -v deletes
+        docker("rm", "-f", "-v", name, timeout=60)
     print("    listed as completed on the service, through Jupyter's proxy and by the read-only "
           "server: %d applications" % len(seen["the history service"]))
 
