@@ -1152,7 +1152,8 @@ out["no_token"] = refused("sc://connect:15002/;use_ssl=true")
 out["bad_token"] = refused("sc://connect:15002/;token=not-the-secret")
 out["inner_no_token"] = refused("sc://connect:15003")
 t0 = time.monotonic()
-spark = SparkSession.builder.remote("sc://connect:15002/;token=" + token).create()
+from pyspark.sql import SparkSession as Session  # as a user writes it: remote mode for pyspark.sql
+spark = Session.builder.remote("sc://connect:15002/;token=" + token).getOrCreate()
 out["count"] = spark.range(1000).count()
 out["first_count_s"] = round(time.monotonic() - t0, 2)
 s3 = sys.argv[1]
