@@ -1364,7 +1364,8 @@ def completed_ids(get):
 def docker_compose_history_lists_the_ended_notebooks_and_spark_submits(ctx):
     """The example's `history` service over the shared event-log volume: the applications of
     the tests above (a spark-submit, two notebooks' kernels: SPARK_EVENT_LOG_DIR of the notebook
-    service) and a new notebook's session, once ended, are listed as completed by its REST API,
+    service), a new notebook's session and Spark's pi.py example by spark-submit, once ended, are
+    listed as completed by its REST API,
     on its port and through Jupyter's proxy (/proxy/history:18080/, behind the token); a second
     history server on the same volume with a read-only root as uid 12345 lists them too."""
     c = compose_cluster(ctx)
@@ -1379,6 +1380,12 @@ def docker_compose_history_lists_the_ended_notebooks_and_spark_submits(ctx):
     m = re.search(r"APP (\S+) 10", notebook_text(json.loads(nb)) if rc == 0 else "")
     check(m, "the notebook printed no application id: %r" % nb[-800:])
     wanted.add(m.group(1))
+    rc, out = compose_exec("notebook", "bash", "-c", "spark-submit --master \"$SPARK_MASTER_URL\" "
+                           "/opt/spark/examples/src/main/python/pi.py 4 2>&1", timeout=300)
+    app = re.findall(r"app ID (app-\S+)", out)
+    check(rc == 0 and "Pi is roughly" in out and app, "spark-submit of Spark's pi.py: %s"
+          % out[-1500:])
+    wanted.add(app[0])
     print("    applications to find: %s" % sorted(wanted))
     cid = service_container("history")
     print("    history: %s" % wait_healthy(cid, 180)[1])
