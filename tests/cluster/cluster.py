@@ -1148,9 +1148,6 @@ def refused(url):
     except Exception as e:
         return "%s: %s" % (type(e).__name__, " ".join(str(e).split())[:300])
 
-out["no_token"] = refused("sc://connect:15002/;use_ssl=true")
-out["bad_token"] = refused("sc://connect:15002/;token=not-the-secret")
-out["inner_no_token"] = refused("sc://connect:15003")
 t0 = time.monotonic()
 from pyspark.sql import SparkSession as Session  # as a user writes it: remote mode for pyspark.sql
 spark = Session.builder.remote("sc://connect:15002/;token=" + token).getOrCreate()
@@ -1171,6 +1168,10 @@ back = spark.read.parquet("s3a://connect/squares")
 out["parquet_rows"] = back.count()
 out["parquet_sum"] = back.groupBy().sum("sq").collect()[0][0]
 out["hosts"] = sorted(r[0] for r in back.select(host("id")).distinct().collect())
+# last: a session made by create() becomes the process's default one
+out["no_token"] = refused("sc://connect:15002/;use_ssl=true")
+out["bad_token"] = refused("sc://connect:15002/;token=not-the-secret")
+out["inner_no_token"] = refused("sc://connect:15003")
 print("RESULT " + json.dumps(out), flush=True)
 """
 
