@@ -1151,7 +1151,7 @@ def refused(url):
 t0 = time.monotonic()
 from pyspark.sql import SparkSession as Session  # as a user writes it: remote mode for pyspark.sql
 spark = Session.builder.remote("sc://connect:15002/;token=" + token).getOrCreate()
-out["count"] = spark.range(1000).count()
+out["count"] = int(spark.range(1000).count())
 out["first_count_s"] = round(time.monotonic() - t0, 2)
 s3 = sys.argv[1]
 for k, v in {"fs.s3a.endpoint": s3, "fs.s3a.path.style.access": "true",
@@ -1165,8 +1165,8 @@ host = udf(lambda _: __import__("socket").gethostname())
 df = spark.range(0, 400, 1, 4).withColumn("sq", col("id") * col("id"))
 df.write.mode("overwrite").parquet("s3a://connect/squares")
 back = spark.read.parquet("s3a://connect/squares")
-out["parquet_rows"] = back.count()
-out["parquet_sum"] = back.groupBy().sum("sq").collect()[0][0]
+out["parquet_rows"] = int(back.count())
+out["parquet_sum"] = int(back.groupBy().sum("sq").collect()[0][0])
 out["hosts"] = sorted(r[0] for r in back.select(host("id")).distinct().collect())
 # last: a session made by create() becomes the process's default one
 out["no_token"] = refused("sc://connect:15002/;use_ssl=true")
