@@ -8,17 +8,20 @@ import json
 import os
 import random
 import shutil
+import signal
 import socket
 import subprocess
 import sys
 import tempfile
 import time
 import traceback
+import urllib.error
 import urllib.request
 
 here = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(here, "..", "testlib"))
 from harness import Fail, Skip, check, docker, wait_for  # noqa: E402
+from harness import run as run_cmd  # noqa: E402
 from kubelet import LABEL, Api, Kubelet  # noqa: E402
 
 TESTS = []
@@ -51,10 +54,23 @@ def make_network(name):
     raise Fail("cannot create a Docker network: %s" % out)
 
 
+TOP = os.path.abspath(os.path.join(here, "..", ".."))
+SA_TOKEN = "spark-sa-%032x" % random.getrandbits(128)  # the service account `spark`'s token
+
+
+def role_resources():
+    """The resources the README's Role (k8s/spark-rbac.yaml) gives the service account."""
+    import yaml
+    with open(os.path.join(TOP, "k8s", "spark-rbac.yaml")) as f:
+        role = next(d for d in yaml.safe_load_all(f) if d and d["kind"] == "Role")
+    return sorted({r for rule in role["rules"] for r in rule["resources"]})
+
+
 def start_api_server(classpath, log_path):
     port = free_port()
     log = open(log_path, "w")
-    proc = subprocess.Popen(["java", "-cp", classpath, "MockApiServer", str(port)], stdout=log,
+    proc = subprocess.Popen(["java", "-cp", classpath, "MockApiServer", str(port), SA_TOKEN,
+                             ",".join(role_resources())], stdout=log,
                             stderr=subprocess.STDOUT, start_new_session=True)
 
     def up():
@@ -133,6 +149,65 @@ def executor_without_its_environment_is_one_line_exit_64(ctx):
           "driver without SPARK_DRIVER_BIND_ADDRESS: one line, exit 64: %d %r" % (rc, out))
 
 
+def load_yaml(name):
+    import yaml
+    with open(os.path.join(TOP, "k8s", name)) as f:
+        return [d for d in yaml.safe_load_all(f) if d]
+
+
+@test
+def pod_templates_and_notebook_pass_the_restricted_profile_offline(ctx):
+    from restricted import violations
+    for name in ("driver-template.yaml", "executor-template.yaml"):
+        pod = load_yaml(name)[0]
+        check(pod["kind"] == "Pod" and not violations(pod["spec"]),
+              "%s breaks the restricted profile: %r" % (name, violations(pod["spec"])))
+    docs = load_yaml("notebook.yaml")
+    dep = next(d for d in docs if d["kind"] == "Deployment")["spec"]["template"]
+    check(not violations(dep["spec"]), "notebook.yaml: %r" % violations(dep["spec"]))
+    # the README's client mode: the headless Service selects the notebook's pod, whose token the
+    # kernels' Spark uses as the service account of the Role
+    svc = next(d for d in docs if d["kind"] == "Service" and d["metadata"]["name"] == "notebook-driver")
+    labels = dep["metadata"]["labels"]
+    check(svc["spec"].get("clusterIP") == "None"
+          and all(labels.get(k) == v for k, v in svc["spec"]["selector"].items()),
+          "notebook-driver does not select the notebook pod: %r / %r" % (svc["spec"], labels))
+    check({p["port"] for p in svc["spec"]["ports"]} == {7078, 7079}, "driver ports: %r" % svc)
+    check(dep["spec"].get("serviceAccountName") == "spark"
+          and dep["spec"].get("automountServiceAccountToken") is True,
+          "the notebook pod has no token of the service account spark: %r" % dep["spec"])
+    # the checker itself: Spark's own pod (no security context) breaks the profile
+    check(violations({"containers": [{"name": "spark-kubernetes-executor"}]}),
+          "the restricted checker passes a pod without a security context")
+    validate = shutil.which("kubernetes-validate") or os.environ.get("KUBERNETES_VALIDATE")
+    if validate:
+        rc, out = run_cmd([validate, "--strict"] + [os.path.join(TOP, "k8s", f) for f in
+                                                    ("driver-template.yaml", "executor-template.yaml",
+                                                     "notebook.yaml", "spark-rbac.yaml")])
+        check(rc == 0, "kubernetes-validate: %s" % out)
+    else:
+        print("INFO: no kubernetes-validate here: the API schema check is tests/teams/run.sh's")
+
+
+@test
+def the_roles_resources_only_on_the_service_accounts_token(ctx):
+    def status(path):
+        req = urllib.request.Request(ctx.api.url + path,
+                                     headers={"Authorization": "Bearer " + SA_TOKEN})
+        try:
+            with urllib.request.urlopen(req, timeout=10) as r:
+                return r.status
+        except urllib.error.HTTPError as e:
+            return e.code
+    for path, want in (("/api/v1/namespaces/default/pods", 200),
+                       ("/api/v1/namespaces/default/configmaps", 200),
+                       ("/api/v1/namespaces/default/secrets", 403),
+                       ("/api/v1/nodes", 403),
+                       ("/apis/apps/v1/namespaces/default/deployments", 403)):
+        got = status(path)
+        check(got == want, "%s with the service account's token: %d, expected %d" % (path, got, want))
+
+
 def start_client_driver(ctx, name, job_args, *conf):
     """spark-submit --deploy-mode client in a container: a driver outside Kubernetes, which the
     executors reach by its name (as a notebook's, through its headless Service)."""
@@ -140,7 +215,7 @@ def start_client_driver(ctx, name, job_args, *conf):
     submit = ("SPARK_DIST_CLASSPATH=$(paste -sd: /opt/synapseml/classpath) "
               "spark-submit --master k8s://%s --deploy-mode client --name lightgbm-client "
               "--conf spark.driver.host=%s --conf spark.driver.port=7078 "
-              "--conf spark.driver.blockManager.port=7079 %s "
+              "--conf spark.driver.blockManager.port=7079 --files /job/shipped.properties %s "
               "/job/lightgbm_k8s.py %s" % (ctx.master, name, " ".join(spark_conf(ctx, *conf)), job_args))
     rc, out = docker("run", "-d", "--name", name, "--hostname", name, "--network", ctx.network,
                      "--label", "%s=%s" % (LABEL, ctx.run_id), "-e", "ACCEPT_EULA=yes",
@@ -152,7 +227,7 @@ def start_client_driver(ctx, name, job_args, *conf):
 def client_mode_lightgbm_on_two_executor_pods_survives_a_killed_and_a_decommissioned_executor(ctx):
     name = "k8s-%s-client-driver" % ctx.run_id
     t0 = time.monotonic()
-    start_client_driver(ctx, name, "--pause-for-kill --exit-code 3",
+    start_client_driver(ctx, name, "--pause-for-kill --exit-code 3 --shipped shipped.properties",
                         ("spark.decommission.enabled", "true"),
                         ("spark.storage.decommission.enabled", "true"),
                         ("spark.storage.decommission.rddBlocks.enabled", "true"))
@@ -181,10 +256,15 @@ def client_mode_lightgbm_on_two_executor_pods_survives_a_killed_and_a_decommissi
     check_result(r, text)
     check(r["slow_stage"] == 14, "the stage with the killed executor completed: %r" % r)
     check(r["decommission_stage"] == 10, "the stage with the decommissioned executor completed: %r" % r)
+    shipped = r.get("shipped_resource") or []
+    check(shipped and all(u.startswith("file:") and u.endswith("/shipped.properties") for u in shipped),
+          "a --files file is a class-path resource on the executors (their working directory is "
+          "on the class path): %r" % shipped)
     started = [n for n in ctx.kubelet.started_pods if "exec" in n]
     check(len(started) >= 4, "the killed and the decommissioned executors were replaced "
           "(pods started: %r)" % started)
     klog = open(ctx.kubelet_log).read()
+    # graceful deletion: the pod was marked (deletionTimestamp), stopped, then deleted for good
     # (the hook itself ends with its container: it waits for the JVM until then)
     check("pod %s exited 0 after its preStop hook" % other in klog,
           "decom.sh made the executor exit 0 before its pod was stopped: %r"
@@ -207,19 +287,23 @@ def cluster_mode_lightgbm_driver_pod_and_two_executor_pods_any_uid_read_only_roo
     ctx.api.call("POST", "/api/v1/namespaces/default/configmaps", {
         "apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "lightgbm-job"},
         "data": {"lightgbm_k8s.py": open(os.path.join(here, "jobs", "lightgbm_k8s.py")).read()}})
-    # Both pods as Kubernetes' "restricted" profile and OpenShift run them: a uid without a passwd
-    # entry, group 0, no capabilities, no privilege escalation, a read-only root (/tmp writable).
-    restricted = {"runAsNonRoot": True, "runAsUser": 12345, "runAsGroup": 0,
-                  "allowPrivilegeEscalation": False, "capabilities": {"drop": ["ALL"]},
-                  "readOnlyRootFilesystem": True, "seccompProfile": {"type": "RuntimeDefault"}}
-    for role, mounts in (("driver", [{"name": "job", "mountPath": "/job"}]), ("executor", [])):
-        template = {"apiVersion": "v1", "kind": "Pod", "spec": {
-            "volumes": [{"name": "job", "configMap": {"name": "lightgbm-job"}},
-                        {"name": "tmp", "emptyDir": {}}],
-            "containers": [{"name": "spark-kubernetes-" + role, "securityContext": restricted,
-                            "volumeMounts": mounts + [{"name": "tmp", "mountPath": "/tmp"}]}]}}
+    # The pod templates of k8s/ (the restricted profile), as OpenShift runs them: a uid without a
+    # passwd entry, group 0. The driver's template gets the job's ConfigMap volume and the
+    # command of Spark's docs (/opt/entrypoint.sh), the executors' tini's (-s -- /opt/entrypoint.sh).
+    commands = {"driver": ["/opt/entrypoint.sh"],
+                "executor": ["/usr/bin/tini", "-s", "--", "/opt/entrypoint.sh"]}
+    for role in ("driver", "executor"):
+        template = load_yaml(role + "-template.yaml")[0]
+        spec = template["spec"]
+        spec["securityContext"].update({"runAsUser": 12345, "runAsGroup": 0})
+        spec["containers"][0]["command"] = commands[role]
+        spec["terminationGracePeriodSeconds"] = 30
+        if role == "driver":
+            spec["volumes"].append({"name": "job", "configMap": {"name": "lightgbm-job"}})
+            spec["containers"][0]["volumeMounts"].append({"name": "job", "mountPath": "/job"})
         with open(os.path.join(ctx.job_dir, role + "-template.json"), "w") as f:
             json.dump(template, f)
+    log_start = os.path.getsize(ctx.apiserver_log)  # the Role's 403s from here on are the driver's
     name = "k8s-%s-submitter" % ctx.run_id
     ctx.containers.append(name)
     t0 = time.monotonic()
@@ -233,6 +317,8 @@ def cluster_mode_lightgbm_driver_pod_and_two_executor_pods_any_uid_read_only_roo
                                  ("spark.kubernetes.executor.podTemplateFile",
                                   "/job/executor-template.json"),
                                  ("spark.kubernetes.driverEnv.ACCEPT_EULA", "yes"),
+                                 # the driver's calls with the service account's token: under the Role
+                                 ("spark.kubernetes.authenticate.driver.oauthToken", SA_TOKEN),
                                  ("spark.kubernetes.submission.waitAppCompletion", "true")),
                      "local:///job/lightgbm_k8s.py", "--exit-code", "3")
     check(rc == 0, "submitter container: %s" % out)
@@ -244,7 +330,11 @@ def cluster_mode_lightgbm_driver_pod_and_two_executor_pods_any_uid_read_only_roo
     driver = ctx.api.get("pods", drivers[-1])
     state = driver["status"]["containerStatuses"][0]["state"]
     text = container_logs(ctx.kubelet.pods[drivers[-1]]["container"])
-    check_result(result_of(text), text)
+    r = result_of(text)
+    check_result(r, text)
+    # Spark sized the pod's limit for a 1g heap (1408Mi with overhead): the driver has that heap
+    check(r["driver_heap_mib"] >= 900, "the driver pod's heap is Spark's 1g: %r MiB"
+          % r["driver_heap_mib"])
     check(driver["status"]["phase"] == "Failed" and state["terminated"]["exitCode"] == 3,
           "the driver pod ends Failed with the job's status 3: %r" % driver["status"])
     started = ctx.kubelet.started_pods
@@ -254,6 +344,14 @@ def cluster_mode_lightgbm_driver_pod_and_two_executor_pods_any_uid_read_only_roo
         args = " ".join(ctx.kubelet.run_args[n])
         check("--user 12345:0" in args and "--read-only" in args and "--cap-drop ALL" in args,
               "pod %s ran restricted (uid 12345, read-only root, no capabilities): %s" % (n, args))
+        check(not ctx.kubelet.violations.get(n), "pod %s breaks the restricted profile: %r"
+              % (n, ctx.kubelet.violations.get(n)))
+        check(("--entrypoint /usr/bin/tini" if "-exec-" in n else "--entrypoint /opt/entrypoint.sh")
+              in args, "pod %s ran with its template's command: %s" % (n, args))
+    with open(ctx.apiserver_log) as f:
+        f.seek(log_start)
+        forbidden = [line for line in f if line.startswith("403 ")]
+    check(not forbidden, "the driver stayed within the Role: %r" % forbidden)
     check("exit code: 3" in submitted,
           "spark-submit reports the driver's exit code 3: %r" % submitted[-1500:])
     print("INFO: cluster mode: spark-submit exited %d (Spark 3.5 reports the driver's exit code "
@@ -288,6 +386,9 @@ def bench_compose(ctx, top, artifacts):
         job = open(os.path.join(here, "jobs", "lightgbm_k8s.py")).read()
         submit = ("cat > /tmp/job.py && spark-submit --master spark://master:7077 "
                   "--conf spark.executor.cores=1 --conf spark.executor.memory=1g "
+                  # the two executors it measures: the compose master gives an application
+                  # without spark.cores.max one core (spark.deploy.defaultCores)
+                  "--conf spark.cores.max=2 "
                   "--conf spark.ui.enabled=false "
                   "--conf spark.driver.extraClassPath=$(paste -sd: /opt/synapseml/classpath) "
                   "--conf spark.executor.extraClassPath=$(paste -sd: /opt/synapseml/classpath) "
@@ -299,10 +400,15 @@ def bench_compose(ctx, top, artifacts):
         with open(os.path.join(artifacts, "compose-driver.log"), "w") as f:
             f.write(out)
         check(rc == 0 and result_of(out), "the job on the compose cluster: %s" % out[-1500:])
-        return up, elapsed
+        return up, elapsed, result_of(out)
     finally:
         run(dc + ["down", "-v", "-t", "5"], timeout=180, env=env)
         shutil.rmtree(secret_dir, ignore_errors=True)
+
+
+def split(r):
+    return ("session %.1f s, 2 executors registered %.1f s, job %.1f s"
+            % (r["t_session"], r["t_executors"], r["t_job"]))
 
 
 def bench(ctx, top, artifacts):
@@ -311,13 +417,20 @@ def bench(ctx, top, artifacts):
     start_client_driver(ctx, name, "")
     code, _ = wait_exit(name, 900)
     k8s = time.monotonic() - t0
-    check(code == 0 and result_of(container_logs(name)), "the job on Kubernetes: exit %d" % code)
-    up, compose = bench_compose(ctx, top, artifacts)
+    r_k8s = result_of(container_logs(name))
+    check(code == 0 and r_k8s, "the job on Kubernetes: exit %d" % code)
+    up, compose, r_compose = bench_compose(ctx, top, artifacts)
     print("spark-submit to exit, LightGBM job with two executors (same job, same run):")
     print("  Kubernetes (mock API server + test kubelet, executor pods started on demand): %.1f s" % k8s)
+    print("    in the driver: %s (executors: pod start + registration)" % split(r_k8s))
     print("  compose cluster (master + 2 workers already up; up -d took %.1f s):            %.1f s"
           % (up, compose))
+    print("    in the driver: %s" % split(r_compose))
     print("  ratio Kubernetes / compose: %.2f" % (k8s / compose))
+
+
+def interrupted(signum, frame):
+    raise KeyboardInterrupt("signal %d" % signum)
 
 
 # -- the run ----------------------------------------------------------------------------------
@@ -338,11 +451,33 @@ def main():
     ctx.job_dir = tempfile.mkdtemp(prefix="mmlspark-k8s-job.")
     os.chmod(ctx.job_dir, 0o755)
     shutil.copy(os.path.join(here, "jobs", "lightgbm_k8s.py"), ctx.job_dir)
+    with open(os.path.join(ctx.job_dir, "shipped.properties"), "w") as f:
+        f.write("shipped=yes\n")
     state_dir = tempfile.mkdtemp(prefix="mmlspark-k8s-state.")
     passed = failed = skipped = 0
-    proc = kubelet = None
+    ctx.proc = ctx.kubelet = None
+    # interrupted (Ctrl+C, SIGTERM, SIGHUP): the containers, network and server still go
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, interrupted)
     try:
-        proc, port = start_api_server(opts.mock_classpath, os.path.join(opts.artifacts, "apiserver.log"))
+        passed, failed, skipped = run_all(ctx, opts, state_dir)
+    except KeyboardInterrupt as e:
+        print("FAIL: interrupted (%s): cleaning up" % (e or "Ctrl+C"), flush=True)
+        failed += 1
+    finally:
+        for sig in (signal.SIGTERM, signal.SIGHUP, signal.SIGINT):
+            signal.signal(sig, signal.SIG_IGN)  # the clean-up itself is not cut short
+        cleanup(ctx, opts, state_dir)
+    print("%d passed, %d failed%s" % (passed, failed, ", %d skipped" % skipped if skipped else ""))
+    sys.exit(1 if failed else 0)
+
+
+def run_all(ctx, opts, state_dir):
+    """Set-up, then the bench or the tests: (passed, failed, skipped)."""
+    passed = failed = skipped = 0
+    try:
+        ctx.apiserver_log = os.path.join(opts.artifacts, "apiserver.log")
+        proc, port = start_api_server(opts.mock_classpath, ctx.apiserver_log)
         make_network(ctx.network)
         ctx.kubelet_log = os.path.join(opts.artifacts, "kubelet.log")
         klog = open(ctx.kubelet_log, "w")
@@ -351,6 +486,7 @@ def main():
         ctx.master = "http://%s:%d" % (kubelet.gateway, port)
         ctx.api = Api("http://127.0.0.1:%d" % port, "default")
         ctx.kubelet = kubelet
+        ctx.proc = proc
         kubelet.start()
     except Exception as e:
         print("FAIL: setup: %s" % e)
@@ -378,8 +514,13 @@ def main():
             failed += 1
     for what, seconds in ctx.timings.items():
         print("TIME: %s: %.1f s" % (what, seconds))
-    if kubelet is not None:
-        kubelet.stop()
+    return passed, failed, skipped
+
+
+def cleanup(ctx, opts, state_dir):
+    """Everything of this run goes, its logs kept in the artifacts."""
+    if ctx.kubelet is not None:
+        ctx.kubelet.stop()
         for f in os.listdir(state_dir):
             if f.endswith(".log"):
                 shutil.copy(os.path.join(state_dir, f), opts.artifacts)
@@ -387,14 +528,16 @@ def main():
         with open(os.path.join(opts.artifacts, name + ".log"), "w") as f:
             f.write(container_logs(name))
         docker("rm", "-f", name)
+    # anything of this run the steps above missed (a container started as the signal came)
+    rc, out = docker("ps", "-aq", "--filter", "label=%s=%s" % (LABEL, ctx.run_id))
+    for cid in out.split():
+        docker("rm", "-f", cid)
     docker("network", "rm", ctx.network)
-    if proc is not None:
-        proc.terminate()
-        proc.wait(timeout=10)
+    if ctx.proc is not None:
+        ctx.proc.terminate()
+        ctx.proc.wait(timeout=10)
     shutil.rmtree(ctx.job_dir, ignore_errors=True)
     shutil.rmtree(state_dir, ignore_errors=True)
-    print("%d passed, %d failed%s" % (passed, failed, ", %d skipped" % skipped if skipped else ""))
-    sys.exit(1 if failed else 0)
 
 
 if __name__ == "__main__":

@@ -5,8 +5,11 @@ pod's image, command, args, env (values, fieldRefs, ConfigMap and Secret keys), 
 security context and volumes (configMap, secret, emptyDir as tmpfs, hostPath) on a Docker network,
 with the pod's IP fixed in advance (status.podIP fieldRefs need it before the start) and the pod's
 hostname; Services that select the pod give it their DNS names (network aliases). It reports
-phase, pod IP and container state back (PUT .../status) and stops the container of a deleted pod
-(running a preStop exec hook first, as a kubelet does).
+phase, pod IP and container state back (PUT .../status). A deleted pod (the API server marks it
+with a deletionTimestamp and keeps it) is stopped as a kubelet does: its preStop exec hook, then
+SIGTERM, then SIGKILL, all within the pod's grace period (at least 2 s for SIGTERM), and then
+deleted for good (gracePeriodSeconds=0). Every pod is checked against the restricted Pod Security
+profile (restricted.py): what it breaks is recorded in `violations` (the tests decide).
 Standard library + the docker CLI only. Limits, on purpose: one container per pod, no restarts
 (Spark's pods are restartPolicy Never), a Service must exist when its driver pod starts (the
 kubelet waits up to 15 s for one selecting a pod labelled spark-role=driver)."""
@@ -21,7 +24,10 @@ import time
 import urllib.error
 import urllib.request
 
+from restricted import violations as restricted_violations
+
 LABEL = "mmlspark-k8s-test"
+MAX_GRACE = 120  # seconds: a test's bound on a pod's terminationGracePeriodSeconds
 
 
 def now():
@@ -91,6 +97,7 @@ class Kubelet(threading.Thread):
         self.errors = []
         self.started_pods = []  # names, in start order (the tests read it)
         self.run_args = {}  # name -> the `docker run` arguments
+        self.violations = {}  # name -> what the pod breaks of the restricted profile
 
     # -- pods -------------------------------------------------------------------------------
     def allocate_ip(self):
@@ -211,6 +218,7 @@ class Kubelet(threading.Thread):
             return
         cname, args = built
         self.run_args[name] = args
+        self.violations[name] = restricted_violations(pod["spec"])
         rc, out, err = docker(*args)
         self.pods[name]["container"] = cname
         self.started_pods.append(name)
@@ -257,24 +265,35 @@ class Kubelet(threading.Thread):
         self.log("kubelet: pod %s %s%s" % (name, phase, (" (exit %d)" % st["ExitCode"])
                                            if st and not st["Running"] else ""))
 
-    def remove(self, name, info, pod_spec):
-        """A deleted pod: its preStop hook, then stop (grace period, at most 30 s), logs kept."""
+    def remove(self, name, info, pod):
+        """A deleted pod: its preStop hook, SIGTERM, SIGKILL within the grace period, logs kept;
+        then the pod object goes (its name and IP may be used again)."""
         cname = info.get("container")
-        if not cname:
-            return
-        c = (pod_spec or {}).get("containers", [{}])[0]
-        hook = (((c.get("lifecycle") or {}).get("preStop") or {}).get("exec") or {}).get("command")
-        if hook:
-            rc, out, err = docker("exec", cname, *hook, timeout=90)
-            self.log("kubelet: pod %s preStop %s: exit %d %s" % (name, hook, rc, (out + err)[-300:]))
-            st = self.state(cname)
-            if st and not st["Running"]:
-                self.log("kubelet: pod %s exited %d after its preStop hook" % (name, st["ExitCode"]))
-        grace = min(int((pod_spec or {}).get("terminationGracePeriodSeconds", 30)), 30)
-        docker("stop", "-t", str(grace), cname, timeout=grace + 30)
-        self.save_logs(name, cname)
-        docker("rm", "-f", cname)
-        self.log("kubelet: pod %s deleted: container removed" % name)
+        spec, meta = (pod or {}).get("spec") or {}, (pod or {}).get("metadata") or {}
+        grace = meta.get("deletionGracePeriodSeconds", spec.get("terminationGracePeriodSeconds", 30))
+        deadline = time.monotonic() + min(int(grace), MAX_GRACE)
+        if cname:
+            c = (spec.get("containers") or [{}])[0]
+            hook = (((c.get("lifecycle") or {}).get("preStop") or {}).get("exec") or {}).get("command")
+            if hook:
+                try:
+                    rc, out, err = docker("exec", cname, *hook,
+                                          timeout=max(deadline - time.monotonic(), 1))
+                    self.log("kubelet: pod %s preStop %s: exit %d %s" % (name, hook, rc, (out + err)[-300:]))
+                except subprocess.TimeoutExpired:
+                    self.log("kubelet: pod %s preStop %s: still running at the grace period's end"
+                             % (name, hook))
+                st = self.state(cname)
+                if st and not st["Running"]:
+                    self.log("kubelet: pod %s exited %d after its preStop hook" % (name, st["ExitCode"]))
+            left = max(int(deadline - time.monotonic()), 2)
+            docker("stop", "-t", str(left), cname, timeout=left + 30)
+            self.save_logs(name, cname)
+            docker("rm", "-f", cname)
+            self.log("kubelet: pod %s deleted: container removed" % name)
+        if meta.get("deletionTimestamp"):
+            self.api.call("DELETE", "/api/v1/namespaces/%s/pods/%s?gracePeriodSeconds=0"
+                          % (self.api.ns, name))
 
     def save_logs(self, name, cname):
         rc, out, err = docker("logs", cname, timeout=30)
@@ -286,6 +305,14 @@ class Kubelet(threading.Thread):
         listed = {p["metadata"]["name"]: p for p in self.api.items("pods")}
         for name, pod in listed.items():
             info = self.pods.get(name)
+            if info is not None and info.get("terminating"):
+                continue
+            if pod["metadata"].get("deletionTimestamp"):  # deleted: stop it gracefully
+                info = self.pods.get(name) or {}
+                info["terminating"] = True
+                self.pods[name] = info
+                threading.Thread(target=self.finish, args=(name, info, pod), daemon=True).start()
+                continue
             if info is None or info.get("uid") != pod["metadata"].get("uid"):
                 self.pods[name] = {"ip": self.allocate_ip(), "uid": pod["metadata"].get("uid"),
                                    "created": now(), "spec": pod["spec"]}
@@ -295,10 +322,16 @@ class Kubelet(threading.Thread):
                 self.start_pod(pod)
             if info.get("container"):
                 self.report(name, self.state(info["container"]))
-        for name in [n for n in self.pods if n not in listed]:
+        for name in [n for n in self.pods if n not in listed and not self.pods[n].get("terminating")]:
             info = self.pods.pop(name)
-            threading.Thread(target=self.remove, args=(name, info, info.get("spec")),
+            threading.Thread(target=self.remove, args=(name, info, {"spec": info.get("spec")}),
                              daemon=True).start()
+
+    def finish(self, name, info, pod):
+        try:
+            self.remove(name, info, pod)
+        finally:
+            self.pods.pop(name, None)
 
     def run(self):
         while not self.stopping.is_set():
