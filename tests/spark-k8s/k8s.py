@@ -211,7 +211,7 @@ def the_roles_resources_only_on_the_service_accounts_token(ctx):
         check(got == want, "%s with the service account's token: %d, expected %d" % (path, got, want))
 
 
-def start_client_driver(ctx, name, job_args, *conf):
+def start_client_driver(ctx, name, job_args, *conf, job="lightgbm_k8s.py"):
     """spark-submit --deploy-mode client in a container: a driver outside Kubernetes, which the
     executors reach by its name (as a notebook's, through its headless Service)."""
     ctx.containers.append(name)
@@ -219,7 +219,7 @@ def start_client_driver(ctx, name, job_args, *conf):
               "spark-submit --master k8s://%s --deploy-mode client --name lightgbm-client "
               "--conf spark.driver.host=%s --conf spark.driver.port=7078 "
               "--conf spark.driver.blockManager.port=7079 --files /job/shipped.properties %s "
-              "/job/lightgbm_k8s.py %s" % (ctx.master, name, " ".join(spark_conf(ctx, *conf)), job_args))
+              "/job/%s %s" % (ctx.master, name, " ".join(spark_conf(ctx, *conf)), job, job_args))
     rc, out = docker("run", "-d", "--name", name, "--hostname", name, "--network", ctx.network,
                      "--label", "%s=%s" % (LABEL, ctx.run_id), "-e", "ACCEPT_EULA=yes",
                      "-v", "%s:/job:ro" % ctx.job_dir, ctx.image, "bash", "-c", submit)
@@ -286,6 +286,41 @@ def client_mode_lightgbm_on_two_executor_pods_survives_a_killed_and_a_decommissi
         return not pods(ctx, "executor", r["app_id"])
     wait_for("Spark deletes its executor pods at the end", gone, 60)
     ctx.timings["client mode, spark-submit to exit (an executor killed, one decommissioned)"] = elapsed
+
+
+PENDING_JOB = """
+import json, time
+from pyspark.sql import SparkSession
+spark = SparkSession.builder.getOrCreate()
+sc = spark.sparkContext
+deadline = time.monotonic() + 300
+while sc._jsc.sc().getExecutorIds().size() < 2 and time.monotonic() < deadline:
+    time.sleep(0.25)
+print("RESULT " + json.dumps({"app_id": sc.applicationId,
+                              "executors": sc._jsc.sc().getExecutorIds().size(),
+                              "count": spark.range(0, 1000, 1, 4).count()}), flush=True)
+spark.stop()
+"""
+
+
+@test
+def an_executor_pod_that_does_not_fit_stays_pending_and_the_job_runs_on_the_others(ctx):
+    with open(os.path.join(ctx.job_dir, "pending_k8s.py"), "w") as f:
+        f.write(PENDING_JOB)
+    name = "k8s-%s-pending-driver" % ctx.run_id
+    ctx.kubelet.capacity_cpus = 2  # three executors of one core asked for: two fit
+    try:
+        start_client_driver(ctx, name, "", ("spark.executor.instances", "3"), job="pending_k8s.py")
+        code, _ = wait_exit(name, 420)
+    finally:
+        ctx.kubelet.capacity_cpus = None
+    text = container_logs(name)
+    r = result_of(text)
+    check(code == 0 and r and r["executors"] == 2 and r["count"] == 1000,
+          "the job ran on the two executors that fit: exit %d %r" % (code, text[-1500:]))
+    pending = [n for n in ctx.kubelet.unschedulable if "exec" in n]
+    check(pending, "an executor pod stayed Pending (Unschedulable) while two ran: %r"
+          % ctx.kubelet.unschedulable)
 
 
 @test

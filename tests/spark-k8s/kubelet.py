@@ -8,7 +8,8 @@ hostname; Services that select the pod give it their DNS names (network aliases)
 phase, pod IP and container state back (PUT .../status). A deleted pod (the API server marks it
 with a deletionTimestamp and keeps it) is stopped as a kubelet does: its preStop exec hook, then
 SIGTERM, then SIGKILL, all within the pod's grace period (at least 2 s for SIGTERM), and then
-deleted for good (gracePeriodSeconds=0). Every pod is checked against the restricted Pod Security
+deleted for good (gracePeriodSeconds=0). With capacity_cpus set, a pod whose CPU request does not
+fit beside the running pods' stays Pending (Unschedulable) until one ends, as on a full node. Every pod is checked against the restricted Pod Security
 profile (restricted.py): what it breaks is recorded in `violations` (the tests decide).
 Standard library + the docker CLI only. Limits, on purpose: one container per pod, no restarts
 (Spark's pods are restartPolicy Never), a Service must exist when its driver pod starts (the
@@ -98,6 +99,10 @@ class Kubelet(threading.Thread):
         self.started_pods = []  # names, in start order (the tests read it)
         self.run_args = {}  # name -> the `docker run` arguments
         self.violations = {}  # name -> what the pod breaks of the restricted profile
+        # the node's allocatable CPUs (None: no limit): a pod whose CPU request does not fit
+        # beside the running pods' stays Pending (PodScheduled False, Unschedulable) until it does
+        self.capacity_cpus = None
+        self.unschedulable = set()  # names of pods left Pending for want of CPU, ever
 
     # -- pods -------------------------------------------------------------------------------
     def allocate_ip(self):
@@ -210,6 +215,32 @@ class Kubelet(threading.Thread):
         args += [c["image"]] + list(c.get("command") or [])[1:] + list(c.get("args") or [])
         return name, args
 
+    @staticmethod
+    def cpu_request(pod):
+        res = pod["spec"]["containers"][0].get("resources") or {}
+        cpu = (res.get("requests") or {}).get("cpu") or (res.get("limits") or {}).get("cpu")
+        return quantity_cpus(cpu) if cpu else 0.0
+
+    def fits(self, pod):
+        """Whether the pod's CPU request fits beside the pods that run (or are starting)."""
+        if self.capacity_cpus is None:
+            return True
+        used = sum(i.get("cpu", 0.0) for i in self.pods.values()
+                   if i.get("container") and not i.get("exited"))
+        return used + self.cpu_request(pod) <= self.capacity_cpus + 1e-9
+
+    def report_unschedulable(self, name, pod):
+        info = self.pods[name]
+        if info.get("reported") == "unschedulable":
+            return
+        pod["status"] = {"phase": "Pending", "conditions": [{
+            "type": "PodScheduled", "status": "False", "reason": "Unschedulable",
+            "message": "0/1 nodes are available: 1 Insufficient cpu."}]}
+        self.api.call("PUT", "/api/v1/namespaces/%s/pods/%s/status" % (self.api.ns, name), pod)
+        info["reported"] = "unschedulable"
+        self.unschedulable.add(name)
+        self.log("kubelet: pod %s Pending: Unschedulable (Insufficient cpu)" % name)
+
     def start_pod(self, pod):
         name = pod["metadata"]["name"]
         ip = self.pods[name]["ip"]
@@ -217,6 +248,7 @@ class Kubelet(threading.Thread):
         if built is None:  # a volume's ConfigMap is not there yet: try again on the next round
             return
         cname, args = built
+        self.pods[name]["cpu"] = self.cpu_request(pod)
         self.run_args[name] = args
         self.violations[name] = restricted_violations(pod["spec"])
         rc, out, err = docker(*args)
@@ -319,9 +351,14 @@ class Kubelet(threading.Thread):
                 self.report(name, None)
             info = self.pods[name]
             if not info.get("container"):
+                if not self.fits(pod):
+                    self.report_unschedulable(name, pod)
+                    continue
                 self.start_pod(pod)
             if info.get("container"):
-                self.report(name, self.state(info["container"]))
+                st = self.state(info["container"])
+                info["exited"] = st is not None and not st["Running"]
+                self.report(name, st)
         for name in [n for n in self.pods if n not in listed and not self.pods[n].get("terminating")]:
             info = self.pods.pop(name)
             threading.Thread(target=self.remove, args=(name, info, {"spec": info.get("spec")}),
