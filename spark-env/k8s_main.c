@@ -98,12 +98,14 @@ static void hadoop_classpath(void)
         _exit(127);
     }
     close(fds[1]);
-    char buf[1 << 16];
+    char buf[1 << 16], rest[4096];
     size_t n = 0;
     ssize_t r;
-    while (pid > 0 && n < sizeof(buf) - 1 &&
-           ((r = read(fds[0], buf + n, sizeof(buf) - 1 - n)) > 0 || (r < 0 && errno == EINTR)))
-        n += r > 0 ? (size_t)r : 0;
+    /* to the end (a child blocked on a full pipe would never exit); what does not fit is dropped */
+    while (pid > 0 && ((r = n < sizeof(buf) - 1 ? read(fds[0], buf + n, sizeof(buf) - 1 - n)
+                                                 : read(fds[0], rest, sizeof(rest))) > 0 ||
+                       (r < 0 && errno == EINTR)))
+        n += r > 0 && n < sizeof(buf) - 1 ? (size_t)r : 0;
     close(fds[0]);
     int status = 0;
     while (pid > 0 && waitpid(pid, &status, 0) < 0 && errno == EINTR)
@@ -118,10 +120,10 @@ static void hadoop_classpath(void)
     setenv("SPARK_DIST_CLASSPATH", buf, 1);
 }
 
-/* The executor's working directory, where Spark fetches --files and --jars: the first of
- * SPARK_LOCAL_DIRS (Spark's emptyDir volumes) when the image's own is not writable (a read-only
- * root filesystem). Returns the directory, malloc'd, or NULL. */
-static char *executor_cwd(void)
+/* The working directory, where an executor fetches --files and --jars (and a cluster-mode
+ * driver its downloads): the first of SPARK_LOCAL_DIRS (Spark's emptyDir volumes) when the
+ * image's own is not writable (a read-only root filesystem). Returns it, malloc'd, or NULL. */
+static char *writable_cwd(void)
 {
     const char *local = getenv("SPARK_LOCAL_DIRS");
     if (access(".", W_OK) != 0 && local && *local) {
@@ -203,14 +205,14 @@ static int run(enum k8s_role role, int argc, char **argv)
         free(jars);
         return 71;
     }
-    char *cwd = role == K8S_EXECUTOR ? executor_cwd() : NULL;
+    char *cwd = writable_cwd();
     struct k8s_input in = {
         .role = role,
         .envp = environ,
         .spark_home = env.value[SV_SPARK_HOME],
         .java_home = env.value[SV_JAVA_HOME],
         .image_jars = jars,
-        .cwd = cwd,
+        .cwd = role == K8S_EXECUTOR ? cwd : NULL,
         .argc = argc - 1,
         .argv = argv + 1,
     };

@@ -10,6 +10,7 @@ check() { # NAME EXPECTED_RC ACTUAL_RC
   if [ "$2" = "$3" ]; then echo "PASS: $1"; else echo "FAIL: $1 (exit $3, expected $2)"; fails=$((fails + 1)); fi
 }
 t=$(mktemp -d)
+chmod 755 "$t"
 trap 'rm -rf "$t"' EXIT
 mkdir -p "$t/bin" "$t/java/bin" "$t/spark/bin" "$t/spark/jars" "$t/hadoop/bin" "$t/work"
 for role in driver executor decom.sh entrypoint.sh tini; do ln -s "$env_bin" "$t/bin/$role"; done
@@ -59,6 +60,15 @@ if [ "$mode" = roles ]; then
   check driver_keeps_the_users_spark_driver_memory 0 $?
   out=$(SPARK_DRIVER_BIND_ADDRESS=10.0.0.5 PYSPARK_PYTHON=nope driver 2>&1)
   check driver_runs_with_a_pyspark_python_the_image_lacks 0 $?
+
+  # a read-only working directory (read-only root): the first of Spark's local dirs instead
+  mkdir -p "$t/ro" "$t/local1" && chmod 555 "$t/ro"
+  as_other=  # root writes anywhere: the test runs as nobody then
+  [ "$(id -u)" != 0 ] || as_other="setpriv --reuid 65534 --regid 65534 --clear-groups"
+  # shellcheck disable=SC2086
+  out=$(cd "$t/ro" && env $pod SPARK_LOCAL_DIRS="$t/local1,$t/local2" $as_other executor 2>&1)
+  [ "$(printf '%s\n' "$out" | cp_of)" = "$t/spark/conf:$t/spark/jars/*:$t/local1" ]
+  check executor_in_a_read_only_directory_works_in_the_first_local_dir 0 $?
 
   # command: overrides as Spark's docs write them (here not PID 1: the command runs directly)
   # shellcheck disable=SC2086
