@@ -103,6 +103,7 @@ class Kubelet(threading.Thread):
         # beside the running pods' stays Pending (PodScheduled False, Unschedulable) until it does
         self.capacity_cpus = None
         self.unschedulable = set()  # names of pods left Pending for want of CPU, ever
+        self.times = {}  # name -> {"seen": epoch first listed, "running": epoch its container ran}
 
     # -- pods -------------------------------------------------------------------------------
     def allocate_ip(self):
@@ -252,6 +253,7 @@ class Kubelet(threading.Thread):
         self.run_args[name] = args
         self.violations[name] = restricted_violations(pod["spec"])
         rc, out, err = docker(*args)
+        self.times.setdefault(name, {})["running"] = time.time()
         self.pods[name]["container"] = cname
         self.started_pods.append(name)
         if rc != 0:
@@ -348,6 +350,7 @@ class Kubelet(threading.Thread):
             if info is None or info.get("uid") != pod["metadata"].get("uid"):
                 self.pods[name] = {"ip": self.allocate_ip(), "uid": pod["metadata"].get("uid"),
                                    "created": now(), "spec": pod["spec"]}
+                self.times[name] = {"seen": time.time()}
                 self.report(name, None)
             info = self.pods[name]
             if not info.get("container"):
