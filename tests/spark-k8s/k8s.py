@@ -288,6 +288,30 @@ def client_mode_lightgbm_on_two_executor_pods_survives_a_killed_and_a_decommissi
     ctx.timings["client mode, spark-submit to exit (an executor killed, one decommissioned)"] = elapsed
 
 
+@test
+def an_interrupted_bench_leaves_no_container_behind(ctx):
+    """bench/k8s/run.sh stopped (SIGTERM) while its driver runs: its containers, network and API
+    server go all the same."""
+    artifacts = tempfile.mkdtemp(prefix="mmlspark-k8s-interrupted.")
+    child = subprocess.Popen([sys.executable, os.path.abspath(__file__), "--image", ctx.image,
+                              "--mock-classpath", ctx.opts.mock_classpath, "--artifacts", artifacts,
+                              "--bench"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    label = "label=%s=k8s%d" % (LABEL, child.pid)
+    try:
+        wait_for("the bench's driver container", lambda: docker(
+            "ps", "-q", "--filter", label, "--filter", "name=bench-driver")[1].strip(), 120, 0.5)
+        time.sleep(2)
+    finally:
+        child.terminate()
+        out = child.communicate(timeout=120)[0].decode(errors="replace")
+    shutil.rmtree(artifacts, ignore_errors=True)
+    left = docker("ps", "-aq", "--filter", label)[1].split()
+    nets = docker("network", "ls", "-q", "--filter", "name=mmlspark-k8s%d" % child.pid)[1].split()
+    check(child.returncode == 1 and "interrupted" in out, "the bench says it was interrupted: %d %r"
+          % (child.returncode, out[-800:]))
+    check(not left and not nets, "left behind: containers %r, networks %r" % (left, nets))
+
+
 PENDING_JOB = """
 import json, time
 from pyspark.sql import SparkSession
@@ -493,6 +517,7 @@ def main():
     ap.add_argument("--bench", action="store_true", help="time the job here and on compose")
     opts = ap.parse_args()
     ctx = Ctx()
+    ctx.opts = opts
     ctx.image = opts.image
     ctx.run_id = "k8s%d" % os.getpid()
     ctx.containers = []
