@@ -66,11 +66,28 @@ def role_resources():
     return sorted({r for rule in role["rules"] for r in rule["resources"]})
 
 
-def start_api_server(classpath, log_path):
-    port = free_port()
+def in_cluster_tls(state_dir, gateway):
+    """A key and certificate for the API server's in-cluster address (kubernetes.default.svc, and
+    the gateway's IP, where pods reach it): (ca.crt, keystore.p12)."""
+    d = os.path.join(state_dir, "tls")
+    os.makedirs(d)
+    crt, key, p12 = (os.path.join(d, f) for f in ("ca.crt", "tls.key", "keystore.p12"))
+    san = "subjectAltName=DNS:kubernetes.default.svc,DNS:kubernetes.default,DNS:kubernetes,IP:" + gateway
+    for cmd in (["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+                 "-subj", "/CN=kubernetes", "-keyout", key, "-out", crt, "-addext", san],
+                ["openssl", "pkcs12", "-export", "-in", crt, "-inkey", key, "-out", p12,
+                 "-passout", "pass:changeit"]):
+        rc, out = run_cmd(cmd, timeout=60)
+        check(rc == 0, "%s: %s" % (" ".join(cmd[:2]), out))
+    os.chmod(crt, 0o644)
+    return crt, p12
+
+
+def start_api_server(classpath, log_path, keystore):
+    port, tls_port = free_port(), free_port()
     log = open(log_path, "w")
     proc = subprocess.Popen(["java", "-cp", classpath, "MockApiServer", str(port), SA_TOKEN,
-                             ",".join(role_resources())], stdout=log,
+                             ",".join(role_resources()), str(tls_port), keystore], stdout=log,
                             stderr=subprocess.STDOUT, start_new_session=True)
 
     def up():
@@ -81,7 +98,7 @@ def start_api_server(classpath, log_path):
         except OSError:
             return proc.poll() is not None and "exited"
     check(wait_for("the mock API server answers", up, 60) is True, "the mock API server exited")
-    return proc, port
+    return proc, port, tls_port
 
 
 def container_logs(name):
@@ -193,7 +210,7 @@ def pod_templates_and_notebook_pass_the_restricted_profile_offline(ctx):
 
 
 @test
-def the_roles_resources_only_on_the_service_accounts_token(ctx):
+def the_roles_resources_only_on_the_service_accounts_token_in_cluster_https(ctx):
     def status(path):
         req = urllib.request.Request(ctx.api.url + path,
                                      headers={"Authorization": "Bearer " + SA_TOKEN})
@@ -202,6 +219,18 @@ def the_roles_resources_only_on_the_service_accounts_token(ctx):
                 return r.status
         except urllib.error.HTTPError as e:
             return e.code
+    # the in-cluster address: HTTPS, verified with the CA the pods get
+    import ssl
+    tls = ssl.create_default_context(cafile=ctx.kubelet.in_cluster["ca"])
+    url = "https://%s:%d/api/v1/namespaces/default/pods" % (ctx.kubelet.gateway, ctx.tls_port)
+    with urllib.request.urlopen(urllib.request.Request(
+            url, headers={"Authorization": "Bearer " + SA_TOKEN}), timeout=10, context=tls) as r:
+        check(r.status == 200, "HTTPS with the service account's CA and token: %d" % r.status)
+    try:
+        urllib.request.urlopen(url, timeout=10, context=ssl.create_default_context())
+        check(False, "the API server's certificate passed without its CA")
+    except urllib.error.URLError as e:
+        check(isinstance(e.reason, ssl.SSLCertVerificationError), "not a certificate error: %r" % e)
     for path, want in (("/api/v1/namespaces/default/pods", 200),
                        ("/api/v1/namespaces/default/configmaps", 200),
                        ("/api/v1/namespaces/default/secrets", 403),
@@ -379,13 +408,12 @@ def cluster_mode_lightgbm_driver_pod_and_two_executor_pods_any_uid_read_only_roo
                      "-v", "%s:/job:ro" % ctx.job_dir, ctx.image,
                      "spark-submit", "--master", "k8s://" + ctx.master, "--deploy-mode", "cluster",
                      "--name", "lightgbm-cluster",
-                     *spark_conf(ctx, ("spark.kubernetes.driver.master", ctx.master),
+                     *spark_conf(ctx, ("spark.kubernetes.driver.master",
+                                       "https://kubernetes.default.svc:%d" % ctx.tls_port),
                                  ("spark.kubernetes.driver.podTemplateFile", "/job/driver-template.json"),
                                  ("spark.kubernetes.executor.podTemplateFile",
                                   "/job/executor-template.json"),
                                  ("spark.kubernetes.driverEnv.ACCEPT_EULA", "yes"),
-                                 # the driver's calls with the service account's token: under the Role
-                                 ("spark.kubernetes.authenticate.driver.oauthToken", SA_TOKEN),
                                  ("spark.kubernetes.submission.waitAppCompletion", "true")),
                      "local:///job/lightgbm_k8s.py", "--exit-code", "3")
     check(rc == 0, "submitter container: %s" % out)
@@ -415,9 +443,15 @@ def cluster_mode_lightgbm_driver_pod_and_two_executor_pods_any_uid_read_only_roo
               % (n, ctx.kubelet.violations.get(n)))
         check(("--entrypoint /usr/bin/tini" if "-exec-" in n else "--entrypoint /opt/entrypoint.sh")
               in args, "pod %s ran with its template's command: %s" % (n, args))
+    # the in-cluster path: the driver pod reached kubernetes.default.svc over HTTPS (the mounted
+    # CA) with the mounted service-account token, and stayed within the Role
     with open(ctx.apiserver_log) as f:
         f.seek(log_start)
-        forbidden = [line for line in f if line.startswith("403 ")]
+        lines = f.readlines()
+    forbidden = [line for line in lines if line.startswith("403 ")]
+    check(any(line.startswith("service account: POST /api/v1/namespaces/default/pods ")
+              for line in lines),
+          "the driver created its executor pods with the service account's token")
     check(not forbidden, "the driver stayed within the Role: %r" % forbidden)
     check("exit code: 3" in submitted,
           "spark-submit reports the driver's exit code 3: %r" % submitted[-1500:])
@@ -551,13 +585,17 @@ def run_all(ctx, opts, state_dir):
     """Set-up, then the bench or the tests: (passed, failed, skipped)."""
     passed = failed = skipped = 0
     try:
-        ctx.apiserver_log = os.path.join(opts.artifacts, "apiserver.log")
-        proc, port = start_api_server(opts.mock_classpath, ctx.apiserver_log)
         make_network(ctx.network)
+        net = json.loads(docker("network", "inspect", ctx.network)[1])[0]["IPAM"]["Config"][0]
+        gateway = net.get("Gateway") or net["Subnet"].rsplit(".", 1)[0] + ".1"
+        ca, keystore = in_cluster_tls(state_dir, gateway)
+        ctx.apiserver_log = os.path.join(opts.artifacts, "apiserver.log")
+        proc, port, ctx.tls_port = start_api_server(opts.mock_classpath, ctx.apiserver_log, keystore)
         ctx.kubelet_log = os.path.join(opts.artifacts, "kubelet.log")
         klog = open(ctx.kubelet_log, "w")
         kubelet = Kubelet("http://127.0.0.1:%d" % port, ctx.network, ctx.run_id, state_dir,
-                          log=lambda m: (klog.write(time.strftime("%H:%M:%S ") + m + "\n"), klog.flush()))
+                          log=lambda m: (klog.write(time.strftime("%H:%M:%S ") + m + "\n"), klog.flush()),
+                          in_cluster={"port": ctx.tls_port, "ca": ca, "token": SA_TOKEN})
         ctx.master = "http://%s:%d" % (kubelet.gateway, port)
         ctx.api = Api("http://127.0.0.1:%d" % port, "default")
         ctx.kubelet = kubelet

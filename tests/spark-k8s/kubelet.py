@@ -8,7 +8,8 @@ hostname; Services that select the pod give it their DNS names (network aliases)
 phase, pod IP and container state back (PUT .../status). A deleted pod (the API server marks it
 with a deletionTimestamp and keeps it) is stopped as a kubelet does: its preStop exec hook, then
 SIGTERM, then SIGKILL, all within the pod's grace period (at least 2 s for SIGTERM), and then
-deleted for good (gracePeriodSeconds=0). With capacity_cpus set, a pod whose CPU request does not
+deleted for good (gracePeriodSeconds=0). Given the API server's in-cluster address, it mounts the
+service-account token and CA into each pod that does not opt out, as a kubelet does. With capacity_cpus set, a pod whose CPU request does not
 fit beside the running pods' stays Pending (Unschedulable) until one ends, as on a full node. Every pod is checked against the restricted Pod Security
 profile (restricted.py): what it breaks is recorded in `violations` (the tests decide).
 Standard library + the docker CLI only. Limits, on purpose: one container per pod, no restarts
@@ -81,8 +82,12 @@ def docker(*args, timeout=60):
 
 
 class Kubelet(threading.Thread):
-    def __init__(self, api_url, network, run_id, state_dir, namespace="default", log=print):
+    def __init__(self, api_url, network, run_id, state_dir, namespace="default", log=print,
+                 in_cluster=None):
         super().__init__(daemon=True)
+        # {"port", "ca", "token"}: the API server's HTTPS port on the gateway, its CA certificate
+        # and the service account's token, mounted into pods as a kubelet does
+        self.in_cluster = in_cluster
         self.api = Api(api_url, namespace)
         self.network = network
         self.run_id = run_id
@@ -192,6 +197,7 @@ class Kubelet(threading.Thread):
             args += ["--security-opt", "no-new-privileges"]
         for k, v in self.env_of(pod, c, ip).items():
             args += ["-e", "%s=%s" % (k, v)]
+        args += self.service_account(pod)
         vols = {v["name"]: v for v in spec.get("volumes") or []}
         for m in c.get("volumeMounts") or []:
             v = vols.get(m["name"]) or {}
@@ -241,6 +247,27 @@ class Kubelet(threading.Thread):
         info["reported"] = "unschedulable"
         self.unschedulable.add(name)
         self.log("kubelet: pod %s Pending: Unschedulable (Insufficient cpu)" % name)
+
+    def service_account(self, pod):
+        """The in-cluster API access a kubelet gives a pod (unless automountServiceAccountToken
+        is false): the token, CA and namespace under /var/run/secrets/kubernetes.io/serviceaccount,
+        KUBERNETES_SERVICE_HOST/PORT, and the name kubernetes.default.svc."""
+        if not self.in_cluster or pod["spec"].get("automountServiceAccountToken") is False:
+            return []
+        d = os.path.join(self.state_dir, "serviceaccount", pod["metadata"]["name"])
+        os.makedirs(d, exist_ok=True)
+        with open(self.in_cluster["ca"]) as f:
+            ca = f.read()
+        for name, text in (("token", self.in_cluster["token"]), ("ca.crt", ca),
+                           ("namespace", self.api.ns)):
+            with open(os.path.join(d, name), "w") as f:
+                f.write(text)
+            os.chmod(os.path.join(d, name), 0o644)
+        os.chmod(d, 0o755)
+        return ["-v", "%s:/var/run/secrets/kubernetes.io/serviceaccount:ro" % d,
+                "-e", "KUBERNETES_SERVICE_HOST=%s" % self.gateway,
+                "-e", "KUBERNETES_SERVICE_PORT=%d" % self.in_cluster["port"],
+                "--add-host", "kubernetes.default.svc:%s" % self.gateway]
 
     def start_pod(self, pod):
         name = pod["metadata"]["name"]

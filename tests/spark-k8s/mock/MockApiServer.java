@@ -1,6 +1,8 @@
 // MockApiServer: fabric8's Kubernetes mock server in CRUD mode (objects are stored, listed,
 // watched, patched and deleted as an API server would, without etcd or admission) on a plain
-// HTTP port: java MockApiServer PORT [TOKEN RESOURCE,RESOURCE,...]
+// HTTP port: java MockApiServer PORT [TOKEN RESOURCE,RESOURCE,... [TLSPORT KEYSTORE.p12]]
+// (TLSPORT: the same objects over HTTPS, with the key and certificate of KEYSTORE, password
+// "changeit": the address pods reach as kubernetes.default.svc)
 // Where an API server differs from the mock, it behaves as the API server:
 // - a new pod has status.phase Pending (Spark's executor snapshots read it on the first event);
 // - a server-side apply (PATCH, application/apply-patch+yaml) of an object that does not exist
@@ -16,7 +18,9 @@
 import io.fabric8.kubernetes.client.server.mock.KubernetesCrudDispatcher;
 import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
 import io.fabric8.mockwebserver.Context;
+import java.io.FileInputStream;
 import java.net.InetAddress;
+import java.security.KeyStore;
 import java.net.Socket;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
@@ -26,6 +30,8 @@ import java.util.HashSet;
 import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import javax.net.ssl.KeyManagerFactory;
+import javax.net.ssl.SSLContext;
 import okhttp3.mockwebserver.MockResponse;
 import okhttp3.mockwebserver.MockWebServer;
 import okhttp3.mockwebserver.RecordedRequest;
@@ -51,6 +57,7 @@ public final class MockApiServer {
         public MockResponse dispatch(RecordedRequest request) {
             String auth = request.getHeader("Authorization");
             if (token != null && auth != null && auth.equals("Bearer " + token)) {
+                System.out.println("service account: " + request.getRequestLine());
                 Matcher m = NAMESPACED.matcher(request.getPath());
                 if (!m.matches() || !resources.contains(m.group(1))) {
                     System.out.println("403 for the service account: " + request.getRequestLine());
@@ -151,10 +158,27 @@ public final class MockApiServer {
         String token = args.length > 2 ? args[1] : null;
         Set<String> resources = args.length > 2 ? new HashSet<>(Arrays.asList(args[2].split(",")))
                 : new HashSet<>();
+        Dispatcher dispatcher = new Dispatcher(token, resources);
         KubernetesMockServer server = new KubernetesMockServer(new Context(), new MockWebServer(),
-                new HashMap<>(), new Dispatcher(token, resources), false);
+                new HashMap<>(), dispatcher, false);
         server.init(InetAddress.getByName("0.0.0.0"), port);
         System.out.println("MockApiServer listening on port " + port);
+        if (args.length > 4) { // the in-cluster address: HTTPS on TLSPORT, same objects
+            int tlsPort = Integer.parseInt(args[3]);
+            KeyStore keys = KeyStore.getInstance("PKCS12");
+            try (FileInputStream in = new FileInputStream(args[4])) {
+                keys.load(in, "changeit".toCharArray());
+            }
+            KeyManagerFactory kmf = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
+            kmf.init(keys, "changeit".toCharArray());
+            SSLContext tls = SSLContext.getInstance("TLS");
+            tls.init(kmf.getKeyManagers(), null, null);
+            MockWebServer https = new MockWebServer();
+            https.setDispatcher(dispatcher);
+            https.useHttps(tls.getSocketFactory(), false);
+            https.start(InetAddress.getByName("0.0.0.0"), tlsPort);
+            System.out.println("MockApiServer listening for HTTPS on port " + tlsPort);
+        }
         System.out.flush();
         Thread.currentThread().join();
     }
