@@ -26,6 +26,10 @@ enum k8s_role k8s_role_of(const char *argv0)
         return K8S_EXECUTOR;
     if (strcmp(name, "decom.sh") == 0)
         return K8S_DECOM;
+    if (strcmp(name, "entrypoint.sh") == 0)
+        return K8S_ENTRYPOINT;
+    if (strcmp(name, "tini") == 0)
+        return K8S_TINI;
     return K8S_NONE;
 }
 
@@ -250,11 +254,12 @@ static void push_java_opts(struct vec *a, char *const *envp)
 }
 
 /* The executor's class path, in the order of apache/spark's image (conf dirs, the driver's
- * spark.executor.extraClassPath, Spark's jars, SPARK_EXTRA_CLASSPATH, SPARK_DIST_CLASSPATH),
- * with the image's SynapseML jars right after Spark's own, and only there (a driver may list
- * them in spark.executor.extraClassPath, as a notebook kernel does): a dependency of SynapseML
- * never shadows a Spark class, as with --packages. Its slf4j-api 1.7 before Spark's 2.x would
- * silence Spark's logging. */
+ * spark.executor.extraClassPath, Spark's jars, SPARK_EXTRA_CLASSPATH, SPARK_DIST_CLASSPATH, the
+ * working directory where --files land), with the image's SynapseML jars right after Spark's
+ * own, and only there (a driver may list them in spark.executor.extraClassPath, as a notebook
+ * kernel does): a dependency of SynapseML never shadows a Spark class, as with --packages. Its
+ * slf4j-api 1.7 before Spark's 2.x would silence Spark's logging. The working directory comes
+ * last: a shipped file never shadows a class of Spark's or Hadoop's. */
 static char *executor_classpath(const struct k8s_input *in, bool *oom)
 {
     char *const *envp = in->envp;
@@ -273,6 +278,7 @@ static char *executor_classpath(const struct k8s_input *in, bool *oom)
         list_add(&l, in->image_jars);
         list_add_except(&l, extra, in->image_jars);
         list_add(&l, env_get(envp, "SPARK_DIST_CLASSPATH"));
+        list_add(&l, in->cwd);
     } else {
         l.oom = true;
     }
@@ -339,11 +345,19 @@ static void build_driver(const struct k8s_input *in, struct vec *a, struct k8s_c
 {
     vec_pushf(a, in->spark_home, "/bin/spark-submit");
     vec_push(a, "--conf");
-    vec_pushf(a, "spark.driver.bindAddress=", env_get(in->envp, "SPARK_DRIVER_BIND_ADDRESS"));
+    const char *ip = env_get(in->envp, "SPARK_DRIVER_BIND_ADDRESS");
+    vec_pushf(a, "spark.driver.bindAddress=", ip);
+    vec_push(a, "--conf");
+    vec_pushf(a, "spark.executorEnv.SPARK_DRIVER_POD_IP=", ip);
     vec_push(a, "--deploy-mode");
     vec_push(a, "client");
     for (int i = 0; i < in->argc; i++)
         vec_push(a, in->argv[i]);
+    /* spark-submit reads the image's spark-env.sh, which sizes an unset SPARK_DRIVER_MEMORY from
+     * the container's limit; in a pod that limit is Spark's own (the driver's memory plus
+     * overhead): the launcher gets Spark's default instead, and spark.driver.memory still wins. */
+    if (!set(env_get(in->envp, "SPARK_DRIVER_MEMORY")))
+        out->driver_memory = K8S_SPARK_DEFAULT_DRIVER_MEMORY;
     /* spark-submit's launcher appends SPARK_DIST_CLASSPATH to the driver JVM's class path: the
      * image's jars get there without overriding the user's spark.driver.extraClassPath. */
     if (set(in->image_jars)) {
@@ -460,6 +474,25 @@ char *k8s_image_jars(const char *root, const char *packages)
         return NULL;
     }
     return l.s;
+}
+
+int k8s_tini_args(int argc, char *const *argv)
+{
+    int i = 1;
+    for (; i < argc && argv[i][0] == '-' && argv[i][1] != '\0'; i++) {
+        if (strcmp(argv[i], "--") == 0)
+            return i + 1;
+        for (const char *o = argv[i] + 1; *o; o++) {
+            if (strchr("sgvwl", *o)) /* subreaper, process group, verbosity, warnings, license */
+                continue;
+            if (strchr("pe", *o) && o[1] == '\0' && i + 1 < argc) { /* -p SIGNAL, -e CODE */
+                i++;
+                break;
+            }
+            return -1;
+        }
+    }
+    return i;
 }
 
 long k8s_find_executor(const char *proc)

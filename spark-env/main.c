@@ -105,7 +105,8 @@ int main(int argc, char **argv)
 
     struct spark_env env;
     char err[1024];
-    int rc = spark_env_load(&env, config, required, err, sizeof(err));
+    int rc = spark_env_load(&env, config, required ? SPARK_ENV_CONFIG_REQUIRED : 0, err,
+                            sizeof(err));
     if (rc != 0) {
         log_error("%s", err);
         return rc;

@@ -238,11 +238,16 @@ static int load_homes(struct spark_env *e, const char *path, char *err, size_t e
     return 0;
 }
 
-static int load_python(struct spark_env *e, const char *path, char *err, size_t errlen)
+static int load_python(struct spark_env *e, const char *path, bool optional, char *err,
+                       size_t errlen)
 {
     const char *py = getenv("PYSPARK_PYTHON");
     if (py && *py) {
         char *found = has_control(py) ? NULL : find_in_path(py, path);
+        if (!found && optional) {
+            log_warn("PYSPARK_PYTHON='%.200s' is not in this image: Python tasks will fail", py);
+            return 0;
+        }
         if (!found)
             return invalid(err, errlen, "PYSPARK_PYTHON", py,
                            "a Python interpreter: a command on PATH or an executable path");
@@ -321,14 +326,15 @@ static int load_memory(struct spark_env *e)
     return 0;
 }
 
-int spark_env_load(struct spark_env *e, const char *config, bool config_required, char *err,
+int spark_env_load(struct spark_env *e, const char *config, unsigned flags, char *err,
                    size_t errlen)
 {
     memset(e, 0, sizeof(*e));
     struct mml_settings s;
     settings_init(&s);
     int rc = 0;
-    if (settings_load_file(&s, config, config_required, err, errlen) != 0)
+    bool required = (flags & SPARK_ENV_CONFIG_REQUIRED) != 0;
+    if (settings_load_file(&s, config, required, err, errlen) != 0)
         rc = EXIT_CONFIG;
     else if (settings_apply_env(&s, err, errlen) != 0)
         rc = EXIT_USAGE;
@@ -342,7 +348,7 @@ int spark_env_load(struct spark_env *e, const char *config, bool config_required
         if (rc == 0)
             rc = load_homes(e, path, err, errlen);
         if (rc == 0)
-            rc = load_python(e, path, err, errlen);
+            rc = load_python(e, path, (flags & SPARK_ENV_PYTHON_OPTIONAL) != 0, err, errlen);
         if (rc == 0 && (load_path(e, path) != 0 || load_local_ip(e) != 0 || load_memory(e) != 0))
             rc = 70;
     }

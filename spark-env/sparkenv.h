@@ -27,10 +27,15 @@ struct spark_env {
 
 const char *spark_var_name(enum spark_var v);
 
+/* spark_env_load's flags. */
+#define SPARK_ENV_CONFIG_REQUIRED 1u /* a missing config file is an error */
+#define SPARK_ENV_PYTHON_OPTIONAL 2u /* a PYSPARK_PYTHON not found is a warning, left as it is
+                                        (a pod's JVM may never start Python) */
+
 /* Computes the environment from the config file (a missing file is fine unless required) and
  * the process environment. Returns 0, or 64 (bad variable) / 78 (bad config file) with one line
  * "NAME='value' is invalid: expected ..." or "FILE:LINE: ..." in err. */
-int spark_env_load(struct spark_env *e, const char *config, bool config_required, char *err,
+int spark_env_load(struct spark_env *e, const char *config, unsigned flags, char *err,
                    size_t errlen);
 void spark_env_free(struct spark_env *e);
 

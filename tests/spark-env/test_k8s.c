@@ -40,6 +40,8 @@ static char **with(char *const *extra)
     return env;
 }
 
+static const char *cwd; /* the executor's working directory, for one test */
+
 static int build(enum k8s_role role, char *const *envp, const char *jars, int argc,
                  char *const *argv, struct k8s_command *out, char *err)
 {
@@ -49,6 +51,7 @@ static int build(enum k8s_role role, char *const *envp, const char *jars, int ar
         .spark_home = "/opt/spark",
         .java_home = "/usr/lib/jvm/java",
         .image_jars = jars,
+        .cwd = cwd,
         .argc = argc,
         .argv = argv,
     };
@@ -70,6 +73,8 @@ static void test_program_name_selects_the_role(void **state)
     assert_int_equal(k8s_role_of("driver"), K8S_DRIVER);
     assert_int_equal(k8s_role_of("/usr/local/bin/executor"), K8S_EXECUTOR);
     assert_int_equal(k8s_role_of("/opt/decom.sh"), K8S_DECOM);
+    assert_int_equal(k8s_role_of("/opt/entrypoint.sh"), K8S_ENTRYPOINT);
+    assert_int_equal(k8s_role_of("/usr/bin/tini"), K8S_TINI);
     assert_int_equal(k8s_role_of("/usr/local/bin/mmlspark-env"), K8S_NONE);
     assert_int_equal(k8s_role_of("executors"), K8S_NONE);
 }
@@ -187,6 +192,21 @@ static void test_executor_class_path_order(void **state)
     k8s_command_free(&c);
 }
 
+static void test_executor_working_directory_comes_last_on_the_class_path(void **state)
+{
+    (void)state;
+    char *extra[] = {"SPARK_DIST_CLASSPATH=/dist/c.jar", NULL};
+    char err[1024];
+    struct k8s_command c;
+    cwd = "/var/data/spark-local-1";
+    int rc = build(K8S_EXECUTOR, with(extra), NULL, 0, NULL, &c, err);
+    cwd = NULL;
+    assert_int_equal(rc, 0);
+    assert_string_equal(after(&c, "-cp"), "/opt/spark/conf:/opt/spark/jars/*:/dist/c.jar:"
+                                          "/var/data/spark-local-1");
+    k8s_command_free(&c);
+}
+
 static void test_executor_class_path_without_conf_dir_uses_spark_home_conf(void **state)
 {
     (void)state;
@@ -234,15 +254,47 @@ static void test_driver_runs_spark_submit_in_client_mode_with_the_pod_args(void 
                     "org.apache.spark.deploy.PythonRunner", "local:///job.py", "a b", NULL};
     struct k8s_command c;
     assert_int_equal(build(K8S_DRIVER, env, NULL, 6, args, &c, err), 0);
-    const char *want[] = {"/opt/spark/bin/spark-submit", "--conf",
-                          "spark.driver.bindAddress=10.0.0.5", "--deploy-mode", "client",
+    const char *want[] = {"/opt/spark/bin/spark-submit",
+                          "--conf",
+                          "spark.driver.bindAddress=10.0.0.5",
+                          "--conf",
+                          "spark.executorEnv.SPARK_DRIVER_POD_IP=10.0.0.5",
+                          "--deploy-mode",
+                          "client",
                           "--properties-file", "/opt/spark/conf/spark.properties", "--class",
                           "org.apache.spark.deploy.PythonRunner", "local:///job.py", "a b"};
     assert_int_equal(c.argc, sizeof(want) / sizeof(want[0]));
     for (size_t i = 0; i < c.argc; i++)
         assert_string_equal(c.argv[i], want[i]);
     assert_null(c.dist_classpath);
+    assert_string_equal(c.driver_memory, "1g");
     k8s_command_free(&c);
+}
+
+static void test_driver_leaves_a_set_driver_memory_to_the_user(void **state)
+{
+    (void)state;
+    char *env[] = {"SPARK_DRIVER_BIND_ADDRESS=10.0.0.5", "SPARK_DRIVER_MEMORY=3g", NULL};
+    char err[1024];
+    struct k8s_command c;
+    assert_int_equal(build(K8S_DRIVER, env, NULL, 0, NULL, &c, err), 0);
+    assert_null(c.driver_memory);
+    k8s_command_free(&c);
+}
+
+static void test_tini_options_are_dropped_before_the_command(void **state)
+{
+    (void)state;
+    char *a[] = {"tini", "-s", "--", "/opt/entrypoint.sh", "executor", NULL};
+    char *b[] = {"tini", "-sg", "-p", "SIGTERM", "-vv", "driver", "-x", NULL};
+    char *c[] = {"tini", "executor", NULL};
+    char *d[] = {"tini", "-x", "--", "executor", NULL};
+    char *e[] = {"tini", "-s", NULL};
+    assert_int_equal(k8s_tini_args(5, a), 3);
+    assert_int_equal(k8s_tini_args(7, b), 5);
+    assert_int_equal(k8s_tini_args(2, c), 1);
+    assert_int_equal(k8s_tini_args(4, d), -1);
+    assert_int_equal(k8s_tini_args(2, e), 2);
 }
 
 static void test_driver_gets_image_jars_before_the_users_dist_classpath(void **state)
@@ -380,11 +432,14 @@ int main(void)
         cmocka_unit_test(test_executor_runs_the_backend_with_the_pod_settings),
         cmocka_unit_test(test_java_opts_come_in_numeric_order_one_argument_each),
         cmocka_unit_test(test_executor_class_path_order),
+        cmocka_unit_test(test_executor_working_directory_comes_last_on_the_class_path),
         cmocka_unit_test(test_executor_class_path_without_conf_dir_uses_spark_home_conf),
         cmocka_unit_test(test_image_jars_the_driver_listed_come_once_after_sparks),
         cmocka_unit_test(test_driver_without_bind_address_names_it),
         cmocka_unit_test(test_driver_runs_spark_submit_in_client_mode_with_the_pod_args),
         cmocka_unit_test(test_driver_gets_image_jars_before_the_users_dist_classpath),
+        cmocka_unit_test(test_driver_leaves_a_set_driver_memory_to_the_user),
+        cmocka_unit_test(test_tini_options_are_dropped_before_the_command),
         cmocka_unit_test(test_no_spark_or_java_is_one_line),
         cmocka_unit_test_setup_teardown(test_image_jars_when_the_package_is_the_images_in_any_order,
                                         make_root, remove_root),

@@ -219,7 +219,7 @@ static void test_spark_home_needs_jars_when_detected(void **state)
 
 static int load(struct spark_env *e, char *err, size_t errlen)
 {
-    return spark_env_load(e, in_root("no-such.conf"), false, err, errlen);
+    return spark_env_load(e, in_root("no-such.conf"), 0, err, errlen);
 }
 
 static void test_invalid_spark_home_is_a_usage_error_naming_it(void **state)
@@ -284,7 +284,7 @@ static void test_unset_mml_package_falls_back_to_the_config_file(void **state)
     fclose(f);
     struct spark_env e;
     char err[512];
-    assert_int_equal(spark_env_load(&e, in_root("m.conf"), true, err, sizeof(err)), 0);
+    assert_int_equal(spark_env_load(&e, in_root("m.conf"), SPARK_ENV_CONFIG_REQUIRED, err, sizeof(err)), 0);
     assert_string_equal(e.value[SV_MML_PACKAGE], "org.example:hello:1.0");
     assert_string_equal(e.value[SV_MML_M2REPOS], "file:///repo");
     spark_env_free(&e);
@@ -325,7 +325,7 @@ static void test_bad_config_file_is_a_config_error(void **state)
     fclose(f);
     struct spark_env e;
     char err[512];
-    assert_int_equal(spark_env_load(&e, in_root("bad.conf"), true, err, sizeof(err)), EXIT_CONFIG);
+    assert_int_equal(spark_env_load(&e, in_root("bad.conf"), SPARK_ENV_CONFIG_REQUIRED, err, sizeof(err)), EXIT_CONFIG);
     assert_non_null(strstr(err, "mml_package"));
 }
 

@@ -5,8 +5,13 @@ pod's image, command, args, env (values, fieldRefs, ConfigMap and Secret keys), 
 security context and volumes (configMap, secret, emptyDir as tmpfs, hostPath) on a Docker network,
 with the pod's IP fixed in advance (status.podIP fieldRefs need it before the start) and the pod's
 hostname; Services that select the pod give it their DNS names (network aliases). It reports
-phase, pod IP and container state back (PUT .../status) and stops the container of a deleted pod
-(running a preStop exec hook first, as a kubelet does).
+phase, pod IP and container state back (PUT .../status). A deleted pod (the API server marks it
+with a deletionTimestamp and keeps it) is stopped as a kubelet does: its preStop exec hook, then
+SIGTERM, then SIGKILL, all within the pod's grace period (at least 2 s for SIGTERM), and then
+deleted for good (gracePeriodSeconds=0). Given the API server's in-cluster address, it mounts the
+service-account token and CA into each pod that does not opt out, as a kubelet does. With capacity_cpus set, a pod whose CPU request does not
+fit beside the running pods' stays Pending (Unschedulable) until one ends, as on a full node. Every pod is checked against the restricted Pod Security
+profile (restricted.py): what it breaks is recorded in `violations` (the tests decide).
 Standard library + the docker CLI only. Limits, on purpose: one container per pod, no restarts
 (Spark's pods are restartPolicy Never), a Service must exist when its driver pod starts (the
 kubelet waits up to 15 s for one selecting a pod labelled spark-role=driver)."""
@@ -21,7 +26,10 @@ import time
 import urllib.error
 import urllib.request
 
+from restricted import violations as restricted_violations
+
 LABEL = "mmlspark-k8s-test"
+MAX_GRACE = 120  # seconds: a test's bound on a pod's terminationGracePeriodSeconds
 
 
 def now():
@@ -74,8 +82,12 @@ def docker(*args, timeout=60):
 
 
 class Kubelet(threading.Thread):
-    def __init__(self, api_url, network, run_id, state_dir, namespace="default", log=print):
+    def __init__(self, api_url, network, run_id, state_dir, namespace="default", log=print,
+                 in_cluster=None):
         super().__init__(daemon=True)
+        # {"port", "ca", "token"}: the API server's HTTPS port on the gateway, its CA certificate
+        # and the service account's token, mounted into pods as a kubelet does
+        self.in_cluster = in_cluster
         self.api = Api(api_url, namespace)
         self.network = network
         self.run_id = run_id
@@ -91,6 +103,12 @@ class Kubelet(threading.Thread):
         self.errors = []
         self.started_pods = []  # names, in start order (the tests read it)
         self.run_args = {}  # name -> the `docker run` arguments
+        self.violations = {}  # name -> what the pod breaks of the restricted profile
+        # the node's allocatable CPUs (None: no limit): a pod whose CPU request does not fit
+        # beside the running pods' stays Pending (PodScheduled False, Unschedulable) until it does
+        self.capacity_cpus = None
+        self.unschedulable = set()  # names of pods left Pending for want of CPU, ever
+        self.times = {}  # name -> {"seen": epoch first listed, "running": epoch its container ran}
 
     # -- pods -------------------------------------------------------------------------------
     def allocate_ip(self):
@@ -179,6 +197,7 @@ class Kubelet(threading.Thread):
             args += ["--security-opt", "no-new-privileges"]
         for k, v in self.env_of(pod, c, ip).items():
             args += ["-e", "%s=%s" % (k, v)]
+        args += self.service_account(pod)
         vols = {v["name"]: v for v in spec.get("volumes") or []}
         for m in c.get("volumeMounts") or []:
             v = vols.get(m["name"]) or {}
@@ -203,6 +222,53 @@ class Kubelet(threading.Thread):
         args += [c["image"]] + list(c.get("command") or [])[1:] + list(c.get("args") or [])
         return name, args
 
+    @staticmethod
+    def cpu_request(pod):
+        res = pod["spec"]["containers"][0].get("resources") or {}
+        cpu = (res.get("requests") or {}).get("cpu") or (res.get("limits") or {}).get("cpu")
+        return quantity_cpus(cpu) if cpu else 0.0
+
+    def fits(self, pod):
+        """Whether the pod's CPU request fits beside the pods that run (or are starting)."""
+        if self.capacity_cpus is None:
+            return True
+        used = sum(i.get("cpu", 0.0) for i in self.pods.values()
+                   if i.get("container") and not i.get("exited"))
+        return used + self.cpu_request(pod) <= self.capacity_cpus + 1e-9
+
+    def report_unschedulable(self, name, pod):
+        info = self.pods[name]
+        if info.get("reported") == "unschedulable":
+            return
+        pod["status"] = {"phase": "Pending", "conditions": [{
+            "type": "PodScheduled", "status": "False", "reason": "Unschedulable",
+            "message": "0/1 nodes are available: 1 Insufficient cpu."}]}
+        self.api.call("PUT", "/api/v1/namespaces/%s/pods/%s/status" % (self.api.ns, name), pod)
+        info["reported"] = "unschedulable"
+        self.unschedulable.add(name)
+        self.log("kubelet: pod %s Pending: Unschedulable (Insufficient cpu)" % name)
+
+    def service_account(self, pod):
+        """The in-cluster API access a kubelet gives a pod (unless automountServiceAccountToken
+        is false): the token, CA and namespace under /var/run/secrets/kubernetes.io/serviceaccount,
+        KUBERNETES_SERVICE_HOST/PORT, and the name kubernetes.default.svc."""
+        if not self.in_cluster or pod["spec"].get("automountServiceAccountToken") is False:
+            return []
+        d = os.path.join(self.state_dir, "serviceaccount", pod["metadata"]["name"])
+        os.makedirs(d, exist_ok=True)
+        with open(self.in_cluster["ca"]) as f:
+            ca = f.read()
+        for name, text in (("token", self.in_cluster["token"]), ("ca.crt", ca),
+                           ("namespace", self.api.ns)):
+            with open(os.path.join(d, name), "w") as f:
+                f.write(text)
+            os.chmod(os.path.join(d, name), 0o644)
+        os.chmod(d, 0o755)
+        return ["-v", "%s:/var/run/secrets/kubernetes.io/serviceaccount:ro" % d,
+                "-e", "KUBERNETES_SERVICE_HOST=%s" % self.gateway,
+                "-e", "KUBERNETES_SERVICE_PORT=%d" % self.in_cluster["port"],
+                "--add-host", "kubernetes.default.svc:%s" % self.gateway]
+
     def start_pod(self, pod):
         name = pod["metadata"]["name"]
         ip = self.pods[name]["ip"]
@@ -210,8 +276,11 @@ class Kubelet(threading.Thread):
         if built is None:  # a volume's ConfigMap is not there yet: try again on the next round
             return
         cname, args = built
+        self.pods[name]["cpu"] = self.cpu_request(pod)
         self.run_args[name] = args
+        self.violations[name] = restricted_violations(pod["spec"])
         rc, out, err = docker(*args)
+        self.times.setdefault(name, {})["running"] = time.time()
         self.pods[name]["container"] = cname
         self.started_pods.append(name)
         if rc != 0:
@@ -257,24 +326,35 @@ class Kubelet(threading.Thread):
         self.log("kubelet: pod %s %s%s" % (name, phase, (" (exit %d)" % st["ExitCode"])
                                            if st and not st["Running"] else ""))
 
-    def remove(self, name, info, pod_spec):
-        """A deleted pod: its preStop hook, then stop (grace period, at most 30 s), logs kept."""
+    def remove(self, name, info, pod):
+        """A deleted pod: its preStop hook, SIGTERM, SIGKILL within the grace period, logs kept;
+        then the pod object goes (its name and IP may be used again)."""
         cname = info.get("container")
-        if not cname:
-            return
-        c = (pod_spec or {}).get("containers", [{}])[0]
-        hook = (((c.get("lifecycle") or {}).get("preStop") or {}).get("exec") or {}).get("command")
-        if hook:
-            rc, out, err = docker("exec", cname, *hook, timeout=90)
-            self.log("kubelet: pod %s preStop %s: exit %d %s" % (name, hook, rc, (out + err)[-300:]))
-            st = self.state(cname)
-            if st and not st["Running"]:
-                self.log("kubelet: pod %s exited %d after its preStop hook" % (name, st["ExitCode"]))
-        grace = min(int((pod_spec or {}).get("terminationGracePeriodSeconds", 30)), 30)
-        docker("stop", "-t", str(grace), cname, timeout=grace + 30)
-        self.save_logs(name, cname)
-        docker("rm", "-f", cname)
-        self.log("kubelet: pod %s deleted: container removed" % name)
+        spec, meta = (pod or {}).get("spec") or {}, (pod or {}).get("metadata") or {}
+        grace = meta.get("deletionGracePeriodSeconds", spec.get("terminationGracePeriodSeconds", 30))
+        deadline = time.monotonic() + min(int(grace), MAX_GRACE)
+        if cname:
+            c = (spec.get("containers") or [{}])[0]
+            hook = (((c.get("lifecycle") or {}).get("preStop") or {}).get("exec") or {}).get("command")
+            if hook:
+                try:
+                    rc, out, err = docker("exec", cname, *hook,
+                                          timeout=max(deadline - time.monotonic(), 1))
+                    self.log("kubelet: pod %s preStop %s: exit %d %s" % (name, hook, rc, (out + err)[-300:]))
+                except subprocess.TimeoutExpired:
+                    self.log("kubelet: pod %s preStop %s: still running at the grace period's end"
+                             % (name, hook))
+                st = self.state(cname)
+                if st and not st["Running"]:
+                    self.log("kubelet: pod %s exited %d after its preStop hook" % (name, st["ExitCode"]))
+            left = max(int(deadline - time.monotonic()), 2)
+            docker("stop", "-t", str(left), cname, timeout=left + 30)
+            self.save_logs(name, cname)
+            docker("rm", "-f", cname)
+            self.log("kubelet: pod %s deleted: container removed" % name)
+        if meta.get("deletionTimestamp"):
+            self.api.call("DELETE", "/api/v1/namespaces/%s/pods/%s?gracePeriodSeconds=0"
+                          % (self.api.ns, name))
 
     def save_logs(self, name, cname):
         rc, out, err = docker("logs", cname, timeout=30)
@@ -286,19 +366,39 @@ class Kubelet(threading.Thread):
         listed = {p["metadata"]["name"]: p for p in self.api.items("pods")}
         for name, pod in listed.items():
             info = self.pods.get(name)
+            if info is not None and info.get("terminating"):
+                continue
+            if pod["metadata"].get("deletionTimestamp"):  # deleted: stop it gracefully
+                info = self.pods.get(name) or {}
+                info["terminating"] = True
+                self.pods[name] = info
+                threading.Thread(target=self.finish, args=(name, info, pod), daemon=True).start()
+                continue
             if info is None or info.get("uid") != pod["metadata"].get("uid"):
                 self.pods[name] = {"ip": self.allocate_ip(), "uid": pod["metadata"].get("uid"),
                                    "created": now(), "spec": pod["spec"]}
+                self.times[name] = {"seen": time.time()}
                 self.report(name, None)
             info = self.pods[name]
             if not info.get("container"):
+                if not self.fits(pod):
+                    self.report_unschedulable(name, pod)
+                    continue
                 self.start_pod(pod)
             if info.get("container"):
-                self.report(name, self.state(info["container"]))
-        for name in [n for n in self.pods if n not in listed]:
+                st = self.state(info["container"])
+                info["exited"] = st is not None and not st["Running"]
+                self.report(name, st)
+        for name in [n for n in self.pods if n not in listed and not self.pods[n].get("terminating")]:
             info = self.pods.pop(name)
-            threading.Thread(target=self.remove, args=(name, info, info.get("spec")),
+            threading.Thread(target=self.remove, args=(name, info, {"spec": info.get("spec")}),
                              daemon=True).start()
+
+    def finish(self, name, info, pod):
+        try:
+            self.remove(name, info, pod)
+        finally:
+            self.pods.pop(name, None)
 
     def run(self):
         while not self.stopping.is_set():

@@ -1,6 +1,7 @@
 """SynapseML's LightGBMClassifier trained on two executors (scikit-learn's breast cancer data, no
 network needed), evaluated on a held-out split; prints one "RESULT {json}" line and exits with
 --exit-code (default 0): the test checks that status arrives where Spark reports it.
+--shipped NAME: a file given with --files, looked up on the executors as a class-path resource.
 --pause-for-kill: first a slow stage (after a "MARK kill-now" line) during which the test kills
 an executor, then another (after "MARK decommission-now") during which it deletes an executor's
 pod (graceful decommission); the job waits for the replacements before training."""
@@ -43,13 +44,20 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--pause-for-kill", action="store_true")
     ap.add_argument("--exit-code", type=int, default=0)
+    ap.add_argument("--shipped", default="", help="a --files name to look up as a resource")
     opts = ap.parse_args()
     # no locality wait: the two training partitions go to the two idle executors at once (with
     # Spark's 3 s wait, both could go to the one holding more of the shuffle's output)
+    t0 = time.monotonic()
     spark = SparkSession.builder.appName("lightgbm-k8s").config("spark.locality.wait", "0").getOrCreate()
     sc = spark.sparkContext
-    result = {"app_id": sc.applicationId}
+    # the driver's heap (the pod's driver: Spark's default 1g, not a share of the pod's limit)
+    result = {"app_id": sc.applicationId,
+              "driver_heap_mib": sc._jvm.java.lang.Runtime.getRuntime().maxMemory() // 2**20,
+              "t_session": time.monotonic() - t0}
     wait_executors(sc, 2, 300)
+    result["t_executors"] = time.monotonic() - t0 - result["t_session"]
+    result["registered_at"] = time.time()  # epoch: the bench sets it against the pods' start
     if opts.pause_for_kill:
         print("MARK kill-now", flush=True)
         slow = sc.parallelize(range(4), 4).map(lambda x: (time.sleep(8), x * x)[1]).collect()
@@ -90,6 +98,13 @@ def main():
     probe = spark.range(0, 2, 1, 2).selectExpr(
         *["reflect('java.lang.Class', 'forName', '%s') AS c%d" % (c, i) for i, c in enumerate(classes)])
     result["executor_classes"] = sorted({v.split(" ", 1)[1] for row in probe.collect() for v in row})
+    # a file shipped with --files lands in the executor's working directory, which is on its class
+    # path (as in Spark's image): the class loader finds it as a resource
+    if opts.shipped:
+        found = spark.range(0, 2, 1, 2).selectExpr(
+            "reflect('java.lang.ClassLoader', 'getSystemResource', '%s')" % opts.shipped).collect()
+        result["shipped_resource"] = sorted({str(row[0]) for row in found})
+    result["t_job"] = time.monotonic() - t0 - result["t_session"] - result["t_executors"]
     print("RESULT " + json.dumps(result), flush=True)
     spark.stop()
     sys.exit(opts.exit_code)
