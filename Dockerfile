@@ -292,6 +292,10 @@ COPY --from=connectors /out/opt/connectors/ /opt/connectors/
 COPY --from=connect-gate /out/ /
 COPY image/connect/mmlspark-role /usr/local/bin/mmlspark-role
 COPY image/connect/connect_tls.py /usr/local/lib/mmlspark/connect_tls.py
+# spark-submit first on PATH: Spark's own, which also returns a Kubernetes cluster-mode driver's
+# exit code (image/submit/spark-submit; docs/kubernetes.md)
+COPY image/submit/spark-submit /opt/venv/bin/spark-submit
+COPY image/submit/submit_status.py /usr/local/lib/mmlspark/submit_status.py
 RUN mkdir -p /var/lib/spark-events /var/lib/spark-connect \
  && chown mmlspark:0 /var/lib/spark-events /var/lib/spark-connect \
  && chmod 2775 /var/lib/spark-events /var/lib/spark-connect

@@ -179,7 +179,7 @@ def env_names():
     # lib/config.c's settings table: {"key", "ENV_NAME", "default", check, "expected"}
     for m in re.finditer(r"\[SET_\w+\]\s*=\s*\{\s*(?:\"[a-z0-9_]+\"|NULL)\s*,\s*\"([A-Z_]\w*)\"", read("lib/config.c")):
         add(m.group(1), "lib/config.c")
-    shell = ["image/spark/spark-env.sh", "image/connect/mmlspark-role"] + sorted(
+    shell = ["image/spark/spark-env.sh", "image/connect/mmlspark-role", "image/submit/spark-submit"] + sorted(
         rel(p) for p in glob.glob(os.path.join(TOP, "image/profile.d/*.sh")))
     for f in shell:
         text = "\n".join(l for l in read(f).split("\n") if not l.lstrip().startswith("#"))

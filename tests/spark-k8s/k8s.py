@@ -455,8 +455,10 @@ def cluster_mode_lightgbm_driver_pod_and_two_executor_pods_any_uid_read_only_roo
     check(not forbidden, "the driver stayed within the Role: %r" % forbidden)
     check("exit code: 3" in submitted,
           "spark-submit reports the driver's exit code 3: %r" % submitted[-1500:])
-    print("INFO: cluster mode: spark-submit exited %d (Spark 3.5 reports the driver's exit code "
-          "in its log, not in its own status)" % code)
+    # beyond Spark 3.5 (whose spark-submit exits 0 here): the image's exits with the driver's code
+    check(code == 3 and "the driver pod's container exited 3" in submitted,
+          "spark-submit exited %s, expected the driver's 3: %r" % (code, submitted[-800:]))
+    print("INFO: cluster mode: spark-submit exited %d, the driver's exit code" % code)
     ctx.timings["cluster mode, spark-submit to exit"] = elapsed
 
 
