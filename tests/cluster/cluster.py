@@ -1405,6 +1405,14 @@ def docker_compose_history_lists_the_ended_notebooks_and_spark_submits(ctx):
     token = jupyter_token()
     listed(lambda path: host_json("NOTEBOOK_PORT", "/proxy/history:18080" + path, token),
            "Jupyter's /proxy/history:18080/")
+    # the UI itself, as the live UI is served: its links rooted at the proxy's path
+    req = urllib.request.Request("http://127.0.0.1:%s/proxy/history:18080/"
+                                 % COMPOSE["ports"]["NOTEBOOK_PORT"],
+                                 headers={"Authorization": "token " + token})
+    with NO_PROXY.open(req, timeout=20) as r:
+        page = r.read().decode("utf-8", "replace")
+    check("setUIRoot('/proxy/history:18080')" in page and 'href="/proxy/history:18080/' in page,
+          "the history UI through Jupyter's proxy does not root its links there: %r" % page[:800])
     status, _ = host_json("NOTEBOOK_PORT", "/proxy/history:18080/api/v1/version")
     check(status in (401, 403) or status is None or status >= 300,
           "the history server through Jupyter's proxy answers without the token: %s" % status)
