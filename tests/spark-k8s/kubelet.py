@@ -344,7 +344,13 @@ class Kubelet(threading.Thread):
                 except subprocess.TimeoutExpired:
                     self.log("kubelet: pod %s preStop %s: still running at the grace period's end"
                              % (name, hook))
+                # the hook ends with the container when the JVM exits (docker exec then returns
+                # 137): the container may still show Running for a moment; look again briefly
+                settle = time.monotonic() + min(5, max(deadline - time.monotonic(), 0))
                 st = self.state(cname)
+                while st and st["Running"] and time.monotonic() < settle:
+                    time.sleep(0.2)
+                    st = self.state(cname)
                 if st and not st["Running"]:
                     self.log("kubelet: pod %s exited %d after its preStop hook" % (name, st["ExitCode"]))
             left = max(int(deadline - time.monotonic()), 2)
