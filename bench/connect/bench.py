@@ -19,6 +19,7 @@ import argparse
 import os
 import re
 import shutil
+import signal
 import socket
 import statistics
 import subprocess
@@ -80,6 +81,8 @@ def main():
     ap.add_argument("--label", required=True)
     ap.add_argument("-n", type=int, default=5)
     a = ap.parse_args()
+    for sig in (signal.SIGTERM, signal.SIGHUP, signal.SIGINT):  # the finally below cleans up
+        signal.signal(sig, lambda n, _f: sys.exit(128 + n))
     work = tempfile.mkdtemp(prefix="mmlspark-bench-connect.")
     server = "mmlspark-bench-connect-%d" % os.getpid()
     try:

@@ -254,34 +254,11 @@ def s3a_delta_and_iceberg_written_by_executors_on_both_workers(ctx):
     workers have none) writes parquet, a Delta table and an Iceberg table (warehouse on S3) to
     moto's S3 API server through executors on both workers, and reads them back. The secret key
     is in no log and no `docker top` of any container of the cluster."""
-    tools = os.environ.get("MMLSPARK_DATA_TOOLS", "")
-    if not os.access(os.path.join(tools, "venv", "bin", "moto_server"), os.X_OK):
-        host_lacks("moto (tests/data/setup.sh)", "moto's S3 server is not installed")
-    rc, gw = docker("network", "inspect", "-f", "{{(index .IPAM.Config 0).Gateway}}", network(), timeout=20)
-    check(rc == 0, "docker network inspect: %s" % gw)
-    gw = gw.strip()
-    with socket.socket() as sk:
-        sk.bind((gw, 0))
-        port = sk.getsockname()[1]
-    moto = subprocess.Popen([os.path.join(tools, "venv", "bin", "moto_server"), "-H", gw, "-p", str(port)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    s3, moto = s3_server(network(), "cluster")
     try:
-        def up():
-            check(moto.poll() is None, "moto_server exited %s" % moto.returncode)
-            try:
-                with socket.create_connection((gw, port), timeout=1):
-                    return True
-            except OSError:
-                return False
-        wait_for("moto's S3 server on %s:%d" % (gw, port), up, 60)
-        rc, out = run([os.path.join(tools, "venv", "bin", "python3"), "-c",
-                       "import boto3, sys; boto3.client('s3', endpoint_url=sys.argv[1], region_name='us-east-1', "
-                       "aws_access_key_id='x', aws_secret_access_key='x').create_bucket(Bucket='cluster')",
-                       "http://%s:%d" % (gw, port)], timeout=60)
-        check(rc == 0, "create_bucket: %s" % out[-800:])
         secret = "mmlspark-cluster-%s" % os.urandom(12).hex()
         env = ["-e", "AWS_ACCESS_KEY_ID=AKIACLUSTERTEST", "-e", "AWS_SECRET_ACCESS_KEY=" + secret,
-               "-e", "AWS_ENDPOINT_URL=http://%s:%d" % (gw, port),
+               "-e", "AWS_ENDPOINT_URL=" + s3,
                "-e", "MMLSPARK_TABLE_FORMATS=delta,iceberg",
                "-e", "MMLSPARK_ICEBERG_WAREHOUSE=s3a://cluster/iceberg"]
         driver = start("driver-s3", *env, cmd=SUBMIT + ["/jobs/s3_tables_both_workers.py", "cluster"])
@@ -1188,8 +1165,22 @@ REMOTE_NOTEBOOK = {"cells": [{"cell_type": "code", "execution_count": None, "met
                    "nbformat": 4, "nbformat_minor": 5}
 
 
-def s3_server(net):
-    """moto's S3 API server on the gateway of Docker network NET, with a bucket "connect";
+def run_compose_notebook(name, nb):
+    """The text of the outputs of notebook NB run headless (nbconvert --execute) in the compose
+    notebook service, in /tmp/NAME."""
+    rc, out = compose_exec("notebook", "bash", "-c",
+                           "mkdir -p /tmp/{0} && cat > /tmp/{0}/in.ipynb && cd /tmp/{0} && exec "
+                           "jupyter nbconvert --to notebook --execute --ExecutePreprocessor."
+                           "timeout=300 --output out.ipynb in.ipynb".format(name),
+                           input=json.dumps(nb).encode(), timeout=400)
+    check(rc == 0, "the notebook %s: %s" % (name, out[-1500:]))
+    rc, out = compose_exec("notebook", "cat", "/tmp/%s/out.ipynb" % name, timeout=30)
+    check(rc == 0, "no output notebook of %s: %s" % (name, out[-500:]))
+    return notebook_text(json.loads(out))
+
+
+def s3_server(net, bucket):
+    """moto's S3 API server on the gateway of Docker network NET, with the bucket BUCKET;
     (URL, process). Needs tests/data/setup.sh's tools (MMLSPARK_DATA_TOOLS)."""
     tools = os.environ.get("MMLSPARK_DATA_TOOLS", "")
     if not os.access(os.path.join(tools, "venv", "bin", "moto_server"), os.X_OK):
@@ -1218,7 +1209,7 @@ def s3_server(net):
         rc, out = run([os.path.join(tools, "venv", "bin", "python3"), "-c",
                        "import boto3, sys; boto3.client('s3', endpoint_url=sys.argv[1], "
                        "region_name='us-east-1', aws_access_key_id='x', aws_secret_access_key="
-                       "'x').create_bucket(Bucket='connect')", url], timeout=60)
+                       "'x').create_bucket(Bucket=sys.argv[2])", url, bucket], timeout=60)
         check(rc == 0, "create_bucket: %s" % out[-800:])
     except BaseException:
         moto.terminate()
@@ -1252,7 +1243,7 @@ def docker_compose_connect_serves_a_thin_client_with_the_token_only(ctx):
             f.write(text)
     os.chmod(work, 0o755)
     net = c["project"] + "_default"
-    s3, moto = s3_server(net)
+    s3, moto = s3_server(net, "connect")
     venv = os.path.join(client, "venv")
     try:
         rc, out = docker("run", "--rm", "--label", label + "=" + run_id, "--network", net,
@@ -1279,14 +1270,7 @@ def docker_compose_connect_serves_a_thin_client_with_the_token_only(ctx):
         check(not r[case].startswith("accepted"), "%s was served: %r" % (case, r[case]))
     # the client from a notebook of the image (the compose notebook trusts the server's
     # certificate: GRPC_DEFAULT_SSL_ROOTS_FILE_PATH), beside the kernel's own `spark`
-    rc, out = compose_exec("notebook", "bash", "-c",
-                           "mkdir -p /tmp/remote && cat > /tmp/remote/r.ipynb && cd /tmp/remote && "
-                           "exec jupyter nbconvert --to notebook --execute "
-                           "--ExecutePreprocessor.timeout=300 --output out.ipynb r.ipynb",
-                           input=json.dumps(REMOTE_NOTEBOOK).encode(), timeout=400)
-    check(rc == 0, "the notebook with a Connect client: %s" % out[-1500:])
-    rc, nb = compose_exec("notebook", "cat", "/tmp/remote/out.ipynb", timeout=30)
-    text = notebook_text(json.loads(nb)) if rc == 0 else nb
+    text = run_compose_notebook("remote", REMOTE_NOTEBOOK)
     check("REMOTE 1000" in text, "the notebook's Connect client did not count: %r" % text[-1500:])
     print("    a notebook of the image counted through Connect")
     status, apps = host_json("CONNECT_SPARK_UI_PORT", "/api/v1/applications")
@@ -1371,15 +1355,9 @@ def docker_compose_history_lists_the_ended_notebooks_and_spark_submits(ctx):
     history server on the same volume with a read-only root as uid 12345 lists them too."""
     c = compose_cluster(ctx)
     wanted = set(COMPOSE.get("shared_apps") or [])
-    rc, out = compose_exec("notebook", "bash", "-c",
-                           "mkdir -p /tmp/hist && cat > /tmp/hist/h.ipynb && cd /tmp/hist && "
-                           "exec jupyter nbconvert --to notebook --execute "
-                           "--ExecutePreprocessor.timeout=300 --output out.ipynb h.ipynb",
-                           input=json.dumps(HISTORY_NOTEBOOK).encode(), timeout=400)
-    check(rc == 0, "the notebook: %s" % out[-1500:])
-    rc, nb = compose_exec("notebook", "cat", "/tmp/hist/out.ipynb", timeout=30)
-    m = re.search(r"APP (\S+) 10", notebook_text(json.loads(nb)) if rc == 0 else "")
-    check(m, "the notebook printed no application id: %r" % nb[-800:])
+    text = run_compose_notebook("hist", HISTORY_NOTEBOOK)
+    m = re.search(r"APP (\S+) 10", text)
+    check(m, "the notebook printed no application id: %r" % text[-800:])
     wanted.add(m.group(1))
     rc, out = compose_exec("notebook", "bash", "-c", "spark-submit --master \"$SPARK_MASTER_URL\" "
                            "/opt/spark/examples/src/main/python/pi.py 4 2>&1", timeout=300)
