@@ -25,9 +25,10 @@
  *             +-- the job as the notebook user, no capabilities: own session on the new pty
  *                 (its controlling tty), or own process group without a tty
  *
- * State passes by argv (the user's, unchanged), the environment (MMLSPARK_SUPERVISOR for PID 1,
- * MMLSPARK_SETUP for the setup: supervise_main.c) and exit status; the setup reports one of
- * init's own codes on a close-on-exec pipe, so that -e never remaps it.
+ * Roles come from what was exec'd: mmlspark-supervise is PID 1 (its settings in
+ * MMLSPARK_SUPERVISOR, set here); the setup is "mmlspark-init --setup=FD:MASK ARGS" whose parent
+ * runs mmlspark-supervise (a user's variable or argument cannot make PID 1 the setup). The setup
+ * reports one of init's own codes on a close-on-exec pipe (FD), so that -e never remaps it.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -37,6 +38,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "config.h"
@@ -154,8 +156,6 @@ static int load_settings(const struct cli *cli, struct mml_settings *s)
 
 /* ---- the entry: PID 1 becomes the supervisor before any child exists ---- */
 
-#define SUPERVISOR_NAME "mmlspark-supervise"
-
 /* "N,N,..." of the codes -e maps to 0, or "-". */
 static void remap_list(const bool *remap, char *buf, size_t len)
 {
@@ -203,22 +203,36 @@ static int exec_supervisor(const struct mml_settings *s, const sigset_t *job_mas
 
 /* ---- the setup: PID 1's one child, which becomes the job or the session holding it ---- */
 
-/* MMLSPARK_SETUP="STATUS_FD JOB_MASK" from mmlspark-supervise: false when absent (the entry). */
-static bool take_setup_link(int *status_fd, sigset_t *job_mask)
+/* argv[1] "--setup=STATUS_FD:JOB_MASK" from mmlspark-supervise, our parent: removed from argv and
+ * 1 returned; 0 when absent (the entry); -1 (one error line) when our parent is not the
+ * supervisor or the value is bad: the role is never taken from what a user can pass. */
+static int take_setup_link(int *argc, char **argv, int *status_fd, sigset_t *job_mask)
 {
-    const char *v = getenv("MMLSPARK_SETUP");
+    size_t olen = strlen(SETUP_OPTION);
+    if (*argc < 2 || strncmp(argv[1], SETUP_OPTION, olen) != 0)
+        return 0;
+    char sup[PATH_MAX];
     int fd;
     unsigned long long bits;
-    if (v == NULL || sscanf(v, "%d %llx", &fd, &bits) != 2 || fd < 3)
-        return false;
-    unsetenv("MMLSPARK_SETUP");
+    char end;
+    struct stat st;
+    if (sibling_program(SUPERVISOR_NAME, sup, sizeof(sup)) != 0 ||
+        !pid_runs_program(getppid(), sup) ||
+        sscanf(argv[1] + olen, "%d:%llx%c", &fd, &bits, &end) != 2 || fd < 3 ||
+        fstat(fd, &st) != 0 || !S_ISFIFO(st.st_mode)) {
+        log_error("%s is for the process %s starts: not an option of mmlspark-init", SETUP_OPTION,
+                  SUPERVISOR_NAME);
+        return -1;
+    }
+    memmove(&argv[1], &argv[2], (size_t)(*argc - 1) * sizeof(*argv)); /* argv[argc] NULL too */
+    (*argc)--;
     fcntl(fd, F_SETFD, FD_CLOEXEC); /* closed when the job is exec'd: nothing of ours reaches it */
     *status_fd = fd;
     sigemptyset(job_mask);
     for (int sig = 1; sig < NSIG && sig <= 64; sig++)
         if (bits & (1ULL << (sig - 1)))
             sigaddset(job_mask, sig);
-    return true;
+    return 1;
 }
 
 /* Returns rc, first telling PID 1 that it is init's own code (so -e never remaps it). */
@@ -278,7 +292,9 @@ int main(int argc, char **argv)
     sigset_t job_mask;
     supervise_block_signals(&job_mask);
     int status_fd = -1;
-    bool setup = take_setup_link(&status_fd, &job_mask);
+    int setup = take_setup_link(&argc, argv, &status_fd, &job_mask);
+    if (setup < 0)
+        return EXIT_USAGE;
 
     struct cli cli;
     int rc = parse_cli(argc, argv, &cli);

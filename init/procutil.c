@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/wait.h>
 #include <time.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "exitcodes.h"
@@ -89,6 +90,15 @@ int sibling_program(const char *name, char *path, size_t len)
         return -1;
     strcpy(slash + 1, name);
     return 0;
+}
+
+bool pid_runs_program(pid_t pid, const char *path)
+{
+    char exe[64];
+    struct stat a, b;
+    snprintf(exe, sizeof(exe), "/proc/%d/exe", (int)pid);
+    return pid > 0 && stat(exe, &a) == 0 && stat(path, &b) == 0 && a.st_dev == b.st_dev &&
+           a.st_ino == b.st_ino;
 }
 
 void job_stopped_by(pid_t pid, int sig, bool group)

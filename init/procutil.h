@@ -39,6 +39,14 @@ int signal_group_or_leader(pid_t pid, int sig, bool group);
  * and mmlspark-supervise find each other so, installed or in the build tree. Returns 0 or -1. */
 int sibling_program(const char *name, char *path, size_t len);
 
+/* True when process pid runs the program file at path (/proc/PID/exe is that inode). */
+bool pid_runs_program(pid_t pid, const char *path);
+
+/* The setup's role comes from argv: mmlspark-supervise execs "mmlspark-init --setup=FD:MASK ARGS"
+ * (argv[1] only), and mmlspark-init believes it only when its parent runs mmlspark-supervise. */
+#define SETUP_OPTION "--setup="
+#define SUPERVISOR_NAME "mmlspark-supervise"
+
 /* Job control, the same in init and the session process: a container has no shell that could
  * resume a job stopped by the terminal or by TSTP/TTIN/TTOU, so such a job (pid, its group when
  * group) is continued at once; a SIGSTOP stays until somebody sends SIGCONT. Logs one line. */

@@ -9,9 +9,11 @@
  *   here): GRACE_MS milliseconds; FLAGS 'g' or '-' (signal the child's process group); LOG_LEVEL
  *   0..3; REMAP a comma list of exit codes that become 0, or '-'; JOB_MASK the signal mask the
  *   job starts with, in hex.
- * The child gets MMLSPARK_SETUP="STATUS_FD JOB_MASK": the pipe on which it reports one of init's
- * own exit codes (so -e never remaps it), and the mask. It ends as the job (exec) or the session
- * process; the setup's own exit status or the job's is this program's.
+ * The child is exec'd as "mmlspark-init --setup=STATUS_FD:JOB_MASK ARGS": its role comes from argv
+ * (and mmlspark-init checks that its parent runs this program), never from a variable a user can
+ * set. STATUS_FD is the pipe on which it reports one of init's own exit codes (so -e never
+ * remaps it). It ends as the job (exec) or the session process; the setup's own exit status or
+ * the job's is this program's.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -20,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -33,22 +36,21 @@
 #define SETUP_NAME "mmlspark-init"
 
 /* The setup program: mmlspark-init, next to this program. */
-static struct stat setup_stat;
+static char setup_program[PATH_MAX];
 
-static int setup_path(char *path, size_t len)
+static int setup_path(void)
 {
-    return sibling_program(SETUP_NAME, path, len) == 0 ? stat(path, &setup_stat) : -1;
+    struct stat st;
+    return sibling_program(SETUP_NAME, setup_program, sizeof(setup_program)) == 0
+               ? stat(setup_program, &st)
+               : -1;
 }
 
 /* While the child still runs mmlspark-init it may hold a PAM session (it is the session
  * process): at the end of the grace period it is asked to close it (supervise.c). */
 static bool child_runs_setup(pid_t child)
 {
-    char exe[64];
-    struct stat st;
-    snprintf(exe, sizeof(exe), "/proc/%d/exe", (int)child);
-    return stat(exe, &st) == 0 && st.st_dev == setup_stat.st_dev &&
-           st.st_ino == setup_stat.st_ino;
+    return pid_runs_program(child, setup_program);
 }
 
 static int parse_state(const char *v, struct supervise_opts *opts, bool *remap, char *mask_hex,
@@ -68,14 +70,23 @@ static int parse_state(const char *v, struct supervise_opts *opts, bool *remap, 
     return 0;
 }
 
-static pid_t start_setup(const char *path, char **argv, const char *mask_hex, int *status_fd)
+static pid_t start_setup(const char *path, int argc, char **argv, const char *mask_hex,
+                         int *status_fd)
 {
     int st[2];
     if (pipe2(st, O_CLOEXEC) != 0)
         return -1;
+    /* argv with the role inserted: argv[0], --setup=FD:MASK, the user's arguments. */
+    char **child_argv = calloc((size_t)argc + 2, sizeof(*child_argv));
+    if (child_argv == NULL) {
+        close(st[0]);
+        close(st[1]);
+        return -1;
+    }
     fflush(NULL);
     pid_t pid = fork();
     if (pid < 0) {
+        free(child_argv);
         close(st[0]);
         close(st[1]);
         return -1;
@@ -84,13 +95,17 @@ static pid_t start_setup(const char *path, char **argv, const char *mask_hex, in
         setpgid(0, 0);
         tty_give_foreground_self();
         char setup[64];
-        snprintf(setup, sizeof(setup), "%d %s", st[1], mask_hex);
+        snprintf(setup, sizeof(setup), "%s%d:%s", SETUP_OPTION, st[1], mask_hex);
         fcntl(st[1], F_SETFD, 0);
-        setenv("MMLSPARK_SETUP", setup, 1);
-        execv(path, argv); /* signals stay blocked: the setup takes them synchronously */
+        child_argv[0] = argv[0];
+        child_argv[1] = setup;
+        for (int i = 1; i < argc; i++)
+            child_argv[i + 1] = argv[i];
+        execv(path, child_argv); /* signals stay blocked: the setup takes them synchronously */
         log_error("cannot run %s: %s", path, strerror(errno));
         _exit(EXIT_SOFTWARE);
     }
+    free(child_argv);
     setpgid(pid, pid); /* also here: no race with the first forwarded signal */
     close(st[1]);
     *status_fd = st[0];
@@ -99,15 +114,16 @@ static pid_t start_setup(const char *path, char **argv, const char *mask_hex, in
 
 int main(int argc, char **argv)
 {
-    (void)argc;
+    /* ps -e, top and pgrep show the comm name: PID 1 is mmlspark-init to them, as in its argv. */
+    prctl(PR_SET_NAME, "mmlspark-init", 0, 0, 0);
     mlog_init("mmlspark-init"); /* its messages are init's */
     sigset_t job_mask;
     supervise_block_signals(&job_mask);
     struct supervise_opts opts = {.job_mask = &job_mask, .holds_session = child_runs_setup};
     bool remap[256] = {false};
-    char mask_hex[24], path[PATH_MAX];
+    char mask_hex[24];
     if (parse_state(getenv("MMLSPARK_SUPERVISOR"), &opts, remap, mask_hex, sizeof(mask_hex)) != 0 ||
-        setup_path(path, sizeof(path)) != 0) {
+        setup_path() != 0) {
         log_error("mmlspark-supervise is started by mmlspark-init only (bad MMLSPARK_SUPERVISOR "
                   "or no %s next to it)",
                   SETUP_NAME);
@@ -117,7 +133,7 @@ int main(int argc, char **argv)
     supervise_become_reaper(true);
     tty_init();
     int status_fd = -1;
-    pid_t child = start_setup(path, argv, mask_hex, &status_fd);
+    pid_t child = start_setup(setup_program, argc, argv, mask_hex, &status_fd);
     if (child < 0) {
         log_error("cannot start the setup: %s", strerror(errno));
         return EXIT_SOFTWARE;

@@ -29,7 +29,6 @@ TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))
 # Environment variables the code reads that docs/reference.md need not name: not user-facing.
 # Every entry: NAME -> the one-line reason.
 ALLOW_ENV = {
-    "MMLSPARK_SETUP": "internal: mmlspark-supervise tells the setup process its status pipe",
     "MMLSPARK_SUPERVISOR": "internal: mmlspark-init hands its checked settings to mmlspark-supervise",
     "MMLSPARK_IDENTITY_WARNED": "internal: mmlspark-identity.sh says 'no writable HOME' once per tree",
     "HOME": "standard POSIX variable; how the image picks a writable one is in docs/teams.md",

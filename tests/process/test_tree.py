@@ -16,7 +16,7 @@ from test_init import INIT, eula_page_setup, run_pid1  # noqa: E402  (one copy o
 
 ROOT = os.geteuid() == 0
 SHOW = ('tr "\\0" " " < /proc/1/cmdline; echo; cat /proc/1/comm; echo "ppid=$PPID"; '
-        'env | grep -c "^MMLSPARK_SETUP=" || true; ls /proc/self/fd | wc -l')
+        'readlink /proc/1/exe; ls /proc/self/fd | wc -l')
 
 
 @unittest.skipUnless(ROOT, "process tests need root for unshare -p")
@@ -24,11 +24,11 @@ class ProcessTree(unittest.TestCase):
     def test_pid1_is_the_supervisor_showing_the_users_arguments_and_the_job_is_its_child(self):
         r = run_pid1(["-g", "2", "--", "sh", "-c", SHOW])
         self.assertEqual(r.returncode, 0, r.stderr)
-        cmdline, comm, ppid, setup_env, fds = r.stdout.split("\n")[:5]
+        cmdline, comm, ppid, exe, fds = r.stdout.split("\n")[:5]
         self.assertEqual(cmdline.strip(), f"{INIT} -g 2 -- sh -c {SHOW}", "ps shows init's argv")
-        self.assertEqual(comm, "mmlspark-superv", "PID 1 runs the small supervisor")
+        self.assertEqual(comm, "mmlspark-init", "ps -e, top and pgrep find PID 1 by its name")
+        self.assertTrue(exe.endswith("/mmlspark-supervise"), "PID 1 runs the small supervisor")
         self.assertEqual(ppid, "ppid=1", "the job is PID 1's own child (the setup exec'd it)")
-        self.assertEqual(setup_env, "0", "the setup's link to PID 1 is not in the job's env")
         # 0, 1, 2 and the one ls opens for /proc/self/fd: no pipe of init's reaches the job.
         self.assertEqual(fds, "4", "no descriptor of init's in the job")
 
@@ -37,8 +37,27 @@ class ProcessTree(unittest.TestCase):
             conf, env = eula_page_setup(d, SHOW + "\nexit 3")
             r = run_pid1(["--config", conf], env=env)
         self.assertEqual(r.returncode, 3, "the page's decline: exit 3; " + r.stderr)
-        comm = r.stdout.split("\n")[1]
-        self.assertEqual(comm, "mmlspark-superv", "PID 1 is the small supervisor during the page")
+        exe = r.stdout.split("\n")[3]
+        self.assertTrue(exe.endswith("/mmlspark-supervise"), "PID 1 is the supervisor during the page")
+
+    def test_pgrep_finds_pid1_by_the_name_mmlspark_init(self):
+        r = run_pid1(["--", "sh", "-c", "pgrep -x mmlspark-init"])
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("1", r.stdout.split(), "pgrep mmlspark-init lists PID 1")
+
+    def test_a_users_MMLSPARK_SETUP_does_not_make_the_job_pid1(self):
+        env = dict(os.environ, MMLSPARK_SETUP="3 0")
+        r = run_pid1(["--", "sh", "-c", "echo pid=$$ ppid=$PPID; readlink /proc/1/exe"], env=env)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertNotIn("pid=1 ", r.stdout, "the job is not PID 1")
+        self.assertIn("ppid=1", r.stdout)
+        self.assertTrue(r.stdout.strip().endswith("/mmlspark-supervise"), r.stdout)
+
+    def test_the_setup_option_from_a_user_is_refused(self):
+        for args in (["--setup=3:0", "--", "true"], ["--setup=0:0", "true"]):
+            r = run_pid1(args)
+            self.assertEqual(r.returncode, 64, r.stderr)
+            self.assertIn("--setup= is for the process mmlspark-supervise starts", r.stderr)
 
 
 if __name__ == "__main__":
