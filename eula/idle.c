@@ -1,11 +1,13 @@
-/* idle.c - the open connections in order of their last activity (a request's completion, or
- * the accept); the oldest without a request in progress is shut down when there are too many.
+/* idle.c - the open connections in order of their last activity (a request's start or
+ * completion, or the accept); the oldest without a request in progress is shut down when there
+ * are too many, and a request older than the deadline is shut down whatever else happens.
  * shutdown(2), not close(2): libmicrohttpd still owns the socket and closes it on the EOF. */
 #include "idle.h"
 
 #include <pthread.h>
 #include <stdlib.h>
 #include <sys/socket.h>
+#include <time.h>
 
 #include "log.h"
 
@@ -13,6 +15,7 @@ struct idle_conn {
     struct idle_conn *prev, *next;
     struct idle_list *list;
     int fd;
+    double since; /* CLOCK_MONOTONIC of the last activity: the list is in this order */
     bool busy;
     bool linked; /* in the list: open and not yet shut down by us */
 };
@@ -21,8 +24,16 @@ struct idle_list {
     pthread_mutex_t lock; /* callbacks may run on libmicrohttpd's pool threads */
     struct idle_conn *head, *tail; /* head: idle for longest */
     unsigned count, high_water;
-    unsigned long closed;
+    unsigned long closed, expired;
+    double deadline_s; /* of the last idle_expire: make_room closes busy ones past it too */
 };
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
 
 struct idle_list *idle_new(unsigned high_water)
 {
@@ -61,6 +72,7 @@ static void unlink_conn(struct idle_list *l, struct idle_conn *n)
 
 static void append(struct idle_list *l, struct idle_conn *n)
 {
+    n->since = now_s();
     n->prev = l->tail;
     n->next = NULL;
     if (l->tail)
@@ -72,9 +84,42 @@ static void append(struct idle_list *l, struct idle_conn *n)
     l->count++;
 }
 
+/* Shuts down the busy connections older than deadline_s (the list is oldest first). */
+static unsigned expire_locked(struct idle_list *l, double deadline_s)
+{
+    double cutoff = now_s() - deadline_s;
+    unsigned n_closed = 0;
+    struct idle_conn *n = l->head;
+    while (deadline_s > 0 && n != NULL && n->since < cutoff) {
+        struct idle_conn *next = n->next;
+        if (n->busy) {
+            shutdown(n->fd, SHUT_RDWR);
+            unlink_conn(l, n);
+            n_closed++;
+        }
+        n = next;
+    }
+    if (n_closed > 0 && l->expired++ == 0)
+        log_info("closed %u connection(s) whose request took more than %.0f s (and will close "
+                 "any later ones)",
+                 n_closed, deadline_s);
+    return n_closed;
+}
+
+unsigned idle_expire(struct idle_list *l, double deadline_s)
+{
+    pthread_mutex_lock(&l->lock);
+    l->deadline_s = deadline_s;
+    unsigned n = expire_locked(l, deadline_s);
+    pthread_mutex_unlock(&l->lock);
+    return n;
+}
+
 /* Shuts down the longest-idle connections until at most high_water are open. */
 static void make_room(struct idle_list *l)
 {
+    if (l->count > l->high_water)
+        expire_locked(l, l->deadline_s);
     struct idle_conn *n = l->head;
     while (l->count > l->high_water && n != NULL) {
         struct idle_conn *next = n->next;

@@ -19,7 +19,13 @@ void idle_free(struct idle_list *l);
 void idle_on_connection(void *cls, struct MHD_Connection *c, void **socket_context,
                         enum MHD_ConnectionNotificationCode code);
 
-/* A request began on c (busy: never closed as idle) or completed (idle from now). */
+/* A request began on c (busy: not closed as idle until it outstays the deadline) or completed
+ * (idle from now). */
 void idle_mark(struct MHD_Connection *c, bool busy);
+
+/* The whole-request deadline: shuts down every connection whose request began more than
+ * deadline_s seconds ago and is still not complete (a body or reply trickled a byte at a time
+ * never counts as idle to libmicrohttpd). Safe from any thread; returns how many it closed. */
+unsigned idle_expire(struct idle_list *l, double deadline_s);
 
 #endif

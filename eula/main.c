@@ -157,12 +157,14 @@ static unsigned long raise_fd_limit(void)
     return rl.rlim_cur == RLIM_INFINITY ? 65536 : (unsigned long)rl.rlim_cur;
 }
 
-/* Waits for a stop signal or for the server's notice that the choice has been answered. */
+/* Waits for a stop signal or for the server's notice that the choice has been answered; every
+ * second, closes the requests that outstayed the deadline. */
 static int wait_for_outcome(int sig_fd, int event_fd, struct eula_server *srv)
 {
     struct pollfd fds[2] = {{.fd = sig_fd, .events = POLLIN}, {.fd = event_fd, .events = POLLIN}};
     for (;;) {
-        if (poll(fds, 2, -1) < 0) {
+        server_sweep(srv);
+        if (poll(fds, 2, 1000) < 0) {
             if (errno == EINTR)
                 continue;
             log_error("poll: %s", strerror(errno));
