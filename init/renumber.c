@@ -108,6 +108,8 @@ static int walk_and_finish(const struct change *c, const char *const dirs[],
     for (size_t i = 0; dirs[i] != NULL && n < 7; i++)
         all[n++] = dirs[i];
     int sig = chowntree_walk(all, &c->ids, stops);
+    if (sig == CHOWNTREE_INCOMPLETE)
+        return 0; /* the record stays: the next start walks again (the warning says so) */
     if (sig != 0) {
         log_warn("received SIG%s while fixing file ownership for NB_UID/NB_GID: stopped; the "
                  "next start completes it",
