@@ -12,8 +12,31 @@
 #include "exitcodes.h"
 #include "log.h"
 
+bool is_own_sigpipe(int sig, int code, pid_t sender)
+{
+    /* The kernel's SIGPIPE for a write to a closed pipe or socket: SI_USER from the writer. */
+    return sig == SIGPIPE && code == SI_USER && sender == getpid();
+}
+
+/* A SIGPIPE that one of our own writes raised (a log line to a closed stderr) is ours, not the
+ * job's: taken out of the pending set before exec. One sent to us is kept pending. */
+static void drop_own_sigpipe(void)
+{
+    sigset_t pending, pipe_set;
+    siginfo_t si;
+    const struct timespec now = {0, 0};
+    sigemptyset(&pipe_set);
+    sigaddset(&pipe_set, SIGPIPE);
+    if (sigpending(&pending) != 0 || sigismember(&pending, SIGPIPE) != 1)
+        return;
+    if (sigtimedwait(&pipe_set, &si, &now) == SIGPIPE &&
+        !is_own_sigpipe(SIGPIPE, si.si_code, si.si_pid))
+        kill(getpid(), SIGPIPE); /* still blocked: pending again, for the job */
+}
+
 static void default_signals(const sigset_t *mask)
 {
+    drop_own_sigpipe();
     for (int sig = 1; sig < NSIG; sig++)
         signal(sig, SIG_DFL);
     sigset_t none;

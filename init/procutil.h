@@ -25,6 +25,10 @@ double monotonic_seconds(void);
  * stopped by them. */
 bool is_terminal_stop_signal(int sig);
 
+/* True for a SIGPIPE that this process raised itself by writing to a closed pipe (a log line to
+ * a closed stderr): never passed on to the job. */
+bool is_own_sigpipe(int sig, int code, pid_t sender);
+
 /* TERM, INT, HUP and QUIT: what docker stop, Ctrl+C, a hangup and Ctrl+\\ send. Each ends a
  * start that is being prepared (the job is then not started) and begins the stop sequence of a
  * running job (passed on, then SIGKILL after the grace period). */

@@ -143,8 +143,9 @@ static void handle_signals(struct session *ss)
             /* Grace period over: the job goes now, the PAM session is closed after it. */
             log_debug("session: grace period over, killing the job");
             signal_group_or_leader(ss->child, SIGKILL, true);
-        } else if (is_terminal_stop_signal(sig)) {
-            continue; /* as init: they would stop the job with nobody to resume it */
+        } else if (is_terminal_stop_signal(sig) ||
+                   is_own_sigpipe(sig, si.ssi_code, (pid_t)si.ssi_pid)) {
+            continue; /* as init: they would stop the job with nobody to resume it; ours */
         } else if (!ss->exited) {
             forward(ss, sig);
         }

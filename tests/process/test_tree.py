@@ -6,13 +6,16 @@ Needs root (unshare) and the built binaries: MMLSPARK_INIT (mmlspark-init, with
 mmlspark-supervise next to it).
 """
 import os
+import signal
+import subprocess
 import sys
 import tempfile
+import time
 import unittest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from test_init import INIT, eula_page_setup, run_pid1  # noqa: E402  (one copy of the helpers)
+from test_init import INIT, PID1, ENV, eula_page_setup, run_pid1  # noqa: E402  (one copy of the helpers)
 
 ROOT = os.geteuid() == 0
 SHOW = ('tr "\\0" " " < /proc/1/cmdline; echo; cat /proc/1/comm; echo "ppid=$PPID"; '
@@ -58,6 +61,58 @@ class ProcessTree(unittest.TestCase):
             r = run_pid1(args)
             self.assertEqual(r.returncode, 64, r.stderr)
             self.assertIn("--setup= is for the process mmlspark-supervise starts", r.stderr)
+
+
+
+def closed_pipe():
+    """The write end of a pipe whose reader is gone: a log line there raises SIGPIPE."""
+    r, w = os.pipe()
+    os.close(r)
+    return w
+
+
+@unittest.skipUnless(ROOT, "process tests need root for unshare -p")
+class OwnSigpipe(unittest.TestCase):
+    def test_a_sigpipe_pid1_raised_itself_is_not_passed_to_the_job(self):
+        with tempfile.TemporaryDirectory() as d:
+            rec = os.path.join(d, "rec")
+            # The job's own stderr goes elsewhere: only init's lines meet the closed pipe.
+            job = (f"exec 2>/dev/null; trap 'echo PIPE >> {rec}' PIPE; trap 'echo USR1 >> {rec}' USR1; "
+                   f"trap 'echo TERM >> {rec}; exit 0' TERM; : > {rec}.ready; "
+                   "while :; do sleep 0.05; done")
+            w = closed_pipe()
+            env = dict(ENV, MMLSPARK_LOG="debug")
+            # PID 1's every debug line ("forwarding SIGUSR1 to the job") meets a closed stderr.
+            proc = subprocess.Popen(PID1 + [INIT, "--", "sh", "-c", job], env=env,
+                                    stdout=subprocess.DEVNULL, stderr=w)
+            os.close(w)
+            try:
+                deadline = time.monotonic() + 10
+                while not os.path.exists(rec + ".ready") and time.monotonic() < deadline:
+                    time.sleep(0.02)
+                with open(f"/proc/{proc.pid}/task/{proc.pid}/children") as f:
+                    init_pid = int(f.read().split()[0])
+                os.kill(init_pid, signal.SIGUSR1)
+                time.sleep(0.5)
+                os.kill(init_pid, signal.SIGTERM)
+                rc = proc.wait(20)
+            finally:
+                if proc.poll() is None:
+                    proc.kill()
+            with open(rec) as f:
+                got = f.read().split()
+        self.assertIn("USR1", got)
+        self.assertNotIn("PIPE", got, "PID 1's own SIGPIPE reached the job")
+        self.assertEqual(rc, 0, got)
+
+    def test_a_sigpipe_the_setup_raised_does_not_kill_the_job(self):
+        w = closed_pipe()
+        env = dict(ENV, MMLSPARK_LOG="debug")  # the setup logs "running 'sh'" on a closed stderr
+        r = subprocess.run(PID1 + [INIT, "--", "sh", "-c", "sleep 0.2; echo job-ran"], env=env,
+                           stdout=subprocess.PIPE, stderr=w, text=True, timeout=30)
+        os.close(w)
+        self.assertEqual(r.returncode, 0, "the job is not killed by the setup's SIGPIPE (141)")
+        self.assertEqual(r.stdout.strip(), "job-ran")
 
 
 if __name__ == "__main__":
