@@ -28,11 +28,18 @@ struct idle_list {
     double deadline_s; /* of the last idle_expire: make_room closes busy ones past it too */
 };
 
-static double now_s(void)
+static double monotonic_now(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+double (*idle_clock)(void) = monotonic_now;
+
+static double now_s(void)
+{
+    return idle_clock();
 }
 
 struct idle_list *idle_new(unsigned high_water)
@@ -134,43 +141,31 @@ static void make_room(struct idle_list *l)
     }
 }
 
-void idle_on_connection(void *cls, struct MHD_Connection *c, void **socket_context,
-                        enum MHD_ConnectionNotificationCode code)
+struct idle_conn *idle_add(struct idle_list *l, int fd)
 {
-    struct idle_list *l = cls;
-    if (code == MHD_CONNECTION_NOTIFY_STARTED) {
-        const union MHD_ConnectionInfo *info =
-            MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
-        struct idle_conn *n = calloc(1, sizeof(*n));
-        *socket_context = n;
-        if (n == NULL || info == NULL) {
-            free(n);
-            *socket_context = NULL;
-            return;
-        }
-        n->list = l;
-        n->fd = info->connect_fd;
-        pthread_mutex_lock(&l->lock);
-        append(l, n);
-        make_room(l);
-        pthread_mutex_unlock(&l->lock);
-    } else if (*socket_context != NULL) {
-        struct idle_conn *n = *socket_context;
-        pthread_mutex_lock(&l->lock);
-        unlink_conn(l, n);
-        pthread_mutex_unlock(&l->lock);
-        free(n);
-        *socket_context = NULL;
-    }
+    struct idle_conn *n = calloc(1, sizeof(*n));
+    if (n == NULL)
+        return NULL;
+    n->list = l;
+    n->fd = fd;
+    pthread_mutex_lock(&l->lock);
+    append(l, n);
+    make_room(l);
+    pthread_mutex_unlock(&l->lock);
+    return n;
 }
 
-void idle_mark(struct MHD_Connection *c, bool busy)
+void idle_remove(struct idle_conn *n)
 {
-    const union MHD_ConnectionInfo *info =
-        MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
-    struct idle_conn *n = info ? info->socket_context : NULL;
-    if (n == NULL)
-        return;
+    struct idle_list *l = n->list;
+    pthread_mutex_lock(&l->lock);
+    unlink_conn(l, n);
+    pthread_mutex_unlock(&l->lock);
+    free(n);
+}
+
+void idle_set_busy(struct idle_conn *n, bool busy)
+{
     struct idle_list *l = n->list;
     pthread_mutex_lock(&l->lock);
     n->busy = busy;
@@ -179,4 +174,25 @@ void idle_mark(struct MHD_Connection *c, bool busy)
         append(l, n);
     }
     pthread_mutex_unlock(&l->lock);
+}
+
+void idle_on_connection(void *cls, struct MHD_Connection *c, void **socket_context,
+                        enum MHD_ConnectionNotificationCode code)
+{
+    if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+        const union MHD_ConnectionInfo *info =
+            MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+        *socket_context = info ? idle_add(cls, info->connect_fd) : NULL;
+    } else if (*socket_context != NULL) {
+        idle_remove(*socket_context);
+        *socket_context = NULL;
+    }
+}
+
+void idle_mark(struct MHD_Connection *c, bool busy)
+{
+    const union MHD_ConnectionInfo *info =
+        MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    if (info != NULL && info->socket_context != NULL)
+        idle_set_busy(info->socket_context, busy);
 }

@@ -15,7 +15,20 @@ struct idle_list;
 struct idle_list *idle_new(unsigned high_water);
 void idle_free(struct idle_list *l);
 
-/* libmicrohttpd's MHD_OPTION_NOTIFY_CONNECTION callback, with the list as cls. */
+/* One open connection (socket fd) in the list; the longest idle are closed to make room.
+ * Returns NULL when out of memory (the connection is then never closed as idle). */
+struct idle_conn;
+struct idle_conn *idle_add(struct idle_list *l, int fd);
+/* The connection closed: out of the list, freed. */
+void idle_remove(struct idle_conn *n);
+/* A request began (busy) or completed (idle from now). */
+void idle_set_busy(struct idle_conn *n, bool busy);
+
+/* The clock of the list (CLOCK_MONOTONIC in seconds; the fuzzer sets its own). */
+extern double (*idle_clock)(void);
+
+/* libmicrohttpd's MHD_OPTION_NOTIFY_CONNECTION callback, with the list as cls: idle_add and
+ * idle_remove. */
 void idle_on_connection(void *cls, struct MHD_Connection *c, void **socket_context,
                         enum MHD_ConnectionNotificationCode code);
 
