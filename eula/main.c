@@ -22,6 +22,7 @@
 #include "page.h"
 #include "priv.h"
 #include "server.h"
+#include "stopsig.h"
 
 struct cli {
     const char *config;
@@ -189,11 +190,7 @@ static int wait_for_outcome(int sig_fd, int event_fd, struct eula_server *srv)
 static int serve(const struct mml_settings *s, const char *address)
 {
     sigset_t stop;
-    sigemptyset(&stop);
-    sigaddset(&stop, SIGTERM);
-    sigaddset(&stop, SIGINT);
-    sigaddset(&stop, SIGHUP);
-    sigaddset(&stop, SIGQUIT);
+    stop_signal_set(&stop);
     /* Blocked before any thread exists, so only signalfd in this thread sees them. */
     int sig_fd = -1, event_fd = -1;
     if (sigprocmask(SIG_BLOCK, &stop, NULL) != 0 || signal(SIGPIPE, SIG_IGN) == SIG_ERR ||

@@ -81,20 +81,6 @@ bool is_terminal_stop_signal(int sig)
     return sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU;
 }
 
-void stop_signal_set(sigset_t *set)
-{
-    sigemptyset(set);
-    sigaddset(set, SIGTERM);
-    sigaddset(set, SIGINT);
-    sigaddset(set, SIGHUP);
-    sigaddset(set, SIGQUIT);
-}
-
-bool is_stop_signal(int sig)
-{
-    return sig == SIGTERM || sig == SIGINT || sig == SIGHUP || sig == SIGQUIT;
-}
-
 int signal_group_or_leader(pid_t pid, int sig, bool group)
 {
     if (group && kill(-pid, sig) == 0)

@@ -7,6 +7,8 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#include "stopsig.h"
+
 /* Sets every signal's disposition to its default and the signal mask to *mask (NULL: none
  * blocked), then runs argv (a PATH search when search_path). Does not return: on failure one error
  * line and _exit(EXIT_NOTFOUND) or _exit(EXIT_NOEXEC). */
@@ -29,11 +31,6 @@ bool is_terminal_stop_signal(int sig);
  * a closed stderr): never passed on to the job. */
 bool is_own_sigpipe(int sig, int code, pid_t sender);
 
-/* TERM, INT, HUP and QUIT: what docker stop, Ctrl+C, a hangup and Ctrl+\\ send. Each ends a
- * start that is being prepared (the job is then not started) and begins the stop sequence of a
- * running job (passed on, then SIGKILL after the grace period). */
-void stop_signal_set(sigset_t *set);
-bool is_stop_signal(int sig);
 
 /* Sends sig to pid's process group when group is set and the group exists, else to pid alone.
  * Returns 0, or -1 with errno set (ESRCH: already gone). */
