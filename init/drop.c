@@ -1,4 +1,4 @@
-/* drop.c - the irreversible identity change and its proof (capget(2), no library in PID 1). */
+/* drop.c - the irreversible identity change and its proof (capget(2), no library). */
 #include "drop.h"
 
 #include <errno.h>

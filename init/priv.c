@@ -34,7 +34,7 @@ struct requests {
     mode_t umask;
 };
 
-/* What the prepare process hands back to PID 1. */
+/* What the preparation process hands back to the setup. */
 struct prep_result {
     int rc;
     struct priv_plan plan;
@@ -175,7 +175,7 @@ static void fill_plan(struct priv_plan *plan, const struct user_info *u)
     snprintf(plan->shell, sizeof(plan->shell), "%s", u->shell);
 }
 
-/* The root-time work, in a child of PID 1. */
+/* The root-time work, in the preparation process (the setup's child). */
 static int prepare(const struct mml_settings *s, const struct requests *rq, struct prep_result *out)
 {
     struct priv_plan *plan = &out->plan;
@@ -185,7 +185,7 @@ static int prepare(const struct mml_settings *s, const struct requests *rq, stru
     /* A change that a kill interrupted is completed even when this start asks for none. */
     if (renumber_pending() && !(rq->uid_set || rq->gid_set) && (rc = renumber(s, rq, NULL)) != 0)
         return rc;
-    /* NB_UMASK alone is no reason to drop: PID 1 set it, and a root job keeps it. */
+    /* NB_UMASK alone is no reason to drop: the setup set it, and a root job keeps it. */
     bool asked = rq->uid_set || rq->gid_set || hooks_count(s->hooks_dir) > 0;
     if (!asked) {
         plan->job_is_root = true; /* --user root: the seed's promise */
@@ -235,7 +235,8 @@ static bool read_all(int fd, void *buf, size_t len)
 }
 
 /* The passwd lookups and edits, the ownership walk and the hooks run in a child: none of their
- * memory (NSS, the walk, scandir) stays in long-lived PID 1, which only keeps the small plan. */
+ * memory (NSS, the walk, scandir) stays in the setup, which may become the long-lived session
+ * process and keeps only the small plan. */
 static int prepare_in_child(const struct mml_settings *s, const struct requests *rq,
                             struct prep_result *out)
 {
