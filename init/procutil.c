@@ -12,6 +12,17 @@
 #include "exitcodes.h"
 #include "log.h"
 
+#ifndef __GLIBC__
+const char *sigabbrev_np(int sig)
+{
+    static const char *const names[] = {
+        NULL,   "HUP",  "INT",  "QUIT",  "ILL",    "TRAP", "ABRT", "BUS",   "FPE",  "KILL",   "USR1",
+        "SEGV", "USR2", "PIPE", "ALRM",  "TERM",   "STKFLT", "CHLD", "CONT", "STOP", "TSTP", "TTIN",
+        "TTOU", "URG",  "XCPU", "XFSZ",  "VTALRM", "PROF", "WINCH", "IO",   "PWR",  "SYS"};
+    return sig > 0 && sig < (int)(sizeof(names) / sizeof(names[0])) ? names[sig] : "?";
+}
+#endif
+
 bool is_own_sigpipe(int sig, int code, pid_t sender)
 {
     /* The kernel's SIGPIPE for a write to a closed pipe or socket: SI_USER from the writer. */

@@ -9,6 +9,11 @@
 
 #include "stopsig.h"
 
+#ifndef __GLIBC__
+/* A C library without glibc's sigabbrev_np (musl: PID 1's static build): the same names. */
+const char *sigabbrev_np(int sig);
+#endif
+
 /* Sets every signal's disposition to its default and the signal mask to *mask (NULL: none
  * blocked), then runs argv (a PATH search when search_path). Does not return: on failure one error
  * line and _exit(EXIT_NOTFOUND) or _exit(EXIT_NOEXEC). */
