@@ -80,12 +80,8 @@ def test_notebook_dir_inside_home_is_walked_once():
     work = f"{home}/work"
     os.makedirs(work)
     os.chown(work, 1500, 1500)
-    os.makedirs(f"{p.T}/outside")
-    p.write(f"{p.T}/outside/secret", "x")
-    os.chown(f"{p.T}/outside/secret", 1500, 1500)
-    os.link(f"{p.T}/outside/secret", f"{work}/link-to-outside")
-    p.write(f"{work}/mine", "x")
-    os.chown(f"{work}/mine", 1500, 1500)
+    c.outside_file_linked_from(work)
+    c.users_file(f"{work}/mine")
     r = p.run_init(["id", "-u"], p.init_env(NB_UID=str(NEW[0]), NB_GID=str(NEW[1]),
                                             MMLSPARK_NOTEBOOK_DIR=work))
     p.check(r.returncode == 0, "init exits 0", r.returncode, r.stderr)
