@@ -27,9 +27,10 @@
  *
  * Roles come from what was exec'd: mmlspark-supervise is PID 1 (its settings in
  * MMLSPARK_SUPERVISOR, set here); the setup is "mmlspark-init --setup=FD:MASK ARGS" whose parent
- * runs mmlspark-supervise (a user's variable or argument cannot make PID 1 the setup). The setup
+ * holds the other end of pipe FD (a user's variable or argument cannot make PID 1 the setup). The setup
  * reports one of init's own codes on a close-on-exec pipe (FD), so that -e never remaps it.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -203,23 +204,43 @@ static int exec_supervisor(const struct mml_settings *s, const sigset_t *job_mas
 
 /* ---- the setup: PID 1's one child, which becomes the job or the session holding it ---- */
 
+/* True when fd is a pipe whose other end our parent holds: the status pipe mmlspark-supervise
+ * made for its child. PID 1 (no parent here) and a process a user started never pass. */
+static bool parent_holds_pipe(int fd)
+{
+    struct stat mine, theirs;
+    pid_t parent = getppid();
+    if (parent <= 0 || fstat(fd, &mine) != 0 || !S_ISFIFO(mine.st_mode))
+        return false;
+    char dir[64], path[96];
+    snprintf(dir, sizeof(dir), "/proc/%d/fd", (int)parent);
+    DIR *d = opendir(dir);
+    if (d == NULL)
+        return false;
+    bool found = false;
+    struct dirent *e;
+    while (!found && (e = readdir(d)) != NULL) {
+        snprintf(path, sizeof(path), "%s/%.20s", dir, e->d_name);
+        found = e->d_name[0] != '.' && stat(path, &theirs) == 0 && S_ISFIFO(theirs.st_mode) &&
+                theirs.st_dev == mine.st_dev && theirs.st_ino == mine.st_ino;
+    }
+    closedir(d);
+    return found;
+}
+
 /* argv[1] "--setup=STATUS_FD:JOB_MASK" from mmlspark-supervise, our parent: removed from argv and
- * 1 returned; 0 when absent (the entry); -1 (one error line) when our parent is not the
- * supervisor or the value is bad: the role is never taken from what a user can pass. */
+ * 1 returned; 0 when absent (the entry); -1 (one error line) when our parent does not hold the
+ * other end of that pipe or the value is bad: the role is never taken from what a user can pass. */
 static int take_setup_link(int *argc, char **argv, int *status_fd, sigset_t *job_mask)
 {
     size_t olen = strlen(SETUP_OPTION);
     if (*argc < 2 || strncmp(argv[1], SETUP_OPTION, olen) != 0)
         return 0;
-    char sup[PATH_MAX];
     int fd;
     unsigned long long bits;
     char end;
-    struct stat st;
-    if (sibling_program(SUPERVISOR_NAME, sup, sizeof(sup)) != 0 ||
-        !pid_runs_program(getppid(), sup) ||
-        sscanf(argv[1] + olen, "%d:%llx%c", &fd, &bits, &end) != 2 || fd < 3 ||
-        fstat(fd, &st) != 0 || !S_ISFIFO(st.st_mode)) {
+    if (sscanf(argv[1] + olen, "%d:%llx%c", &fd, &bits, &end) != 2 || fd < 3 ||
+        !parent_holds_pipe(fd)) {
         log_error("%s is for the process %s starts: not an option of mmlspark-init", SETUP_OPTION,
                   SUPERVISOR_NAME);
         return -1;

@@ -49,7 +49,7 @@ int sibling_program(const char *name, char *path, size_t len);
 bool pid_runs_program(pid_t pid, const char *path);
 
 /* The setup's role comes from argv: mmlspark-supervise execs "mmlspark-init --setup=FD:MASK ARGS"
- * (argv[1] only), and mmlspark-init believes it only when its parent runs mmlspark-supervise. */
+ * (argv[1] only), and mmlspark-init believes it only when its parent holds the pipe's other end. */
 #define SETUP_OPTION "--setup="
 #define SUPERVISOR_NAME "mmlspark-supervise"
 
