@@ -15,6 +15,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -55,6 +56,7 @@ struct walk {
     const sigset_t *stops;
     int stopsig;
     bool incomplete; /* something could not be done for want of memory or descriptors */
+    struct timespec stops_seen; /* when pending stops were last looked at */
     enum pass pass;
     struct inode_key *roots; /* each walked on its own: never entered from another root */
     size_t n_roots;
@@ -298,22 +300,11 @@ static void link_finish(struct walk *w, int fd, const struct statx *s)
 static void visit_file(struct walk *w, int dirfd, const char *name)
 {
     struct statx s;
-    if (stat_at(dirfd, name, &s) != 0) {
-        if (errno != ENOENT)
-            log_warn("cannot inspect %s: %s", w->path, strerror(errno));
+    /* The second pass looks at multi-link files only: the name tells which, without an open. */
+    if (w->pass == PASS_LINKED &&
+        (stat_at(dirfd, name, &s) != 0 || s.stx_nlink <= 1 || !needs_change(w, &s)))
         return;
-    }
-    if (!needs_change(w, &s) || (w->pass == PASS_LINKED && s.stx_nlink <= 1))
-        return;
-    if (other_mount(w, &w->stack[w->depth - 1].id, &s)) {
-        log_debug("%s is a mount point: its owners are left alone", w->path);
-        return;
-    }
-    if (w->pass == PASS_MAIN && s.stx_nlink > 1) {
-        link_count(w, &s);
-        return;
-    }
-    /* Changed through an O_PATH descriptor statted again: the name cannot be swapped between. */
+    /* Statted and changed through one O_PATH descriptor: the name cannot be swapped between. */
     int fd = openat(dirfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
     if (fd < 0) {
         if (errno == EMFILE || errno == ENFILE)
@@ -322,19 +313,35 @@ static void visit_file(struct walk *w, int dirfd, const char *name)
             log_warn("cannot inspect %s: %s", w->path, strerror(errno));
         return;
     }
-    if (stat_at(fd, "", &s) == 0 && !S_ISDIR(s.stx_mode)) {
-        if (w->pass == PASS_LINKED || s.stx_nlink > 1)
-            link_finish(w, fd, &s);
-        else
-            chown_fd(w, fd, &s);
+    if (stat_at(fd, "", &s) != 0) {
+        log_warn("cannot inspect %s: %s", w->path, strerror(errno));
+    } else if (S_ISDIR(s.stx_mode) || !needs_change(w, &s)) {
+        /* a directory here was a file when listed: the next start sees it */
+    } else if (other_mount(w, &w->stack[w->depth - 1].id, &s)) {
+        log_debug("%s is a mount point: its owners are left alone", w->path);
+    } else if (w->pass == PASS_MAIN && s.stx_nlink > 1) {
+        link_count(w, &s);
+    } else if (s.stx_nlink > 1 || w->pass == PASS_LINKED) {
+        link_finish(w, fd, &s);
+    } else {
+        chown_fd(w, fd, &s);
     }
     close(fd);
 }
 
-static int pending_stop(const struct walk *w)
+/* A pending signal of stops, looked at every 5 ms (the clock is read without a system call). */
+static int pending_stop(struct walk *w)
 {
     sigset_t pending;
-    if (w->stops == NULL || sigpending(&pending) != 0)
+    struct timespec now;
+    if (w->stops == NULL || clock_gettime(CLOCK_MONOTONIC_COARSE, &now) != 0)
+        return 0;
+    long ms = (now.tv_sec - w->stops_seen.tv_sec) * 1000 +
+              (now.tv_nsec - w->stops_seen.tv_nsec) / 1000000;
+    if (ms < 5 && ms >= 0)
+        return 0;
+    w->stops_seen = now;
+    if (sigpending(&pending) != 0)
         return 0;
     for (int sig = 1; sig < NSIG; sig++)
         if (sigismember(w->stops, sig) == 1 && sigismember(&pending, sig) == 1)
