@@ -42,16 +42,16 @@ bool is_own_sigpipe(int sig, int code, pid_t sender);
 int signal_group_or_leader(pid_t pid, int sig, bool group);
 
 /* path = the program name next to this executable (/proc/self/exe's directory): mmlspark-init
- * and mmlspark-supervise find each other so, installed or in the build tree. Returns 0 or -1. */
+ * and mmlspark-setup find each other so, installed or in the build tree. Returns 0 or -1. */
 int sibling_program(const char *name, char *path, size_t len);
 
 /* True when process pid runs the program file at path (/proc/PID/exe is that inode). */
 bool pid_runs_program(pid_t pid, const char *path);
 
-/* The setup's role comes from argv: mmlspark-supervise execs "mmlspark-init --setup=FD:MASK ARGS"
- * (argv[1] only), and mmlspark-init believes it only when its parent holds the pipe's other end. */
+/* The setup's role comes from argv: mmlspark-init (PID 1) execs "mmlspark-setup --setup=FD:MASK
+ * ARGS" (argv[1] only), and mmlspark-setup believes it only when its parent holds the pipe's
+ * other end. */
 #define SETUP_OPTION "--setup="
-#define SUPERVISOR_NAME "mmlspark-supervise"
 
 /* Job control, the same in init and the session process: a container has no shell that could
  * resume a job stopped by the terminal or by TSTP/TTIN/TTOU, so such a job (pid, its group when

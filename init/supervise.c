@@ -1,5 +1,5 @@
 /* supervise.c - the supervisor loop: states, signals, reaping and the stop sequence. PID 1
- * (mmlspark-supervise) runs it over the setup and the job; the setup runs it over the EULA
+ * (mmlspark-init) runs it over the setup and the job; the setup runs it over the EULA
  * page. Linked into both programs, so it uses libc and log.c only. */
 #include "supervise.h"
 

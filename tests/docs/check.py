@@ -29,7 +29,6 @@ TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))
 # Environment variables the code reads that docs/reference.md need not name: not user-facing.
 # Every entry: NAME -> the one-line reason.
 ALLOW_ENV = {
-    "MMLSPARK_SUPERVISOR": "internal: mmlspark-init hands its checked settings to mmlspark-supervise",
     "HOME": "standard POSIX variable; how the image picks a writable one is in docs/teams.md",
     "PATH": "standard POSIX variable",
     "PWD": "standard POSIX variable (the directory Spark starts in)",

@@ -3,7 +3,7 @@ child on and shows the arguments it was started with; its one child does the set
 the job; nothing of init's reaches the job.
 
 Needs root (unshare) and the built binaries: MMLSPARK_INIT (mmlspark-init, with
-mmlspark-supervise next to it).
+mmlspark-setup next to it).
 """
 import os
 import signal
@@ -30,7 +30,7 @@ class ProcessTree(unittest.TestCase):
         cmdline, comm, ppid, exe, fds = r.stdout.split("\n")[:5]
         self.assertEqual(cmdline.strip(), f"{INIT} -g 2 -- sh -c {SHOW}", "ps shows init's argv")
         self.assertEqual(comm, "mmlspark-init", "ps -e, top and pgrep find PID 1 by its name")
-        self.assertTrue(exe.endswith("/mmlspark-supervise"), "PID 1 runs the small supervisor")
+        self.assertEqual(exe, INIT, "PID 1 runs the small supervisor, the entrypoint itself")
         self.assertEqual(ppid, "ppid=1", "the job is PID 1's own child (the setup exec'd it)")
         # 0, 1, 2 and the one ls opens for /proc/self/fd: no pipe of init's reaches the job.
         self.assertEqual(fds, "4", "no descriptor of init's in the job")
@@ -41,7 +41,7 @@ class ProcessTree(unittest.TestCase):
             r = run_pid1(["--config", conf], env=env)
         self.assertEqual(r.returncode, 3, "the page's decline: exit 3; " + r.stderr)
         exe = r.stdout.split("\n")[3]
-        self.assertTrue(exe.endswith("/mmlspark-supervise"), "PID 1 is the supervisor during the page")
+        self.assertEqual(exe, INIT, "PID 1 is the supervisor during the page")
 
     def test_pgrep_finds_pid1_by_the_name_mmlspark_init(self):
         r = run_pid1(["--", "sh", "-c", "pgrep -x mmlspark-init"])
@@ -54,13 +54,17 @@ class ProcessTree(unittest.TestCase):
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertNotIn("pid=1 ", r.stdout, "the job is not PID 1")
         self.assertIn("ppid=1", r.stdout)
-        self.assertTrue(r.stdout.strip().endswith("/mmlspark-supervise"), r.stdout)
+        self.assertTrue(r.stdout.strip().endswith(INIT), r.stdout)
 
     def test_the_setup_option_from_a_user_is_refused(self):
         for args in (["--setup=3:0", "--", "true"], ["--setup=0:0", "true"]):
             r = run_pid1(args)
             self.assertEqual(r.returncode, 64, r.stderr)
-            self.assertIn("--setup= is for the process mmlspark-supervise starts", r.stderr)
+        setup = os.path.join(os.path.dirname(INIT), "mmlspark-setup")
+        r = subprocess.run(PID1 + [setup, "--setup=3:0", "true"], capture_output=True, text=True,
+                           pass_fds=(), timeout=30)
+        self.assertEqual(r.returncode, 64, "the setup started by anyone but PID 1 refuses")
+        self.assertIn("mmlspark-setup is started by mmlspark-init only", r.stderr)
 
 
 
