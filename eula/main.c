@@ -209,7 +209,8 @@ static int serve(const struct mml_settings *s, const char *address)
     }
     unsigned long max_fds = raise_fd_limit();
     if (priv_drop(s->user, err, sizeof(err)) != 0) {
-        log_error("%s", err);
+        if (err[0])
+            log_error("%s", err);
         return EULA_EXIT_FAILURE;
     }
     /* From here on nothing runs as root: reading, escaping and HTTP parsing. */

@@ -74,7 +74,7 @@ static void exec_job(const struct session *ss, const struct session_spec *spec,
     close_range(3, ~0U, CLOSE_RANGE_CLOEXEC);
     pid_t session = getppid();
     /* A failed drop is init's failure, not the job's: reported as such, -e never remaps it. */
-    if (drop_to_user(spec->uid, spec->gid) != 0)
+    if (drop_to_user(spec->uid, spec->gid, "the job") != 0)
         fail_before_job(ss->status_fd, EXIT_SOFTWARE);
     /* If init has to SIGKILL the session process (grace period over), the job goes with it.
      * Set after the uid change, which would clear it. */
