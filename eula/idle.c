@@ -122,22 +122,27 @@ unsigned idle_expire(struct idle_list *l, double deadline_s)
     return n;
 }
 
-/* Shuts down the longest-idle connections until at most high_water are open. */
+/* Shuts down connections until at most high_water are open (the newest one is kept): first
+ * requests past the deadline, then the longest idle, then the oldest requests still running (a
+ * browser's take milliseconds: a flood's are the old ones). */
 static void make_room(struct idle_list *l)
 {
     if (l->count > l->high_water)
         expire_locked(l, l->deadline_s);
-    struct idle_conn *n = l->head;
-    while (l->count > l->high_water && n != NULL) {
-        struct idle_conn *next = n->next;
-        if (!n->busy && n != l->tail) {
-            shutdown(n->fd, SHUT_RDWR);
-            unlink_conn(l, n);
-            if (l->closed++ == 0)
-                log_info("%u connections open: closing the longest idle ones to make room",
-                         l->high_water);
+    for (int busy_too = 0; busy_too < 2 && l->count > l->high_water; busy_too++) {
+        struct idle_conn *n = l->head;
+        while (l->count > l->high_water && n != NULL) {
+            struct idle_conn *next = n->next;
+            if ((busy_too || !n->busy) && n != l->tail) {
+                shutdown(n->fd, SHUT_RDWR);
+                unlink_conn(l, n);
+                if (l->closed++ == 0)
+                    log_info("%u connections open: closing the longest idle ones, then the "
+                             "oldest requests, to make room",
+                             l->high_water);
+            }
+            n = next;
         }
-        n = next;
     }
 }
 

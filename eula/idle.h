@@ -1,7 +1,8 @@
-/* idle.h - keeps the page reachable under a flood of idle connections: when the server nears
- * its connection limit, the connection idle for longest is closed to make room (what nginx does
- * with its keep-alive connections), so a stuck tab or a port scanner cannot lock a browser out.
- * Memory stays bounded by the connection limit. */
+/* idle.h - keeps the page reachable under a flood of idle or busy connections: when the server
+ * nears its connection limit, the connection idle for longest is closed to make room (what nginx
+ * does with its keep-alive connections), then the oldest request still running, so a stuck tab,
+ * a port scanner or a client trickling a body cannot lock a browser out. Memory stays bounded by
+ * the connection limit. */
 #ifndef MMLSPARK_EULA_IDLE_H
 #define MMLSPARK_EULA_IDLE_H
 
