@@ -1,6 +1,6 @@
 /* idle.c - the open connections in order of their last activity (a request's start or
- * completion, or the accept); the oldest without a request in progress is shut down when there
- * are too many, and a request older than the deadline is shut down whatever else happens.
+ * completion, or the accept); the least recently active is shut down when there are too many,
+ * and a request older than the deadline is shut down whatever else happens.
  * shutdown(2), not close(2): libmicrohttpd still owns the socket and closes it on the EOF. */
 #include "idle.h"
 
@@ -122,27 +122,21 @@ unsigned idle_expire(struct idle_list *l, double deadline_s)
     return n;
 }
 
-/* Shuts down connections until at most high_water are open (the newest one is kept): first
- * requests past the deadline, then the longest idle, then the oldest requests still running (a
- * browser's take milliseconds: a flood's are the old ones). */
+/* Shuts down connections until at most high_water are open: first requests past the deadline,
+ * then the least recently active (the list's order: a request's start or end, or the accept), idle
+ * or not. A browser's connection is active every few milliseconds; a stuck tab, a scanner or a
+ * body trickled a byte at a time is not. The newest connection is kept. */
 static void make_room(struct idle_list *l)
 {
     if (l->count > l->high_water)
         expire_locked(l, l->deadline_s);
-    for (int busy_too = 0; busy_too < 2 && l->count > l->high_water; busy_too++) {
+    while (l->count > l->high_water && l->head != l->tail) {
         struct idle_conn *n = l->head;
-        while (l->count > l->high_water && n != NULL) {
-            struct idle_conn *next = n->next;
-            if ((busy_too || !n->busy) && n != l->tail) {
-                shutdown(n->fd, SHUT_RDWR);
-                unlink_conn(l, n);
-                if (l->closed++ == 0)
-                    log_info("%u connections open: closing the longest idle ones, then the "
-                             "oldest requests, to make room",
-                             l->high_water);
-            }
-            n = next;
-        }
+        shutdown(n->fd, SHUT_RDWR);
+        unlink_conn(l, n);
+        if (l->closed++ == 0)
+            log_info("%u connections open: closing the least recently active ones to make room",
+                     l->high_water);
     }
 }
 

@@ -1,8 +1,8 @@
 /* idle.h - keeps the page reachable under a flood of idle or busy connections: when the server
- * nears its connection limit, the connection idle for longest is closed to make room (what nginx
- * does with its keep-alive connections), then the oldest request still running, so a stuck tab,
- * a port scanner or a client trickling a body cannot lock a browser out. Memory stays bounded by
- * the connection limit. */
+ * nears its connection limit, the least recently active connection is closed to make room (what
+ * nginx does with its keep-alive connections; a request counts as activity when it starts and
+ * ends, not per byte), so a stuck tab, a port scanner or a client trickling a body cannot lock a
+ * browser out. Memory stays bounded by the connection limit. */
 #ifndef MMLSPARK_EULA_IDLE_H
 #define MMLSPARK_EULA_IDLE_H
 
@@ -33,8 +33,8 @@ extern double (*idle_clock)(void);
 void idle_on_connection(void *cls, struct MHD_Connection *c, void **socket_context,
                         enum MHD_ConnectionNotificationCode code);
 
-/* A request began on c (busy: not closed as idle until it outstays the deadline) or completed
- * (idle from now). */
+/* A request began on c (busy: closed when it outstays the deadline) or completed (idle from
+ * now); either is activity. */
 void idle_mark(struct MHD_Connection *c, bool busy);
 
 /* The whole-request deadline: shuts down every connection whose request began more than
