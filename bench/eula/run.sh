@@ -93,33 +93,30 @@ for r in $(seq 1 "$rounds"); do
 done
 for name in eula python nginx; do plain[$name]=$(median ${runs_plain[$name]}); done
 
-echo "== again while $idle idle connections are held open to each server"
-for r in $(seq 1 "$rounds"); do
-  for name in eula python nginx; do
-    p=$(port_of $name)
-    python3 "$here/hold_idle.py" "$p" "$idle" $((secs + 20)) >"$tmp/hold.$name" & holder=$!
-    for _ in $(seq 1 100); do grep -qs holding "$tmp/hold.$name" && break; sleep 0.1; done
-    runs_held[$name]+=" $(rps "http://127.0.0.1:$p/")"
-    [ "$r" = 1 ] && echo "   $name: $(cat "$tmp/hold.$name") idle connections"
-    kill "$holder" 2>/dev/null || true
-    wait "$holder" 2>/dev/null || true
+# held_runs KIND N RUNS [--busy]: RUNS[server] gets each round's req/s while N connections of
+# KIND (idle, busy) are held open to that server.
+held_runs() {
+  local kind=$1 n=$2 p holder
+  local -n runs=$3
+  for r in $(seq 1 "$rounds"); do
+    for name in eula python nginx; do
+      p=$(port_of $name)
+      python3 "$here/hold_idle.py" "$p" "$n" $((secs + 20)) "${@:4}" >"$tmp/$kind.$name" &
+      holder=$!
+      for _ in $(seq 1 100); do grep -qs holding "$tmp/$kind.$name" && break; sleep 0.1; done
+      runs[$name]+=" $(rps "http://127.0.0.1:$p/")"
+      [ "$r" = 1 ] && echo "   $name: $(cat "$tmp/$kind.$name") $kind connections"
+      kill "$holder" 2>/dev/null || true
+      wait "$holder" 2>/dev/null || true
+    done
   done
-done
+}
+echo "== again while $idle idle connections are held open to each server"
+held_runs idle "$idle" runs_held
 for name in eula python nginx; do held[$name]=$(median ${runs_held[$name]}); done
-
 echo "== again while $busy busy connections (request bodies trickled a byte a second) are held"
 declare -A busyh runs_busy
-for r in $(seq 1 "$rounds"); do
-  for name in eula python nginx; do
-    p=$(port_of $name)
-    python3 "$here/hold_idle.py" "$p" "$busy" $((secs + 20)) --busy >"$tmp/busy.$name" & holder=$!
-    for _ in $(seq 1 100); do grep -qs holding "$tmp/busy.$name" && break; sleep 0.1; done
-    runs_busy[$name]+=" $(rps "http://127.0.0.1:$p/")"
-    [ "$r" = 1 ] && echo "   $name: $(cat "$tmp/busy.$name") busy connections"
-    kill "$holder" 2>/dev/null || true
-    wait "$holder" 2>/dev/null || true
-  done
-done
+held_runs busy "$busy" runs_busy --busy
 for name in eula python nginx; do busyh[$name]=$(median ${runs_busy[$name]}); done
 echo "   runs (req/s): plain: eula${runs_plain[eula]} | python${runs_plain[python]} | nginx${runs_plain[nginx]}"
 echo "                 held:  eula${runs_held[eula]} | python${runs_held[python]} | nginx${runs_held[nginx]}"
