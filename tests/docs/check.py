@@ -29,11 +29,13 @@ TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))
 # Environment variables the code reads that docs/reference.md need not name: not user-facing.
 # Every entry: NAME -> the one-line reason.
 ALLOW_ENV = {
+    "MMLSPARK_IDENTITY_WARNED": "internal: mmlspark-identity.sh says 'no writable HOME' once per tree",
     "HOME": "standard POSIX variable; how the image picks a writable one is in docs/teams.md",
     "PATH": "standard POSIX variable",
+    "USER": "standard POSIX variable (set for a uid without a passwd entry, docs/teams.md)",
     "PWD": "standard POSIX variable (the directory Spark starts in)",
-    "LD_PRELOAD": "the dynamic loader's; mmlspark-init puts nss_wrapper in it for a uid without a name",
-    "NSS_WRAPPER_PASSWD": "nss_wrapper's own; set by mmlspark-init for a uid without a name",
+    "LD_PRELOAD": "the dynamic loader's; mmlspark-init and mmlspark-identity.sh put nss_wrapper in it",
+    "NSS_WRAPPER_PASSWD": "nss_wrapper's own; set by mmlspark-init (or mmlspark-identity.sh) for a uid without a name",
 }
 
 # Pages a link may name before they exist: another change writes them. Every entry: the reason.
