@@ -46,6 +46,7 @@ static void choose_home(const char *notebook_user, struct identity *id)
                  "install --user, Jupyter's settings and Spark's package cache need one; mount "
                  "one, e.g. docker run --tmpfs /tmp",
                  home ? home : "unset", tmp_dir());
+        id->warned = true;
         return;
     }
     log_debug("HOME=%s is not a directory uid %u may write: using %s", home ? home : "unset",
@@ -78,6 +79,9 @@ static bool write_passwd(int fd, const struct identity *id, const char *home)
     return fclose(out) == 0;
 }
 
+/* $TMPDIR/mmlspark-passwd-UID, the name /etc/profile.d/mmlspark-identity.sh reuses in docker
+ * exec shells: written as a new file of ours, then renamed over that name unless the name is
+ * somebody else's (then the new file's own name is used). */
 static void make_passwd(struct identity *id)
 {
     const char *wrapped = getenv("NSS_WRAPPER_PASSWD");
@@ -89,9 +93,10 @@ static void make_passwd(struct identity *id)
                  (unsigned)getuid());
         return;
     }
+    char fixed[PATH_MAX - 8];
+    snprintf(fixed, sizeof(fixed), "%s/mmlspark-passwd-%u", tmp_dir(), (unsigned)getuid());
     snprintf(id->user, sizeof(id->user), "mmlspark-%u", (unsigned)getuid());
-    snprintf(id->passwd, sizeof(id->passwd), "%s/mmlspark-passwd-%u.XXXXXX", tmp_dir(),
-             (unsigned)getuid());
+    snprintf(id->passwd, sizeof(id->passwd), "%s.XXXXXX", fixed);
     int fd = mkostemp(id->passwd, O_CLOEXEC); /* a new file of ours: nobody else's to swap */
     const char *home = id->home[0] ? id->home : getenv("HOME") ? getenv("HOME") : "/";
     if (fd < 0 || fchmod(fd, 0644) != 0 || !write_passwd(fd, id, home)) {
@@ -100,7 +105,13 @@ static void make_passwd(struct identity *id)
         if (fd >= 0)
             unlink(id->passwd);
         id->passwd[0] = id->user[0] = '\0';
+        return;
     }
+    struct stat st;
+    bool ours = lstat(fixed, &st) != 0 ? errno == ENOENT
+                                       : S_ISREG(st.st_mode) && st.st_uid == getuid();
+    if (ours && rename(id->passwd, fixed) == 0)
+        snprintf(id->passwd, sizeof(id->passwd), "%s", fixed);
 }
 
 void identity_prepare(const char *notebook_user, struct identity *id)
@@ -114,6 +125,8 @@ void identity_export(const struct identity *id)
 {
     if (id->home[0])
         setenv("HOME", id->home, 1);
+    if (id->warned) /* the profile of the job's shells says it once per process tree */
+        setenv("MMLSPARK_IDENTITY_WARNED", "1", 1);
     if (!id->passwd[0])
         return;
     const char *pre = getenv("LD_PRELOAD");

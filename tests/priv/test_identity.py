@@ -47,6 +47,9 @@ def test_any_uid_gets_a_name_for_a_plain_command():
     p.check(out[:2] == ["mmlspark-12345"] * 2 and out[3] == "mmlspark-12345",
             "whoami, getpass.getuser() and id -un name uid 12345", r.stdout, r.stderr)
     p.check(out[2] in (f"{p.T}/home/{p.USER}", f"{tmp}/home-12345"), "a HOME", r.stdout)
+    p.check(sorted(f for f in os.listdir(tmp) if f.startswith("mmlspark-passwd")) ==
+            ["mmlspark-passwd-12345"], "one passwd file per uid, the name docker exec shells reuse",
+            os.listdir(tmp))
 
 
 def test_any_uid_without_a_writable_home_gets_one_in_tmpdir():
