@@ -46,7 +46,6 @@ static void choose_home(const char *notebook_user, struct identity *id)
                  "install --user, Jupyter's settings and Spark's package cache need one; mount "
                  "one, e.g. docker run --tmpfs /tmp",
                  home ? home : "unset", tmp_dir());
-        id->warned = true;
         return;
     }
     log_debug("HOME=%s is not a directory uid %u may write: using %s", home ? home : "unset",
@@ -125,8 +124,6 @@ void identity_export(const struct identity *id)
 {
     if (id->home[0])
         setenv("HOME", id->home, 1);
-    if (id->warned) /* the profile of the job's shells says it once per process tree */
-        setenv("MMLSPARK_IDENTITY_WARNED", "1", 1);
     if (!id->passwd[0])
         return;
     const char *pre = getenv("LD_PRELOAD");

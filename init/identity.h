@@ -5,13 +5,11 @@
 #define MMLSPARK_IDENTITY_H
 
 #include <limits.h>
-#include <stdbool.h>
 
 struct identity {
     char home[PATH_MAX];   /* non-empty: the job's HOME (the one it has is not usable) */
     char passwd[PATH_MAX]; /* non-empty: a passwd file with this uid in it, for nss_wrapper */
     char user[64];         /* the name that file gives the uid */
-    bool warned;           /* no writable HOME, said in one line */
 };
 
 /* Fills id for this process's uid: HOME is kept when it is a directory this uid may write, else
@@ -21,8 +19,7 @@ struct identity {
 void identity_prepare(const char *notebook_user, struct identity *id);
 
 /* Exports id to the environment the job inherits: HOME; NSS_WRAPPER_PASSWD, NSS_WRAPPER_GROUP,
- * LD_PRELOAD (libnss_wrapper.so first), USER and LOGNAME when a passwd file was made;
- * MMLSPARK_IDENTITY_WARNED when no HOME could be found (the profile then says nothing more). */
+ * LD_PRELOAD (libnss_wrapper.so first), USER and LOGNAME when a passwd file was made. */
 void identity_export(const struct identity *id);
 
 #endif
