@@ -239,7 +239,7 @@ FROM ${DEBIAN_IMAGE} AS build
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
       build-essential cmake pkg-config libconfuse-dev libpam0g-dev libmicrohttpd-dev \
-      libcap-dev libcmocka-dev \
+      libcap-dev libcmocka-dev musl-tools \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY CMakeLists.txt VERSION ./

@@ -22,6 +22,7 @@
 #include "page.h"
 #include "priv.h"
 #include "server.h"
+#include "stopsig.h"
 
 struct cli {
     const char *config;
@@ -157,12 +158,14 @@ static unsigned long raise_fd_limit(void)
     return rl.rlim_cur == RLIM_INFINITY ? 65536 : (unsigned long)rl.rlim_cur;
 }
 
-/* Waits for a stop signal or for the server's notice that the choice has been answered. */
+/* Waits for a stop signal or for the server's notice that the choice has been answered; every
+ * second, closes the requests that outstayed the deadline. */
 static int wait_for_outcome(int sig_fd, int event_fd, struct eula_server *srv)
 {
     struct pollfd fds[2] = {{.fd = sig_fd, .events = POLLIN}, {.fd = event_fd, .events = POLLIN}};
     for (;;) {
-        if (poll(fds, 2, -1) < 0) {
+        server_sweep(srv);
+        if (poll(fds, 2, 1000) < 0) {
             if (errno == EINTR)
                 continue;
             log_error("poll: %s", strerror(errno));
@@ -187,11 +190,7 @@ static int wait_for_outcome(int sig_fd, int event_fd, struct eula_server *srv)
 static int serve(const struct mml_settings *s, const char *address)
 {
     sigset_t stop;
-    sigemptyset(&stop);
-    sigaddset(&stop, SIGTERM);
-    sigaddset(&stop, SIGINT);
-    sigaddset(&stop, SIGHUP);
-    sigaddset(&stop, SIGQUIT);
+    stop_signal_set(&stop);
     /* Blocked before any thread exists, so only signalfd in this thread sees them. */
     int sig_fd = -1, event_fd = -1;
     if (sigprocmask(SIG_BLOCK, &stop, NULL) != 0 || signal(SIGPIPE, SIG_IGN) == SIG_ERR ||
@@ -210,7 +209,8 @@ static int serve(const struct mml_settings *s, const char *address)
     }
     unsigned long max_fds = raise_fd_limit();
     if (priv_drop(s->user, err, sizeof(err)) != 0) {
-        log_error("%s", err);
+        if (err[0])
+            log_error("%s", err);
         return EULA_EXIT_FAILURE;
     }
     /* From here on nothing runs as root: reading, escaping and HTTP parsing. */

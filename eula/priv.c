@@ -1,4 +1,4 @@
-/* priv.c - become an unprivileged user for good (initgroups, setgid, setuid, then verify). */
+/* priv.c - the page's user: the configured one, else nobody, never root; the drop is lib's. */
 #include "priv.h"
 
 #include <errno.h>
@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "drop.h"
 #include "log.h"
 
 int priv_drop(const char *user, char *err, size_t errlen)
@@ -33,14 +34,13 @@ int priv_drop(const char *user, char *err, size_t errlen)
     }
     uid_t uid = pw->pw_uid;
     gid_t gid = pw->pw_gid;
-    if (initgroups(user, gid) != 0 || setgid(gid) != 0 || setuid(uid) != 0) {
+    if (initgroups(user, gid) != 0) {
         snprintf(err, errlen, "cannot become user '%s' (uid %u): %s", user, (unsigned)uid,
                  strerror(errno));
         return -1;
     }
-    if (setuid(0) == 0 || geteuid() == 0 || getuid() == 0) {
-        snprintf(err, errlen, "still able to regain root after becoming '%s': refusing to serve",
-                 user);
+    if (drop_to_user(uid, gid, "the page") != 0) {
+        err[0] = '\0'; /* drop_to_user said why */
         return -1;
     }
     log_debug("serving as user '%s' (uid %u, gid %u)", user, (unsigned)uid, (unsigned)gid);

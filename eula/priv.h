@@ -5,8 +5,8 @@
 #include <stddef.h>
 
 /* When the effective uid is 0: become user (or "nobody" if user does not exist) with its
- * groups, and check that root cannot be regained. Otherwise does nothing. Returns 0, or -1 with
- * a reason in err. */
+ * groups, and check that root cannot be regained (drop.h). Otherwise does nothing. Returns 0, or
+ * -1 with a reason in err (empty when the drop logged it). */
 int priv_drop(const char *user, char *err, size_t errlen);
 
 #endif

@@ -75,6 +75,7 @@ struct eula_server {
     struct fixed_req fixed[F_COUNT];
     char nonce[NONCE_HEX_LEN + 1];
     int notify_fd;
+    double deadline_s;
     _Atomic int choice;
     _Atomic unsigned refusals_logged;
 };
@@ -138,6 +139,16 @@ static bool unknown_body_length(struct MHD_Connection *c)
     return te != NULL && strcasecmp(te, "chunked") != 0;
 }
 
+/* True when the request carries a body (a length above 0, or any transfer coding). */
+static bool has_body(struct MHD_Connection *c)
+{
+    const char *cl =
+        MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+    return MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_TRANSFER_ENCODING) !=
+               NULL ||
+           (cl != NULL && strspn(cl, "0") != strlen(cl));
+}
+
 /* True when Content-Length announces more than we accept. */
 static bool announced_too_large(struct MHD_Connection *c)
 {
@@ -186,6 +197,12 @@ static enum MHD_Result begin(struct eula_server *srv, struct MHD_Connection *c, 
     bool get =
         strcmp(method, MHD_HTTP_METHOD_GET) == 0 || strcmp(method, MHD_HTTP_METHOD_HEAD) == 0;
     bool post = strcmp(method, MHD_HTTP_METHOD_POST) == 0;
+    /* A body only where a form goes, and never a large one: refused at once, connection closed,
+     * so nobody holds a connection busy by trickling one. */
+    if (!post && has_body(c))
+        return send_reply(srv, c, MHD_HTTP_BAD_REQUEST, R_BAD_REQUEST);
+    if (announced_too_large(c))
+        return send_reply(srv, c, MHD_HTTP_CONTENT_TOO_LARGE, R_TOO_LARGE);
     enum fixed_id f = F_COUNT;
     switch (r) {
     case ROUTE_NONE:
@@ -202,8 +219,6 @@ static enum MHD_Result begin(struct eula_server *srv, struct MHD_Connection *c, 
         } else if (from_another_origin(c)) {
             log_refusal(srv, "posted from another origin (Origin or Referer is not this page)");
             f = F_FORBIDDEN;
-        } else if (announced_too_large(c)) {
-            return send_reply(srv, c, MHD_HTTP_CONTENT_TOO_LARGE, R_TOO_LARGE);
         } else if (!is_form_encoded(c)) {
             f = F_MEDIA_TYPE;
         }
@@ -366,6 +381,9 @@ void server_default_limits(struct server_limits *lim, unsigned long max_fds)
     lim->per_ip = lim->connections;
     lim->keep_open = lim->connections > 256 ? lim->connections - 64 : lim->connections * 3 / 4;
     lim->timeout_s = 30;
+    /* A browser sends the page's requests in milliseconds: 10 s is ample on any link, and a
+     * client trickling a body or reading the reply a byte at a time is closed after it. */
+    lim->deadline_s = 10;
     /* Request line and headers of a browser fit in a few KiB; 16 KiB refuses huge headers and
      * bounds memory at 64 MiB for 4096 connections (pages are shared, not copied). */
     lim->memory = 16 * 1024;
@@ -380,6 +398,7 @@ struct eula_server *server_start(int listen_fd, bool dual_stack, const struct pa
         return NULL;
     snprintf(srv->nonce, sizeof(srv->nonce), "%s", nonce);
     srv->notify_fd = notify_fd;
+    srv->deadline_s = lim->deadline_s;
     atomic_init(&srv->choice, CHOICE_NONE);
     atomic_init(&srv->refusals_logged, 0);
     static const struct fixed_req fixed[F_COUNT] = {
@@ -424,6 +443,11 @@ struct eula_server *server_start(int listen_fd, bool dual_stack, const struct pa
         return NULL;
     }
     return srv;
+}
+
+void server_sweep(struct eula_server *srv)
+{
+    idle_expire(srv->idle, srv->deadline_s);
 }
 
 enum eula_choice server_choice(struct eula_server *srv)

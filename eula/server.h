@@ -17,6 +17,7 @@ struct server_limits {
     unsigned per_ip;      /* one address (Docker's port proxy is a single address) */
     unsigned keep_open;   /* beyond this many, the longest idle connection is closed */
     unsigned timeout_s;   /* idle time before a connection is closed */
+    unsigned deadline_s;  /* whole request (headers read to reply sent), however it trickles */
     size_t memory;        /* per connection: request line, headers, reply headers */
     unsigned threads;     /* 1: one epoll thread; more: a pool, each with its own epoll */
 };
@@ -32,6 +33,9 @@ struct eula_server;
  * its client went away), 1 is added to the eventfd notify_fd. Returns NULL on failure. */
 struct eula_server *server_start(int listen_fd, bool dual_stack, const struct page *page,
                                  const char *nonce, int notify_fd, const struct server_limits *lim);
+
+/* Closes the connections whose request outstayed lim->deadline_s; call it every second. */
+void server_sweep(struct eula_server *srv);
 
 /* The choice made so far (safe from any thread). */
 enum eula_choice server_choice(struct eula_server *srv);

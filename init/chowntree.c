@@ -1,5 +1,7 @@
-/* chowntree.c - the ownership walk: iterative from directory fds (no depth or path length
- * limit but the fd limit), mount-aware, hard links to outside files left alone, stoppable. */
+/* chowntree.c - the ownership walk, bounded like fts: one directory open at a time (entered from
+ * its parent, left through ".." checked by device and inode), per level only the names of the
+ * subdirectories still to enter, hard-linked files counted by inode in a first pass and changed
+ * in a second (no descriptor kept for them), each directory walked once however the roots nest. */
 #include "chowntree.h"
 
 #include <dirent.h>
@@ -7,12 +9,13 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -25,36 +28,49 @@ struct inode_key {
     ino_t ino;
 };
 
-/* A file with more links than the walk has seen so far: changed only once all are seen. */
+/* A multi-link file that needs a change: how many of its links the walk has seen. */
 struct linked {
     struct inode_key key;
-    unsigned nlink, seen;
-    int fd;     /* O_PATH, kept until the end of the walk */
-    char *path; /* the first path seen, for the report */
-    struct statx st;
+    uint32_t nlink, seen; /* seen 0: a free slot */
 };
 
-/* A directory being read, and the length of its path. */
+/* What other_mount needs of a directory. */
+struct dir_id {
+    struct inode_key key;
+    uint64_t mnt_id;
+    bool has_mnt_id;
+};
+
+/* A directory on the way down: its subdirectories still to enter, NUL-separated. */
 struct frame {
-    DIR *dir;
-    struct statx st;
-    size_t path_len;
+    struct dir_id id;
+    char *subdirs;
+    size_t subdirs_len, next;
+    size_t path_len; /* of its path in walk.path */
 };
 
-/* One walk: the ids to change, the mount points found under its starts, where it is. */
+enum pass { PASS_MAIN, PASS_LINKED };
+
 struct walk {
     const struct chown_ids *ids;
     const sigset_t *stops;
     int stopsig;
+    bool incomplete; /* something could not be done for want of memory or descriptors */
+    struct timespec stops_seen; /* when pending stops were last looked at */
+    enum pass pass;
+    struct inode_key *roots; /* each walked on its own: never entered from another root */
+    size_t n_roots;
     struct inode_key *mounts; /* from /proc/self/mountinfo, for kernels without statx mount info */
     size_t n_mounts;
     struct frame *stack;
     size_t depth, stack_cap;
-    struct linked *links;
+    struct linked *links; /* open addressing, power-of-two size */
     size_t n_links, links_cap;
-    bool fd_limit_warned;
-    char *path; /* for messages only: the walk itself works on fds */
+    size_t links_left;
+    char *first_left;
+    char *path; /* for messages and to re-open a level: the walk itself works on fds */
     size_t path_len, path_cap;
+    char dents[32768];
 };
 
 static dev_t stx_dev(const struct statx *s)
@@ -62,19 +78,43 @@ static dev_t stx_dev(const struct statx *s)
     return makedev(s->stx_dev_major, s->stx_dev_minor);
 }
 
-static int stat_fd(int fd, struct statx *s)
+static struct dir_id dir_id_of(const struct statx *s)
 {
-    return statx(fd, "", AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW | AT_NO_AUTOMOUNT, STATX_WANT, s);
+    return (struct dir_id){.key = {stx_dev(s), (ino_t)s->stx_ino},
+                           .mnt_id = s->stx_mnt_id,
+                           .has_mnt_id = (s->stx_mask & STATX_MNT_ID) != 0};
 }
 
-/* Sets the message path to its first len bytes plus "/name" (or name alone when len is 0). */
-static void path_set(struct walk *w, size_t len, const char *name)
+static bool same_key(struct inode_key a, struct inode_key b)
+{
+    return a.dev == b.dev && a.ino == b.ino;
+}
+
+static int stat_at(int dirfd, const char *name, struct statx *s)
+{
+    return statx(dirfd, name, AT_SYMLINK_NOFOLLOW | AT_NO_AUTOMOUNT | (name[0] ? 0 : AT_EMPTY_PATH),
+                 STATX_WANT, s);
+}
+
+static void out_of(struct walk *w, const char *what)
+{
+    if (!w->incomplete)
+        log_warn("cannot finish fixing file ownership under %s: %s; the next start completes "
+                 "it",
+                 w->path ? w->path : "a directory", what);
+    w->incomplete = true;
+}
+
+/* Sets the path to its first len bytes plus "/name" (or name alone when len is 0). */
+static bool path_set(struct walk *w, size_t len, const char *name)
 {
     size_t n = strlen(name), need = len + 1 + n + 1;
     if (need > w->path_cap) {
         char *p = realloc(w->path, need * 2);
-        if (p == NULL)
-            return; /* keeps the parent's path: only messages use it */
+        if (p == NULL) {
+            out_of(w, "out of memory");
+            return false;
+        }
         w->path = p;
         w->path_cap = need * 2;
     }
@@ -83,6 +123,14 @@ static void path_set(struct walk *w, size_t len, const char *name)
         w->path[w->path_len++] = '/';
     memcpy(w->path + w->path_len, name, n + 1);
     w->path_len += n;
+    return true;
+}
+
+static void path_cut(struct walk *w, size_t len)
+{
+    w->path_len = len;
+    if (w->path != NULL)
+        w->path[len] = '\0';
 }
 
 /* Decodes mountinfo's octal escapes (\040 for a space) in place. */
@@ -136,16 +184,15 @@ static void load_mounts(struct walk *w, const char *root)
     fclose(f);
 }
 
-/* True when s (reached from a directory statted as parent) is the root of another mount. */
-static bool other_mount(const struct walk *w, const struct statx *parent, const struct statx *s)
+/* True when s (reached from the directory parent) is the root of another mount. */
+static bool other_mount(const struct walk *w, const struct dir_id *parent, const struct statx *s)
 {
     if ((s->stx_attributes_mask & STATX_ATTR_MOUNT_ROOT) &&
         (s->stx_attributes & STATX_ATTR_MOUNT_ROOT))
         return true;
-    if ((s->stx_mask & STATX_MNT_ID) && (parent->stx_mask & STATX_MNT_ID) &&
-        s->stx_mnt_id != parent->stx_mnt_id)
+    if ((s->stx_mask & STATX_MNT_ID) && parent->has_mnt_id && s->stx_mnt_id != parent->mnt_id)
         return true;
-    if (stx_dev(s) != stx_dev(parent))
+    if (stx_dev(s) != parent->key.dev)
         return true;
     for (size_t i = 0; i < w->n_mounts; i++)
         if (w->mounts[i].dev == stx_dev(s) && w->mounts[i].ino == (ino_t)s->stx_ino)
@@ -162,7 +209,7 @@ static bool needs_change(const struct walk *w, const struct statx *s)
 }
 
 /* Gives fd's inode (statted as s, through the same fd: no path to swap) to the new ids. */
-static void chown_fd(const struct walk *w, int fd, const struct statx *s, const char *path)
+static void chown_fd(const struct walk *w, int fd, const struct statx *s)
 {
     if (!needs_change(w, s))
         return;
@@ -170,125 +217,131 @@ static void chown_fd(const struct walk *w, int fd, const struct statx *s, const 
     uid_t uid = s->stx_uid == ids->old_uid ? ids->uid : (uid_t)-1;
     gid_t gid = s->stx_gid == ids->old_gid && ids->old_gid != 0 ? ids->gid : (gid_t)-1;
     if (fchownat(fd, "", uid, gid, AT_EMPTY_PATH) != 0)
-        log_warn("cannot change the owner of %s: %s", path, strerror(errno));
+        log_warn("cannot change the owner of %s: %s", w->path, strerror(errno));
 }
 
-/* A file with several links: counts this one; returns true when fd was kept for later. */
-static bool defer_linked(struct walk *w, int fd, const struct statx *s)
+/* ---- the multi-link files: a hash table of inodes ---- */
+
+static size_t slot_of(const struct walk *w, struct inode_key k)
 {
-    struct inode_key key = {stx_dev(s), (ino_t)s->stx_ino};
-    for (size_t i = 0; i < w->n_links; i++)
-        if (w->links[i].key.dev == key.dev && w->links[i].key.ino == key.ino) {
-            w->links[i].seen++;
-            return false;
-        }
-    if (w->n_links == w->links_cap) {
-        size_t cap = w->links_cap ? w->links_cap * 2 : 16;
-        struct linked *p = realloc(w->links, cap * sizeof(*p));
-        if (p == NULL)
-            return false;
-        w->links = p;
-        w->links_cap = cap;
+    uint64_t h = ((uint64_t)k.ino * 0x9E3779B97F4A7C15ULL) ^ (uint64_t)k.dev;
+    return (size_t)(h ^ (h >> 29)) & (w->links_cap - 1);
+}
+
+static struct linked *link_find(const struct walk *w, struct inode_key k)
+{
+    if (w->links_cap == 0)
+        return NULL;
+    for (size_t i = slot_of(w, k);; i = (i + 1) & (w->links_cap - 1)) {
+        if (w->links[i].seen == 0)
+            return NULL;
+        if (same_key(w->links[i].key, k))
+            return &w->links[i];
     }
-    char *path = strdup(w->path);
-    if (path == NULL)
+}
+
+static bool links_grow(struct walk *w)
+{
+    size_t old_cap = w->links_cap, cap = old_cap ? old_cap * 2 : 1024;
+    struct linked *old = w->links, *p = calloc(cap, sizeof(*p));
+    if (p == NULL)
         return false;
-    w->links[w->n_links++] =
-        (struct linked){.key = key, .nlink = s->stx_nlink, .seen = 1, .fd = fd, .path = path,
-                        .st = *s};
+    w->links = p;
+    w->links_cap = cap;
+    for (size_t i = 0; i < old_cap; i++)
+        if (old[i].seen != 0) {
+            size_t j = slot_of(w, old[i].key);
+            while (p[j].seen != 0)
+                j = (j + 1) & (cap - 1);
+            p[j] = old[i];
+        }
+    free(old);
     return true;
 }
 
-/* The deferred files: changed when every link was inside the walk, else left and reported. */
-static void finish_linked(struct walk *w)
+/* The first pass counts one more link of s's inode. */
+static void link_count(struct walk *w, const struct statx *s)
 {
-    size_t left = 0;
-    const char *first = NULL;
-    for (size_t i = 0; i < w->n_links; i++) {
-        struct linked *l = &w->links[i];
-        if (l->seen >= l->nlink) {
-            chown_fd(w, l->fd, &l->st, l->path);
-        } else if (left++ == 0) {
-            first = l->path;
-        }
+    struct inode_key k = {stx_dev(s), (ino_t)s->stx_ino};
+    struct linked *l = link_find(w, k);
+    if (l != NULL) {
+        l->seen++;
+        return;
     }
-    if (left > 0)
-        log_warn("left the owner of %zu file(s) alone: they have hard links outside the "
-                 "directories whose owners follow the user (first: %s)",
-                 left, first);
+    if (2 * (w->n_links + 1) > w->links_cap && !links_grow(w)) {
+        out_of(w, "out of memory");
+        return;
+    }
+    size_t i = slot_of(w, k);
+    while (w->links[i].seen != 0)
+        i = (i + 1) & (w->links_cap - 1);
+    w->links[i] = (struct linked){.key = k, .nlink = s->stx_nlink, .seen = 1};
+    w->n_links++;
 }
 
-static void free_linked(struct walk *w)
+/* The second pass: changed when every link was seen inside the walk, else left and counted. */
+static void link_finish(struct walk *w, int fd, const struct statx *s)
 {
-    for (size_t i = 0; i < w->n_links; i++) {
-        close(w->links[i].fd);
-        free(w->links[i].path);
-    }
-    free(w->links);
-}
-
-static bool push_dir(struct walk *w, int dirfd, const struct statx *s)
-{
-    if (w->depth == w->stack_cap) {
-        size_t cap = w->stack_cap ? w->stack_cap * 2 : 64;
-        struct frame *p = realloc(w->stack, cap * sizeof(*p));
-        if (p == NULL) {
-            close(dirfd);
-            return false;
-        }
-        w->stack = p;
-        w->stack_cap = cap;
-    }
-    DIR *d = fdopendir(dirfd);
-    if (d == NULL) {
-        close(dirfd);
-        return false;
-    }
-    w->stack[w->depth++] = (struct frame){.dir = d, .st = *s, .path_len = w->path_len};
-    return true;
-}
-
-static void open_subdir(struct walk *w, int fd, const struct statx *s)
-{
-    int sub = openat(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (sub < 0 && (errno == EMFILE || errno == ENFILE)) {
-        if (!w->fd_limit_warned)
-            log_warn("not fixing ownership below %s: %zu levels deep, out of file descriptors",
-                     w->path, w->depth);
-        w->fd_limit_warned = true;
-    } else if (sub < 0 || !push_dir(w, sub, s)) {
-        log_warn("cannot open %s: %s", w->path, strerror(errno));
+    struct linked *l = link_find(w, (struct inode_key){stx_dev(s), (ino_t)s->stx_ino});
+    if (l == NULL)
+        return; /* appeared after the first pass: the next start sees it */
+    if (l->seen >= l->nlink && l->seen >= s->stx_nlink) {
+        chown_fd(w, fd, s);
+    } else if (l->nlink != 0) {
+        l->nlink = 0; /* counted once, whichever of its links comes first */
+        if (w->links_left++ == 0)
+            w->first_left = strdup(w->path);
     }
 }
 
-/* One entry of the directory on top of the stack. */
-static void visit(struct walk *w, const struct frame *top, const char *name)
+/* ---- one directory ---- */
+
+/* An entry that is not a directory: changed at once, or counted/changed by pass when linked. */
+static void visit_file(struct walk *w, int dirfd, const char *name)
 {
-    path_set(w, top->path_len, name);
-    int fd = openat(dirfd(top->dir), name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
     struct statx s;
-    if (fd < 0 || stat_fd(fd, &s) != 0) {
-        if (errno != ENOENT)
+    /* The second pass looks at multi-link files only: the name tells which, without an open. */
+    if (w->pass == PASS_LINKED &&
+        (stat_at(dirfd, name, &s) != 0 || s.stx_nlink <= 1 || !needs_change(w, &s)))
+        return;
+    /* Statted and changed through one O_PATH descriptor: the name cannot be swapped between. */
+    int fd = openat(dirfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0) {
+        if (errno == EMFILE || errno == ENFILE)
+            out_of(w, "out of file descriptors");
+        else if (errno != ENOENT)
             log_warn("cannot inspect %s: %s", w->path, strerror(errno));
-    } else if (other_mount(w, &top->st, &s)) {
-        log_debug("%s is a mount point: its owners are left alone", w->path);
-    } else if (S_ISDIR(s.stx_mode)) {
-        chown_fd(w, fd, &s, w->path);
-        open_subdir(w, fd, &s);
-    } else if (s.stx_nlink > 1 && needs_change(w, &s)) {
-        if (defer_linked(w, fd, &s))
-            fd = -1;
-    } else {
-        chown_fd(w, fd, &s, w->path);
+        return;
     }
-    if (fd >= 0)
-        close(fd);
+    if (stat_at(fd, "", &s) != 0) {
+        log_warn("cannot inspect %s: %s", w->path, strerror(errno));
+    } else if (S_ISDIR(s.stx_mode) || !needs_change(w, &s)) {
+        /* a directory here was a file when listed: the next start sees it */
+    } else if (other_mount(w, &w->stack[w->depth - 1].id, &s)) {
+        log_debug("%s is a mount point: its owners are left alone", w->path);
+    } else if (w->pass == PASS_MAIN && s.stx_nlink > 1) {
+        link_count(w, &s);
+    } else if (s.stx_nlink > 1 || w->pass == PASS_LINKED) {
+        link_finish(w, fd, &s);
+    } else {
+        chown_fd(w, fd, &s);
+    }
+    close(fd);
 }
 
-static int pending_stop(const struct walk *w)
+/* A pending signal of stops, looked at every 5 ms (the clock is read without a system call). */
+static int pending_stop(struct walk *w)
 {
     sigset_t pending;
-    if (w->stops == NULL || sigpending(&pending) != 0)
+    struct timespec now;
+    if (w->stops == NULL || clock_gettime(CLOCK_MONOTONIC_COARSE, &now) != 0)
+        return 0;
+    long ms = (now.tv_sec - w->stops_seen.tv_sec) * 1000 +
+              (now.tv_nsec - w->stops_seen.tv_nsec) / 1000000;
+    if (ms < 5 && ms >= 0)
+        return 0;
+    w->stops_seen = now;
+    if (sigpending(&pending) != 0)
         return 0;
     for (int sig = 1; sig < NSIG; sig++)
         if (sigismember(w->stops, sig) == 1 && sigismember(&pending, sig) == 1)
@@ -296,47 +349,223 @@ static int pending_stop(const struct walk *w)
     return 0;
 }
 
-/* Walks the stack down to empty, or until a stop signal is pending. */
-static void walk_stack(struct walk *w)
+static bool add_subdir(struct frame *f, const char *name, size_t *cap)
 {
-    while (w->depth > 0) {
-        if ((w->stopsig = pending_stop(w)) != 0)
-            break;
+    size_t n = strlen(name) + 1;
+    if (f->subdirs_len + n > *cap) {
+        size_t ncap = (f->subdirs_len + n) * 2;
+        char *p = realloc(f->subdirs, ncap);
+        if (p == NULL)
+            return false;
+        f->subdirs = p;
+        *cap = ncap;
+    }
+    memcpy(f->subdirs + f->subdirs_len, name, n);
+    f->subdirs_len += n;
+    return true;
+}
+
+/* Reads directory fd (the top frame) once: files are handled now, subdirectories are listed in
+ * the frame for later. Stops early when a stop signal is pending. */
+static void read_dir(struct walk *w, int fd)
+{
+    struct frame *f = &w->stack[w->depth - 1];
+    size_t cap = 0;
+    for (;;) {
+        ssize_t n = getdents64(fd, w->dents, sizeof(w->dents));
+        if (n <= 0) {
+            if (n < 0) {
+                path_cut(w, f->path_len);
+                if (errno == ENOMEM)
+                    out_of(w, "out of memory");
+                else
+                    log_warn("cannot read %s: %s", w->path, strerror(errno));
+            }
+            return;
+        }
+        for (ssize_t off = 0; off < n;) {
+            struct dirent64 *e = (struct dirent64 *)(void *)(w->dents + off);
+            off += e->d_reclen;
+            const char *name = e->d_name;
+            if (strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
+                continue;
+            if ((w->stopsig = pending_stop(w)) != 0)
+                return;
+            if (!path_set(w, f->path_len, name))
+                return;
+            if (e->d_type == DT_DIR || e->d_type == DT_UNKNOWN) {
+                if (!add_subdir(f, name, &cap)) {
+                    out_of(w, "out of memory");
+                    return;
+                }
+            } else {
+                visit_file(w, fd, name);
+            }
+        }
+    }
+}
+
+/* ---- the way down and back up, one descriptor ---- */
+
+static bool push(struct walk *w, const struct statx *s)
+{
+    if (w->depth == w->stack_cap) {
+        size_t cap = w->stack_cap ? w->stack_cap * 2 : 64;
+        struct frame *p = realloc(w->stack, cap * sizeof(*p));
+        if (p == NULL) {
+            out_of(w, "out of memory");
+            return false;
+        }
+        w->stack = p;
+        w->stack_cap = cap;
+    }
+    w->stack[w->depth++] = (struct frame){.id = dir_id_of(s), .path_len = w->path_len};
+    return true;
+}
+
+static void pop(struct walk *w)
+{
+    free(w->stack[--w->depth].subdirs);
+}
+
+static bool is_root(const struct walk *w, const struct statx *s)
+{
+    struct inode_key k = {stx_dev(s), (ino_t)s->stx_ino};
+    for (size_t i = 0; i < w->n_roots; i++)
+        if (same_key(w->roots[i], k))
+            return true;
+    return false;
+}
+
+/* Opens name under dirfd as a directory (no symlink) that is dirfd's own child on the same
+ * mount and not another root: -1 (and nothing to say) when it is to be left alone. */
+static int enter(struct walk *w, int dirfd, const char *name, struct statx *s)
+{
+    int fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0) {
+        if (errno == EMFILE || errno == ENFILE)
+            out_of(w, "out of file descriptors");
+        else if (errno == ENOTDIR || errno == ELOOP)
+            visit_file(w, dirfd, name); /* DT_UNKNOWN, or replaced meanwhile */
+        else if (errno != ENOENT)
+            log_warn("cannot open %s: %s", w->path, strerror(errno));
+        return -1;
+    }
+    if (stat_at(fd, "", s) != 0) {
+        log_warn("cannot inspect %s: %s", w->path, strerror(errno));
+    } else if (other_mount(w, &w->stack[w->depth - 1].id, s)) {
+        log_debug("%s is a mount point: its owners are left alone", w->path);
+    } else if (is_root(w, s)) {
+        log_debug("%s is walked on its own (it is one of the directories to walk)", w->path);
+    } else {
+        return fd;
+    }
+    close(fd);
+    return -1;
+}
+
+/* Re-opens the top frame's directory from the start, level by level, each checked by inode:
+ * the way back up when ".." is no longer the parent (the tree was moved meanwhile). */
+static int reopen_top(struct walk *w, const char *start)
+{
+    int fd = open(start, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    struct statx s;
+    for (size_t i = 0; fd >= 0; i++) {
+        if (stat_at(fd, "", &s) != 0 ||
+            !same_key(dir_id_of(&s).key, w->stack[i].id.key)) {
+            close(fd);
+            return -1;
+        }
+        if (i + 1 == w->depth)
+            return fd;
+        size_t from = w->stack[i].path_len + 1, to = w->stack[i + 1].path_len;
+        char saved = w->path[to];
+        w->path[to] = '\0';
+        int sub = openat(fd, w->path + from, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        w->path[to] = saved;
+        close(fd);
+        fd = sub;
+    }
+    return -1;
+}
+
+/* Leaves fd (the top frame's directory, popped) for its parent, now the top: its fd, or -1. */
+static int leave(struct walk *w, int fd, const char *start)
+{
+    int up = openat(fd, "..", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    close(fd);
+    struct statx s;
+    if (up >= 0 && stat_at(up, "", &s) == 0 &&
+        same_key(dir_id_of(&s).key, w->stack[w->depth - 1].id.key))
+        return up;
+    if (up >= 0)
+        close(up);
+    up = reopen_top(w, start);
+    if (up < 0) {
+        path_cut(w, w->stack[w->depth - 1].path_len);
+        out_of(w, "the directory was moved during the walk");
+    }
+    return up;
+}
+
+/* Walks the tree of fd (the start, statted as s) depth first, one descriptor at a time. */
+static void walk_tree(struct walk *w, const char *start, int fd, const struct statx *s)
+{
+    if (!push(w, s)) {
+        close(fd);
+        return;
+    }
+    read_dir(w, fd);
+    while (w->depth > 0 && w->stopsig == 0) {
         struct frame *top = &w->stack[w->depth - 1];
-        errno = 0;
-        struct dirent *e = readdir(top->dir);
-        if (e == NULL) {
-            w->path_len = top->path_len; /* the directory's own path, for the message */
-            if (w->path != NULL)
-                w->path[w->path_len] = '\0';
-            if (errno != 0)
-                log_warn("cannot read %s: %s", w->path ? w->path : "a directory", strerror(errno));
-            closedir(top->dir);
-            w->depth--;
+        if (top->next >= top->subdirs_len) {
+            pop(w);
+            if (w->depth == 0)
+                break;
+            if ((fd = leave(w, fd, start)) < 0)
+                break;
             continue;
         }
-        if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
-            visit(w, top, e->d_name);
+        const char *name = top->subdirs + top->next;
+        top->next += strlen(name) + 1;
+        if (!path_set(w, top->path_len, name))
+            break;
+        struct statx sub_s;
+        int sub = enter(w, fd, name, &sub_s);
+        if (sub < 0)
+            continue;
+        if (w->pass == PASS_MAIN)
+            chown_fd(w, sub, &sub_s);
+        if (!push(w, &sub_s)) {
+            close(sub);
+            break;
+        }
+        close(fd);
+        fd = sub;
+        read_dir(w, fd);
     }
+    if (fd >= 0)
+        close(fd);
     while (w->depth > 0)
-        closedir(w->stack[--w->depth].dir);
+        pop(w);
 }
 
 /* True when the walk's start (open as fd, statted as s) is itself a mount point. */
 static bool start_is_mount(const struct walk *w, int fd, const struct statx *s)
 {
     struct statx up;
+    struct dir_id parent = dir_id_of(s);
     int pfd = openat(fd, "..", O_PATH | O_CLOEXEC);
-    if (pfd < 0 || stat_fd(pfd, &up) != 0)
-        up = *s; /* no parent to compare with: the attribute and mountinfo decide */
+    if (pfd >= 0 && stat_at(pfd, "", &up) == 0)
+        parent = dir_id_of(&up);
     if (pfd >= 0)
         close(pfd);
-    return other_mount(w, &up, s);
+    return other_mount(w, &parent, s);
 }
 
 static void walk_start(struct walk *w, const char *dir)
 {
-    int fd = open(dir, O_PATH | O_NOFOLLOW | O_DIRECTORY | O_CLOEXEC);
+    int fd = open(dir, O_RDONLY | O_NOFOLLOW | O_DIRECTORY | O_CLOEXEC);
     if (fd < 0) {
         if (errno != ENOENT)
             log_warn("cannot fix ownership under %s: %s", dir, strerror(errno));
@@ -346,40 +575,88 @@ static void walk_start(struct walk *w, const char *dir)
     w->n_mounts = 0;
     if (realpath(dir, real) != NULL)
         load_mounts(w, real);
-    path_set(w, 0, dir);
+    if (!path_set(w, 0, dir)) {
+        close(fd);
+        return;
+    }
     struct statx s;
-    if (stat_fd(fd, &s) != 0) {
+    if (stat_at(fd, "", &s) != 0) {
         log_warn("cannot fix ownership under %s: %s", dir, strerror(errno));
     } else if (start_is_mount(w, fd, &s)) {
-        log_info("%s is a mounted volume: its owners are left alone", dir);
+        if (w->pass == PASS_MAIN)
+            log_info("%s is a mounted volume: its owners are left alone", dir);
     } else {
-        chown_fd(w, fd, &s, dir);
-        open_subdir(w, fd, &s);
-        walk_stack(w);
+        if (w->pass == PASS_MAIN)
+            chown_fd(w, fd, &s);
+        walk_tree(w, dir, fd, &s); /* closes fd */
+        return;
     }
     close(fd);
 }
 
+/* The starts to walk: absolute, existing, each directory once (nested ones are walked on their
+ * own and skipped inside the others). */
+static void collect_roots(struct walk *w, const char *const dirs[], const char **starts)
+{
+    size_t n = 0;
+    for (size_t i = 0; dirs[i] != NULL; i++)
+        n++;
+    w->roots = calloc(n ? n : 1, sizeof(*w->roots));
+    for (size_t i = 0; dirs[i] != NULL; i++) {
+        struct stat st;
+        starts[i] = NULL;
+        if (dirs[i][0] != '/' || lstat(dirs[i], &st) != 0 || !S_ISDIR(st.st_mode))
+            continue;
+        struct inode_key k = {st.st_dev, st.st_ino};
+        bool dup = false;
+        for (size_t j = 0; j < w->n_roots; j++)
+            dup = dup || same_key(w->roots[j], k);
+        if (dup || w->roots == NULL)
+            continue;
+        w->roots[w->n_roots++] = k;
+        starts[i] = dirs[i];
+    }
+}
+
 int chowntree_walk(const char *const dirs[], const struct chown_ids *ids, const sigset_t *stops)
 {
-    struct walk w = {.ids = ids, .stops = stops};
-    /* Every level holds one fd: as many as the hard limit allows, for this process only. */
-    struct rlimit saved, raised;
-    bool restore = getrlimit(RLIMIT_NOFILE, &saved) == 0;
-    raised = saved;
-    raised.rlim_cur = saved.rlim_max;
-    if (restore && setrlimit(RLIMIT_NOFILE, &raised) != 0)
-        restore = false;
-    for (size_t i = 0; dirs[i] != NULL && w.stopsig == 0; i++)
-        if (dirs[i][0] == '/')
-            walk_start(&w, dirs[i]);
-    if (w.stopsig == 0)
-        finish_linked(&w);
-    free_linked(&w);
-    if (restore)
-        setrlimit(RLIMIT_NOFILE, &saved);
-    free(w.stack);
-    free(w.mounts);
-    free(w.path);
-    return w.stopsig;
+    struct walk *w = calloc(1, sizeof(*w));
+    if (w == NULL) {
+        log_warn("cannot fix file ownership: out of memory; the next start completes it");
+        return CHOWNTREE_INCOMPLETE;
+    }
+    w->ids = ids;
+    w->stops = stops;
+    size_t n = 0;
+    while (dirs[n] != NULL)
+        n++;
+    const char **starts = calloc(n + 1, sizeof(*starts));
+    if (starts != NULL)
+        collect_roots(w, dirs, starts);
+    if (starts == NULL || (n > 0 && w->roots == NULL))
+        out_of(w, "out of memory");
+    for (enum pass pass = PASS_MAIN; pass <= PASS_LINKED && !w->incomplete; pass++) {
+        if (pass == PASS_LINKED && w->n_links == 0)
+            break;
+        w->pass = pass;
+        for (size_t i = 0; i < n && w->stopsig == 0; i++)
+            if (starts[i] != NULL)
+                walk_start(w, starts[i]);
+        if (w->stopsig != 0)
+            break;
+    }
+    if (w->stopsig == 0 && w->links_left > 0)
+        log_warn("left the owner of %zu file(s) alone: they have hard links outside the "
+                 "directories whose owners follow the user (first: %s)",
+                 w->links_left, w->first_left ? w->first_left : "?");
+    int rc = w->stopsig ? w->stopsig : w->incomplete ? CHOWNTREE_INCOMPLETE : 0;
+    free(starts);
+    free(w->first_left);
+    free(w->links);
+    free(w->stack);
+    free(w->roots);
+    free(w->mounts);
+    free(w->path);
+    free(w);
+    return rc;
 }

@@ -12,13 +12,19 @@ struct chown_ids {
     gid_t old_gid, gid;
 };
 
+/* What chowntree_walk returns when it could not finish (no memory, no descriptor, a directory
+ * moved under it): the caller keeps its record so that the next start completes the change. */
+#define CHOWNTREE_INCOMPLETE (-1)
+
 /* Under each directory of dirs (NULL-terminated; a missing one is skipped), gives what
  * ids->old_uid owns to ids->uid and what group ids->old_gid owns to ids->gid (never group 0).
- * Walks from directory fds at any depth (past PATH_MAX), never follows a symlink and never
- * enters or changes another mount: a volume mounted at a directory itself, or anywhere below
- * it, keeps its owners. A file with hard links outside the walked trees keeps its owner (one
- * warning line counts them). Checks for a pending signal of stops (blocked by the caller) at
- * every entry. Returns 0 when done, or the stop signal that ended the walk early. */
+ * Each directory is walked once, also when one of dirs lies inside another. Walks at any depth
+ * (past PATH_MAX) with a few descriptors and memory for the subdirectories still to enter,
+ * whatever the tree; never follows a symlink and never enters or changes another mount: a
+ * volume mounted at a directory itself, or anywhere below it, keeps its owners. A file with
+ * hard links outside the walked trees keeps its owner (one warning line counts them). Checks
+ * for a pending signal of stops (blocked by the caller) at every entry. Returns 0 when done,
+ * the stop signal that ended the walk early, or CHOWNTREE_INCOMPLETE (after one warning). */
 int chowntree_walk(const char *const dirs[], const struct chown_ids *ids, const sigset_t *stops);
 
 #endif

@@ -1,15 +1,15 @@
-/* main.c - mmlspark-init: parse and check arguments and settings once; then, as the container's
- * entry, exec the supervisor; as the supervisor's child, do the setup and become the job.
+/* main.c - mmlspark-setup: PID 1's one child (su's role). Parses and checks the arguments and
+ * settings once, hands PID 1 what it needs, does the setup and becomes the job.
  *
  * The process tree of a container (docker run [--user root] IMAGE), and who holds what:
  *
- *   PID 1  mmlspark-init ARGS       the entry: settings checked (64/78 here), then it execs
- *     |      --exec--> mmlspark-supervise (same pid, no child yet; libc only, tini's role):
- *     |                             forwards signals, reaps orphans, grace period, exit status
- *     |                             (-e applies to the job's codes only), saves the tty state
+ *   PID 1  mmlspark-init ARGS       static, libc only (tini's role; supervise_main.c): signals
+ *     |                             blocked from its first instruction, forwards them, reaps
+ *     |                             orphans, grace period, exit status (-e applies to the job's
+ *     |                             codes only), saves the tty state
  *     |
- *     +-- mmlspark-init ARGS        the setup (su's role), its one child, started with the same
- *           |                       arguments: NB_UID/NB_GID, hooks (in children), the EULA
+ *     +-- mmlspark-setup --setup=FD:MASK ARGS    the setup, its one child: settings checked
+ *           |                       (64/78 here), NB_UID/NB_GID, hooks (in children), the EULA
  *           |                       page; root when started as root. Then it becomes the job:
  *           |
  *           +-- EULA page (mmlspark-eula) only while the EULA is pending; binds the port as
@@ -25,10 +25,11 @@
  *             +-- the job as the notebook user, no capabilities: own session on the new pty
  *                 (its controlling tty), or own process group without a tty
  *
- * State passes by argv (the user's, unchanged), the environment (MMLSPARK_SUPERVISOR for PID 1,
- * MMLSPARK_SETUP for the setup: supervise_main.c) and exit status; the setup reports one of
- * init's own codes on a close-on-exec pipe, so that -e never remaps it.
+ * Roles come from what was exec'd, never from a variable a user can set: the setup believes
+ * --setup=FD:MASK only when its parent holds the other end of pipe FD. On that pipe it sends
+ * PID 1 the settings line, and later one of init's own exit codes, so that -e never remaps it.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -37,6 +38,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "config.h"
@@ -152,10 +154,6 @@ static int load_settings(const struct cli *cli, struct mml_settings *s)
                          sizeof(args) / sizeof(args[0]));
 }
 
-/* ---- the entry: PID 1 becomes the supervisor before any child exists ---- */
-
-#define SUPERVISOR_NAME "mmlspark-supervise"
-
 /* "N,N,..." of the codes -e maps to 0, or "-". */
 static void remap_list(const bool *remap, char *buf, size_t len)
 {
@@ -173,52 +171,69 @@ static void remap_list(const bool *remap, char *buf, size_t len)
         snprintf(buf, len, "-");
 }
 
-static unsigned long long mask_bits(const sigset_t *mask)
+/* Sends PID 1 the settings it needs: "S GRACE_MS FLAGS LOG_LEVEL REMAP\n" (supervise_main.c). */
+static int send_settings(int status_fd, const struct mml_settings *s)
 {
-    unsigned long long bits = 0;
-    for (int sig = 1; sig < NSIG && sig <= 64; sig++)
-        if (sigismember(mask, sig) == 1)
-            bits |= 1ULL << (sig - 1);
-    return bits;
-}
-
-/* Execs mmlspark-supervise with our own argv (ps shows PID 1 as we were started) and the settings
- * PID 1 needs in MMLSPARK_SUPERVISOR (supervise_main.c). Returns only on failure. */
-static int exec_supervisor(const struct mml_settings *s, const sigset_t *job_mask, char **argv)
-{
-    char path[PATH_MAX], remap[1024], state[1200];
-    if (sibling_program(SUPERVISOR_NAME, path, sizeof(path)) != 0) {
-        log_error("cannot find %s next to mmlspark-init: %s", SUPERVISOR_NAME, strerror(errno));
-        return EXIT_SOFTWARE;
-    }
+    char remap[1024], line[1200];
     remap_list(s->remap_exit, remap, sizeof(remap));
-    snprintf(state, sizeof(state), "%ld %c %d %s %llx", (long)(s->grace_seconds * 1000.0 + 0.5),
-             s->kill_group ? 'g' : '-', (int)mlog_get_level(), remap, mask_bits(job_mask));
-    setenv("MMLSPARK_SUPERVISOR", state, 1);
-    fflush(NULL);
-    execv(path, argv); /* the blocked mask and pending signals survive it */
-    log_error("cannot run %s: %s", path, strerror(errno));
+    int n = snprintf(line, sizeof(line), "S %ld %c %d %s\n",
+                     (long)(s->grace_seconds * 1000.0 + 0.5), s->kill_group ? 'g' : '-',
+                     (int)mlog_get_level(), remap);
+    if (n > 0 && (size_t)n < sizeof(line) && write(status_fd, line, (size_t)n) == n)
+        return 0;
+    log_error("cannot hand the settings to PID 1: %s", strerror(errno));
     return EXIT_SOFTWARE;
 }
 
-/* ---- the setup: PID 1's one child, which becomes the job or the session holding it ---- */
-
-/* MMLSPARK_SETUP="STATUS_FD JOB_MASK" from mmlspark-supervise: false when absent (the entry). */
-static bool take_setup_link(int *status_fd, sigset_t *job_mask)
+/* True when fd is a pipe whose other end our parent holds: the status pipe mmlspark-init
+ * made for its child. PID 1 (no parent here) and a process a user started never pass. */
+static bool parent_holds_pipe(int fd)
 {
-    const char *v = getenv("MMLSPARK_SETUP");
+    struct stat mine, theirs;
+    pid_t parent = getppid();
+    if (parent <= 0 || fstat(fd, &mine) != 0 || !S_ISFIFO(mine.st_mode))
+        return false;
+    char dir[64], path[96];
+    snprintf(dir, sizeof(dir), "/proc/%d/fd", (int)parent);
+    DIR *d = opendir(dir);
+    if (d == NULL)
+        return false;
+    bool found = false;
+    struct dirent *e;
+    while (!found && (e = readdir(d)) != NULL) {
+        snprintf(path, sizeof(path), "%s/%.20s", dir, e->d_name);
+        found = e->d_name[0] != '.' && stat(path, &theirs) == 0 && S_ISFIFO(theirs.st_mode) &&
+                theirs.st_dev == mine.st_dev && theirs.st_ino == mine.st_ino;
+    }
+    closedir(d);
+    return found;
+}
+
+/* argv[1] "--setup=STATUS_FD:JOB_MASK" from mmlspark-init (PID 1), our parent: removed from
+ * argv; 0, or -1 (one error line) when it is missing, bad, or our parent does not hold the other
+ * end of that pipe: the role is never taken from what a user can pass. */
+static int take_setup_link(int *argc, char **argv, int *status_fd, sigset_t *job_mask)
+{
+    size_t olen = strlen(SETUP_OPTION);
     int fd;
     unsigned long long bits;
-    if (v == NULL || sscanf(v, "%d %llx", &fd, &bits) != 2 || fd < 3)
-        return false;
-    unsetenv("MMLSPARK_SETUP");
+    char end;
+    if (*argc < 2 || strncmp(argv[1], SETUP_OPTION, olen) != 0 ||
+        sscanf(argv[1] + olen, "%d:%llx%c", &fd, &bits, &end) != 2 || fd < 3 ||
+        !parent_holds_pipe(fd)) {
+        log_error("mmlspark-setup is started by mmlspark-init only (%sFD:MASK from its parent)",
+                  SETUP_OPTION);
+        return -1;
+    }
+    memmove(&argv[1], &argv[2], (size_t)(*argc - 1) * sizeof(*argv)); /* argv[argc] NULL too */
+    (*argc)--;
     fcntl(fd, F_SETFD, FD_CLOEXEC); /* closed when the job is exec'd: nothing of ours reaches it */
     *status_fd = fd;
     sigemptyset(job_mask);
     for (int sig = 1; sig < NSIG && sig <= 64; sig++)
         if (bits & (1ULL << (sig - 1)))
             sigaddset(job_mask, sig);
-    return true;
+    return 0;
 }
 
 /* Returns rc, first telling PID 1 that it is init's own code (so -e never remaps it). */
@@ -276,9 +291,10 @@ int main(int argc, char **argv)
         return EXIT_USAGE;
     }
     sigset_t job_mask;
-    supervise_block_signals(&job_mask);
+    supervise_block_signals(&job_mask); /* already so from PID 1: what matters is --setup's */
     int status_fd = -1;
-    bool setup = take_setup_link(&status_fd, &job_mask);
+    if (take_setup_link(&argc, argv, &status_fd, &job_mask) != 0)
+        return EXIT_USAGE;
 
     struct cli cli;
     int rc = parse_cli(argc, argv, &cli);
@@ -288,12 +304,11 @@ int main(int argc, char **argv)
     rc = load_settings(&cli, &s);
     if (rc == 0 && cli.print_config) {
         settings_print(&s, stdout);
-    } else if (rc == 0 && (rc = job_check_spark_mode(&s)) == 0 && setup) {
+    } else if (rc == 0 && (rc = job_check_spark_mode(&s)) == 0 &&
+               (rc = send_settings(status_fd, &s)) == 0) {
         rc = run_setup(&s, &cli, status_fd, &job_mask); /* reports init's own codes itself */
         settings_free(&s);
         return rc;
-    } else if (rc == 0) {
-        rc = exec_supervisor(&s, &job_mask, argv);
     }
     settings_free(&s);
     return own_code(status_fd, rc);

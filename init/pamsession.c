@@ -1,6 +1,6 @@
 /* pamsession.c - open and close the PAM session like runuser: no authentication, root only.
- * libpam is loaded with dlopen in the session process only: long-lived PID 1 never maps it
- * (nor libaudit and libcap-ng, which it pulls in). */
+ * libpam is loaded with dlopen in the session process only: PID 1 never maps it (nor
+ * libaudit and libcap-ng, which it pulls in). */
 #include "pamsession.h"
 
 #include <dlfcn.h>

@@ -15,6 +15,7 @@
 
 #include "exitcodes.h"
 #include "hooks.h"
+#include "identity.h"
 #include "log.h"
 #include "pamsession.h"
 #include "session.h"
@@ -33,11 +34,11 @@ struct requests {
     mode_t umask;
 };
 
-/* What the prepare process hands back to PID 1. */
+/* What the preparation process hands back to the setup. */
 struct prep_result {
     int rc;
     struct priv_plan plan;
-    char home[4096]; /* non-empty: PID 1 sets HOME to it */
+    struct identity id; /* a non-root job's name and HOME, exported by the setup */
 };
 
 static int parse_requests(struct requests *rq)
@@ -101,30 +102,12 @@ static int pam_confdir(struct priv_plan *plan)
     return 0;
 }
 
-/* Started non-root (the image's USER, or an arbitrary uid as in OpenShift): HOME must be a
- * directory we can write, else the notebook user's home (group 0 may write it) stands in. */
-static void usable_home(const struct mml_settings *s, char *home_out, size_t len)
-{
-    const char *home = getenv("HOME");
-    if (account_dir_usable(home))
-        return;
-    struct user_info u;
-    if (account_lookup(s->user, &u) == 0 && account_dir_usable(u.home)) {
-        log_debug("HOME='%s' is not usable: using %s", home ? home : "", u.home);
-        snprintf(home_out, len, "%s", u.home);
-        return;
-    }
-    log_info("HOME='%s' is not a directory uid %u may write, nor is the home of user %s: Jupyter, "
-             "its kernels and login shells get one in $TMPDIR (mmlspark-identity)",
-             home ? home : "", (unsigned)getuid(), s->user);
-}
-
 static int prepare_unprivileged(const struct mml_settings *s, const struct requests *rq,
                                 struct prep_result *out)
 {
     if (rq->uid_set || rq->gid_set)
         log_warn("NB_UID/NB_GID are ignored: they need a start as root (docker run --user root)");
-    usable_home(s, out->home, sizeof(out->home));
+    identity_prepare(s->user, &out->id);
     return hooks_run(s->hooks_dir, s->grace_seconds);
 }
 
@@ -192,7 +175,7 @@ static void fill_plan(struct priv_plan *plan, const struct user_info *u)
     snprintf(plan->shell, sizeof(plan->shell), "%s", u->shell);
 }
 
-/* The root-time work, in a child of PID 1. */
+/* The root-time work, in the preparation process (the setup's child). */
 static int prepare(const struct mml_settings *s, const struct requests *rq, struct prep_result *out)
 {
     struct priv_plan *plan = &out->plan;
@@ -202,7 +185,7 @@ static int prepare(const struct mml_settings *s, const struct requests *rq, stru
     /* A change that a kill interrupted is completed even when this start asks for none. */
     if (renumber_pending() && !(rq->uid_set || rq->gid_set) && (rc = renumber(s, rq, NULL)) != 0)
         return rc;
-    /* NB_UMASK alone is no reason to drop: PID 1 set it, and a root job keeps it. */
+    /* NB_UMASK alone is no reason to drop: the setup set it, and a root job keeps it. */
     bool asked = rq->uid_set || rq->gid_set || hooks_count(s->hooks_dir) > 0;
     if (!asked) {
         plan->job_is_root = true; /* --user root: the seed's promise */
@@ -252,7 +235,8 @@ static bool read_all(int fd, void *buf, size_t len)
 }
 
 /* The passwd lookups and edits, the ownership walk and the hooks run in a child: none of their
- * memory (NSS, the walk, scandir) stays in long-lived PID 1, which only keeps the small plan. */
+ * memory (NSS, the walk, scandir) stays in the setup, which may become the long-lived session
+ * process and keeps only the small plan. */
 static int prepare_in_child(const struct mml_settings *s, const struct requests *rq,
                             struct prep_result *out)
 {
@@ -302,8 +286,7 @@ int priv_prepare(const struct mml_settings *s, struct priv_plan *plan)
     if (rc != 0)
         return rc;
     *plan = result.plan;
-    if (result.home[0])
-        setenv("HOME", result.home, 1);
+    identity_export(&result.id);
     if (plan->pam_confdir[0])
         unsetenv("MMLSPARK_PAM_CONFDIR"); /* the job does not need it */
     return 0;

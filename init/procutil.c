@@ -6,13 +6,48 @@
 #include <string.h>
 #include <sys/wait.h>
 #include <time.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "exitcodes.h"
 #include "log.h"
 
+#ifndef __GLIBC__
+const char *sigabbrev_np(int sig)
+{
+    static const char *const names[] = {
+        NULL,   "HUP",  "INT",  "QUIT",  "ILL",    "TRAP", "ABRT", "BUS",   "FPE",  "KILL",   "USR1",
+        "SEGV", "USR2", "PIPE", "ALRM",  "TERM",   "STKFLT", "CHLD", "CONT", "STOP", "TSTP", "TTIN",
+        "TTOU", "URG",  "XCPU", "XFSZ",  "VTALRM", "PROF", "WINCH", "IO",   "PWR",  "SYS"};
+    return sig > 0 && sig < (int)(sizeof(names) / sizeof(names[0])) ? names[sig] : "?";
+}
+#endif
+
+bool is_own_sigpipe(int sig, int code, pid_t sender)
+{
+    /* The kernel's SIGPIPE for a write to a closed pipe or socket: SI_USER from the writer. */
+    return sig == SIGPIPE && code == SI_USER && sender == getpid();
+}
+
+/* A SIGPIPE that one of our own writes raised (a log line to a closed stderr) is ours, not the
+ * job's: taken out of the pending set before exec. One sent to us is kept pending. */
+static void drop_own_sigpipe(void)
+{
+    sigset_t pending, pipe_set;
+    siginfo_t si;
+    const struct timespec now = {0, 0};
+    sigemptyset(&pipe_set);
+    sigaddset(&pipe_set, SIGPIPE);
+    if (sigpending(&pending) != 0 || sigismember(&pending, SIGPIPE) != 1)
+        return;
+    if (sigtimedwait(&pipe_set, &si, &now) == SIGPIPE &&
+        !is_own_sigpipe(SIGPIPE, si.si_code, si.si_pid))
+        kill(getpid(), SIGPIPE); /* still blocked: pending again, for the job */
+}
+
 static void default_signals(const sigset_t *mask)
 {
+    drop_own_sigpipe();
     for (int sig = 1; sig < NSIG; sig++)
         signal(sig, SIG_DFL);
     sigset_t none;
@@ -57,20 +92,6 @@ bool is_terminal_stop_signal(int sig)
     return sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU;
 }
 
-void stop_signal_set(sigset_t *set)
-{
-    sigemptyset(set);
-    sigaddset(set, SIGTERM);
-    sigaddset(set, SIGINT);
-    sigaddset(set, SIGHUP);
-    sigaddset(set, SIGQUIT);
-}
-
-bool is_stop_signal(int sig)
-{
-    return sig == SIGTERM || sig == SIGINT || sig == SIGHUP || sig == SIGQUIT;
-}
-
 int signal_group_or_leader(pid_t pid, int sig, bool group)
 {
     if (group && kill(-pid, sig) == 0)
@@ -89,6 +110,15 @@ int sibling_program(const char *name, char *path, size_t len)
         return -1;
     strcpy(slash + 1, name);
     return 0;
+}
+
+bool pid_runs_program(pid_t pid, const char *path)
+{
+    char exe[64];
+    struct stat a, b;
+    snprintf(exe, sizeof(exe), "/proc/%d/exe", (int)pid);
+    return pid > 0 && stat(exe, &a) == 0 && stat(path, &b) == 0 && a.st_dev == b.st_dev &&
+           a.st_ino == b.st_ino;
 }
 
 void job_stopped_by(pid_t pid, int sig, bool group)

@@ -7,6 +7,13 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#include "stopsig.h"
+
+#ifndef __GLIBC__
+/* A C library without glibc's sigabbrev_np (musl: PID 1's static build): the same names. */
+const char *sigabbrev_np(int sig);
+#endif
+
 /* Sets every signal's disposition to its default and the signal mask to *mask (NULL: none
  * blocked), then runs argv (a PATH search when search_path). Does not return: on failure one error
  * line and _exit(EXIT_NOTFOUND) or _exit(EXIT_NOEXEC). */
@@ -25,19 +32,26 @@ double monotonic_seconds(void);
  * stopped by them. */
 bool is_terminal_stop_signal(int sig);
 
-/* TERM, INT, HUP and QUIT: what docker stop, Ctrl+C, a hangup and Ctrl+\\ send. Each ends a
- * start that is being prepared (the job is then not started) and begins the stop sequence of a
- * running job (passed on, then SIGKILL after the grace period). */
-void stop_signal_set(sigset_t *set);
-bool is_stop_signal(int sig);
+/* True for a SIGPIPE that this process raised itself by writing to a closed pipe (a log line to
+ * a closed stderr): never passed on to the job. */
+bool is_own_sigpipe(int sig, int code, pid_t sender);
+
 
 /* Sends sig to pid's process group when group is set and the group exists, else to pid alone.
  * Returns 0, or -1 with errno set (ESRCH: already gone). */
 int signal_group_or_leader(pid_t pid, int sig, bool group);
 
 /* path = the program name next to this executable (/proc/self/exe's directory): mmlspark-init
- * and mmlspark-supervise find each other so, installed or in the build tree. Returns 0 or -1. */
+ * and mmlspark-setup find each other so, installed or in the build tree. Returns 0 or -1. */
 int sibling_program(const char *name, char *path, size_t len);
+
+/* True when process pid runs the program file at path (/proc/PID/exe is that inode). */
+bool pid_runs_program(pid_t pid, const char *path);
+
+/* The setup's role comes from argv: mmlspark-init (PID 1) execs "mmlspark-setup --setup=FD:MASK
+ * ARGS" (argv[1] only), and mmlspark-setup believes it only when its parent holds the pipe's
+ * other end. */
+#define SETUP_OPTION "--setup="
 
 /* Job control, the same in init and the session process: a container has no shell that could
  * resume a job stopped by the terminal or by TSTP/TTIN/TTOU, so such a job (pid, its group when

@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <limits.h>
 #include <shadow.h>
 #include <sys/stat.h>
@@ -108,6 +109,8 @@ static int walk_and_finish(const struct change *c, const char *const dirs[],
     for (size_t i = 0; dirs[i] != NULL && n < 7; i++)
         all[n++] = dirs[i];
     int sig = chowntree_walk(all, &c->ids, stops);
+    if (sig == CHOWNTREE_INCOMPLETE)
+        return 0; /* the record stays: the next start walks again (the warning says so) */
     if (sig != 0) {
         log_warn("received SIG%s while fixing file ownership for NB_UID/NB_GID: stopped; the "
                  "next start completes it",
@@ -173,7 +176,7 @@ static int complete_recorded(const char *const dirs[], const sigset_t *stops)
 /* The account files already say what is asked: true when the home (not a mounted volume) is
  * still owned by other ids than the account's, as a walk killed without a record leaves it (an
  * older mmlspark-init, or a home re-owned by hand); c->ids then go from the home's owner. */
-static bool home_left_behind(struct change *c)
+static bool home_left_behind(struct change *c, bool dry)
 {
     struct user_info u;
     struct statx home, up;
@@ -189,9 +192,14 @@ static bool home_left_behind(struct change *c)
                    up.stx_dev_major != home.stx_dev_major ||
                    up.stx_dev_minor != home.stx_dev_minor;
     bool uid_behind = c->ask.set_uid && home.stx_uid != c->ask.uid;
-    bool gid_behind = c->ask.set_gid && home.stx_gid != c->ask.gid && home.stx_gid != 0;
+    /* A group that still exists (the own group, when NB_GID joined another) is not left behind:
+     * only the gid a renumbered group had, which no group holds now. */
+    bool gid_behind = c->ask.set_gid && home.stx_gid != c->ask.gid && home.stx_gid != 0 &&
+                      getgrgid(home.stx_gid) == NULL;
     if (mounted || !(uid_behind || gid_behind))
         return false;
+    if (dry)
+        return true;
     c->ids.old_uid = uid_behind ? home.stx_uid : c->ids.uid;
     c->ids.old_gid = gid_behind ? home.stx_gid : (gid_t)-1;
     c->ids.gid = gid_behind ? c->ask.gid : (gid_t)-1;
@@ -209,7 +217,7 @@ static int change_ids(const char *user, const struct acct_ask *ask, const char *
     snprintf(c.user, sizeof(c.user), "%s", user);
     bool changed;
     int rc = edit(&c, true, &changed);
-    if (rc == 0 && !changed && home_left_behind(&c))
+    if (rc == 0 && !changed && home_left_behind(&c, false))
         return walk_and_finish(&c, dirs, stops);
     if (rc != 0 || !changed)
         return rc;
@@ -220,11 +228,29 @@ static int change_ids(const char *user, const struct acct_ask *ask, const char *
     return walk_and_finish(&c, dirs, stops);
 }
 
+/* True when nothing is to be done: no change recorded, the account files already say what is
+ * asked and the home follows them. Decided without the lock, which a read-only root refuses. */
+static bool nothing_to_do(const char *user, const struct acct_ask *ask)
+{
+    if (renumber_pending())
+        return false;
+    struct change c = {.ask = *ask};
+    snprintf(c.user, sizeof(c.user), "%s", user);
+    struct acctdb db;
+    long long renumbered_gid;
+    bool same = acctdb_read(&db) == 0 &&
+                acctdb_plan(&db, user, &c.ask, &renumbered_gid) == 0 && !acctdb_changed(&db);
+    acctdb_free(&db);
+    return same && !home_left_behind(&c, true);
+}
+
 int renumber_run(const char *user, const struct acct_ask *ask, const char *const dirs[],
                  const sigset_t *stops)
 {
     /* The lock shadow's tools and libc's putpwent users agree on (/etc/.pwd.lock). */
     if (lckpwdf() != 0) {
+        if (nothing_to_do(user, ask))
+            return 0; /* a read-only root asked for what already is */
         log_error("cannot renumber the notebook user: cannot lock the user database "
                   "(/etc/.pwd.lock): %s",
                   strerror(errno));

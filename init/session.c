@@ -74,7 +74,7 @@ static void exec_job(const struct session *ss, const struct session_spec *spec,
     close_range(3, ~0U, CLOSE_RANGE_CLOEXEC);
     pid_t session = getppid();
     /* A failed drop is init's failure, not the job's: reported as such, -e never remaps it. */
-    if (drop_to_user(spec->uid, spec->gid) != 0)
+    if (drop_to_user(spec->uid, spec->gid, "the job") != 0)
         fail_before_job(ss->status_fd, EXIT_SOFTWARE);
     /* If init has to SIGKILL the session process (grace period over), the job goes with it.
      * Set after the uid change, which would clear it. */
@@ -143,8 +143,9 @@ static void handle_signals(struct session *ss)
             /* Grace period over: the job goes now, the PAM session is closed after it. */
             log_debug("session: grace period over, killing the job");
             signal_group_or_leader(ss->child, SIGKILL, true);
-        } else if (is_terminal_stop_signal(sig)) {
-            continue; /* as init: they would stop the job with nobody to resume it */
+        } else if (is_terminal_stop_signal(sig) ||
+                   is_own_sigpipe(sig, si.ssi_code, (pid_t)si.ssi_pid)) {
+            continue; /* as init: they would stop the job with nobody to resume it; ours */
         } else if (!ss->exited) {
             forward(ss, sig);
         }

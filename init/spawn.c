@@ -107,7 +107,7 @@ enum spawn_result spawn_run(int fd, char *const argv[], double grace_seconds, in
         return SPAWN_STOPPED;
     }
     /* SIGCHLD too: it says when to look again. Taking it is harmless here, in the preparation
-     * process; PID 1's own signals stay pending for the supervisor. */
+     * process; the setup's own signals stay pending for it. */
     sigset_t watched = stops;
     sigaddset(&watched, SIGCHLD);
     int sigfd = signalfd(-1, &watched, SFD_CLOEXEC | SFD_NONBLOCK);

@@ -10,7 +10,7 @@
 enum spawn_result { SPAWN_OK, SPAWN_FAILED, SPAWN_STOPPED };
 
 /* Runs a helper in its own process group with default signal handling and stdin from
- * /dev/null, and waits for it; the caller (init's preparation process, never PID 1) has every
+ * /dev/null, and waits for it; the caller (init's preparation process) has every
  * signal blocked, and its SIGCHLD is taken. fd >= 0: that
  * open file is executed (through /proc/PID/fd/N; argv[0] only names it, and the fd does
  * not reach the helper), so nothing can swap it after the
@@ -22,9 +22,9 @@ enum spawn_result { SPAWN_OK, SPAWN_FAILED, SPAWN_STOPPED };
 enum spawn_result spawn_run(int fd, char *const argv[], double grace_seconds, int *stopsig,
                             char *why, size_t whylen);
 
-/* In PID 1 while child prepares the start (and runs the hooks): waits until fd is readable or
- * closed, passing the first TERM, INT, HUP or QUIT that PID 1 receives meanwhile on to child.
- * The signal stays pending in PID 1, so the job is not started afterwards. */
+/* In the setup while child prepares the start (and runs the hooks): waits until fd is readable
+ * or closed, passing the first TERM, INT, HUP or QUIT that the setup receives meanwhile on to
+ * child. The signal stays pending in the setup, so the job is not started afterwards. */
 void spawn_pass_stop(pid_t child, int fd);
 
 #endif

@@ -1,5 +1,5 @@
 /* supervise.c - the supervisor loop: states, signals, reaping and the stop sequence. PID 1
- * (mmlspark-supervise) runs it over the setup and the job; the setup runs it over the EULA
+ * (mmlspark-init) runs it over the setup and the job; the setup runs it over the EULA
  * page. Linked into both programs, so it uses libc and log.c only. */
 #include "supervise.h"
 
@@ -353,8 +353,9 @@ struct job_result supervise_child(pid_t child, const struct supervise_opts *opts
                 wait.tv_nsec = r > 0 ? (long)(r * 1e9) : 0;
             }
         }
-        int sig = sigtimedwait(&sv.signals, NULL, &wait);
-        if (sig > 0)
+        siginfo_t si;
+        int sig = sigtimedwait(&sv.signals, &si, &wait);
+        if (sig > 0 && !is_own_sigpipe(sig, si.si_code, si.si_pid))
             handle_signal(&sv, sig);
     }
     tty_restore();

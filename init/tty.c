@@ -9,7 +9,7 @@
 #include "log.h"
 
 /* The terminal init saved at start and restores when the job ends: one per process (PID 1 and
- * mmlspark-supervise each take their own), between tty_init() and tty_restore(). */
+ * the setup each take their own), between tty_init() and tty_restore(). */
 static int tty_fd = -1;
 static bool have_termios;
 static struct termios saved;

@@ -1,9 +1,6 @@
 /* k8s_main.c - run `driver`, `executor`, `decom.sh`, `entrypoint.sh` or `tini`. */
 #include <errno.h>
-#include <fcntl.h>
-#include <glob.h>
 #include <limits.h>
-#include <pwd.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <stdio.h>
@@ -135,53 +132,6 @@ static char *writable_cwd(void)
     return getcwd(NULL, 0);
 }
 
-/* Any uid without a passwd entry (runAsUser, OpenShift): Hadoop's login in Spark's JVMs needs a
- * user name. nss_wrapper gives the JVM a passwd file with this uid in it, as the image's
- * spark-env.sh does for its other Spark programs (a pod's conf volume hides that file). */
-static void passwd_for_any_uid(void)
-{
-    const char *wrapped = getenv("NSS_WRAPPER_PASSWD");
-    if (getpwuid(getuid()) != NULL || (wrapped && *wrapped))
-        return;
-    glob_t g;
-    bool have = glob("/usr/lib/*/libnss_wrapper.so", 0, NULL, &g) == 0;
-    globfree(&g);
-    const char *tmp = getenv("TMPDIR") && *getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
-    char path[PATH_MAX];
-    snprintf(path, sizeof(path), "%s/mmlspark-passwd.XXXXXX", tmp);
-    int fd = have ? mkostemp(path, O_CLOEXEC) : -1;
-    FILE *out = fd >= 0 ? fdopen(fd, "w") : NULL;
-    FILE *in = out ? fopen("/etc/passwd", "re") : NULL;
-    if (in == NULL) {
-        log_warn("uid %u has no passwd entry and none could be made (%s): Spark may fail to log in",
-                 (unsigned)getuid(), have ? strerror(errno) : "no libnss_wrapper");
-        if (out)
-            fclose(out);
-        else if (fd >= 0)
-            close(fd);
-        return;
-    }
-    char buf[4096];
-    size_t n;
-    while ((n = fread(buf, 1, sizeof(buf), in)) > 0)
-        fwrite(buf, 1, n, out);
-    fclose(in);
-    const char *home = getenv("HOME") && *getenv("HOME") ? getenv("HOME") : "/tmp";
-    fprintf(out, "mmlspark-%u:x:%u:%u:Spark user:%s:/bin/false\n", (unsigned)getuid(),
-            (unsigned)getuid(), (unsigned)getgid(), home);
-    if (fclose(out) != 0) {
-        log_warn("cannot write %s: %s", path, strerror(errno));
-        return;
-    }
-    const char *pre = getenv("LD_PRELOAD");
-    char preload[PATH_MAX];
-    snprintf(preload, sizeof(preload), "libnss_wrapper.so%s%s", pre && *pre ? " " : "",
-             pre ? pre : "");
-    setenv("NSS_WRAPPER_PASSWD", path, 1);
-    setenv("NSS_WRAPPER_GROUP", "/etc/group", 1);
-    setenv("LD_PRELOAD", preload, 1);
-}
-
 static int run(enum k8s_role role, int argc, char **argv)
 {
     struct spark_env env;
@@ -231,7 +181,7 @@ static int run(enum k8s_role role, int argc, char **argv)
         k8s_command_free(&cmd);
         return 71;
     }
-    passwd_for_any_uid();
+    /* A uid without a passwd entry has its name from mmlspark-init (the pod's entrypoint). */
     log_debug("running %s (%zu arguments)", cmd.argv[0], cmd.argc);
     execv(cmd.argv[0], cmd.argv);
     int e = errno;

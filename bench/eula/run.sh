@@ -5,13 +5,15 @@
 # open (a stuck tab or a port scanner behind Docker's proxy, which gives every client one address).
 # Needs: wrk, nginx-light, python3, curl, cmake + the build dependencies.
 # Env: BENCH_SECONDS (default 5) per wrk run, BENCH_CONNS (default 50), BENCH_IDLE (default 10000),
-#      BENCH_ROUNDS (default 3; the median is reported).
+#      BENCH_ROUNDS (default 3; the median is reported), BENCH_BUSY (default 5000, more than the
+#      page's 4096 connections) busy connections, each a POST body trickled a byte a second.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 here="$top/bench/eula"
 secs=${BENCH_SECONDS:-5}
 conns=${BENCH_CONNS:-50}
 idle=${BENCH_IDLE:-10000}
+busy=${BENCH_BUSY:-5000}
 rounds=${BENCH_ROUNDS:-3}
 build="$top/build-bench-eula"
 tmp=$(mktemp -d /tmp/bench-eula.XXXXXX)
@@ -91,29 +93,46 @@ for r in $(seq 1 "$rounds"); do
 done
 for name in eula python nginx; do plain[$name]=$(median ${runs_plain[$name]}); done
 
-echo "== again while $idle idle connections are held open to each server"
-for r in $(seq 1 "$rounds"); do
-  for name in eula python nginx; do
-    p=$(port_of $name)
-    python3 "$here/hold_idle.py" "$p" "$idle" $((secs + 20)) >"$tmp/hold.$name" & holder=$!
-    for _ in $(seq 1 100); do grep -qs holding "$tmp/hold.$name" && break; sleep 0.1; done
-    runs_held[$name]+=" $(rps "http://127.0.0.1:$p/")"
-    [ "$r" = 1 ] && echo "   $name: $(cat "$tmp/hold.$name") idle connections"
-    kill "$holder" 2>/dev/null || true
-    wait "$holder" 2>/dev/null || true
+# held_runs KIND N RUNS [--busy]: RUNS[server] gets each round's req/s while N connections of
+# KIND (idle, busy) are held open to that server.
+held_runs() {
+  local kind=$1 n=$2 p holder
+  local -n runs=$3
+  for r in $(seq 1 "$rounds"); do
+    for name in eula python nginx; do
+      p=$(port_of $name)
+      python3 "$here/hold_idle.py" "$p" "$n" $((secs + 20)) "${@:4}" >"$tmp/$kind.$name" &
+      holder=$!
+      for _ in $(seq 1 100); do grep -qs holding "$tmp/$kind.$name" && break; sleep 0.1; done
+      runs[$name]+=" $(rps "http://127.0.0.1:$p/")"
+      [ "$r" = 1 ] && echo "   $name: $(cat "$tmp/$kind.$name") $kind connections"
+      kill "$holder" 2>/dev/null || true
+      wait "$holder" 2>/dev/null || true
+    done
   done
-done
+}
+echo "== again while $idle idle connections are held open to each server"
+held_runs idle "$idle" runs_held
 for name in eula python nginx; do held[$name]=$(median ${runs_held[$name]}); done
+echo "== again while $busy busy connections (request bodies trickled a byte a second) are held"
+declare -A busyh runs_busy
+held_runs busy "$busy" runs_busy --busy
+for name in eula python nginx; do busyh[$name]=$(median ${runs_busy[$name]}); done
 echo "   runs (req/s): plain: eula${runs_plain[eula]} | python${runs_plain[python]} | nginx${runs_plain[nginx]}"
 echo "                 held:  eula${runs_held[eula]} | python${runs_held[python]} | nginx${runs_held[nginx]}"
+echo "                 busy:  eula${runs_busy[eula]} | python${runs_busy[python]} | nginx${runs_busy[nginx]}"
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "inf" }'; }
 echo
 echo "== summary (median requests/s of $rounds runs, GET / of the same $size-byte page, loopback)"
 printf '%-28s %12s %12s %12s %12s %12s\n' "" "eula" "python" "nginx" "eula/nginx" "eula/python"
-for mode in plain held; do
+for mode in plain held busyh; do
   declare -n m=$mode
-  label=$([ $mode = plain ] && echo "no idle connections" || echo "$idle idle connections held")
+  case $mode in
+    plain) label="no idle connections" ;;
+    held) label="$idle idle connections held" ;;
+    busyh) label="$busy busy connections held" ;;
+  esac
   printf '%-28s %12s %12s %12s %12s %12s\n' "$label" "${m[eula]}" "${m[python]}" "${m[nginx]}" \
     "$(ratio "${m[eula]}" "${m[nginx]}")" "$(ratio "${m[eula]}" "${m[python]}")"
 done

@@ -9,7 +9,9 @@
 #     whole namespace (steadier than the wall on a shared machine), and, for information, a burst
 #     where 3 000 live orphans exit at once (its drain is dominated by the kernel's wait4 walk of
 #     PID 1's child list, so it swings from run to run whichever init runs);
-#   - start overhead of `INIT -- true` with hyperfine, outside a PID namespace and inside one.
+#   - start overhead of `INIT -- true` with hyperfine, outside a PID namespace and inside one;
+#   - the NB_UID/NB_GID ownership walk over a 100 000-file tree against GNU chown -R --from
+#     (measure_walk.py, appended to the same file).
 # Prints a table with ratios and writes it to artifacts/bench-init.txt. Exit 1 if a target is missed.
 set -euo pipefail
 
@@ -35,11 +37,18 @@ timeout 900 cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release -DMMLSPARK_TESTS=O
 timeout 900 cmake --build "$build" -j2 >/dev/null
 # Static and small, so that forking 20 000 times costs the spawner as little as possible.
 cc -O2 -static -Wall -Wextra -o "$build/bench-orphans" bench/init/orphans.c
+# The ownership walk of NB_UID/NB_GID alone, as init runs it, against GNU chown -R --from.
+cc -O2 -Wall -Wextra -D_GNU_SOURCE -Iinit -Ilib -o "$build/bench-walk" bench/init/walk.c \
+    init/chowntree.c lib/log.c lib/stopsig.c
 
 # The default config file and the EULA notice stay as a user would have them; only the log
 # level is left at its default too, so this measures the binary as shipped.
 # Which code was measured: the commit, plus a mark when init/ or lib/ have uncommitted changes.
 BENCH_COMMIT="$(git rev-parse --short HEAD)$(git diff --quiet HEAD -- init lib || echo '+dirty')"
 export BENCH_COMMIT
+status=0
 timeout 1800 python3 bench/init/measure.py "$root/$build/init/mmlspark-init" \
-    "$root/$build/bench-orphans" "$root/artifacts/bench-init.txt" "${quick[@]}"
+    "$root/$build/bench-orphans" "$root/artifacts/bench-init.txt" "${quick[@]}" || status=1
+timeout 900 python3 bench/init/measure_walk.py "$root/$build/bench-walk" \
+    "$root/artifacts/bench-init.txt" || status=1
+exit $status

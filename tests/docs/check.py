@@ -29,15 +29,13 @@ TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))
 # Environment variables the code reads that docs/reference.md need not name: not user-facing.
 # Every entry: NAME -> the one-line reason.
 ALLOW_ENV = {
-    "MMLSPARK_SETUP": "internal: mmlspark-supervise tells the setup process its status pipe",
-    "MMLSPARK_SUPERVISOR": "internal: mmlspark-init hands its checked settings to mmlspark-supervise",
     "MMLSPARK_IDENTITY_WARNED": "internal: mmlspark-identity.sh says 'no writable HOME' once per tree",
     "HOME": "standard POSIX variable; how the image picks a writable one is in docs/teams.md",
     "PATH": "standard POSIX variable",
     "USER": "standard POSIX variable (set for a uid without a passwd entry, docs/teams.md)",
     "PWD": "standard POSIX variable (the directory Spark starts in)",
-    "LD_PRELOAD": "the dynamic loader's; mmlspark-identity.sh puts nss_wrapper in it",
-    "NSS_WRAPPER_PASSWD": "nss_wrapper's own; set by mmlspark-identity.sh for a uid without a name",
+    "LD_PRELOAD": "the dynamic loader's; mmlspark-init and mmlspark-identity.sh put nss_wrapper in it",
+    "NSS_WRAPPER_PASSWD": "nss_wrapper's own; set by mmlspark-init (or mmlspark-identity.sh) for a uid without a name",
     "MMLSPARK_CONNECT_KEYSTORE_PASSWORD": "internal: mmlspark-role hands connect_tls.py and the "
                                           "Connect server's TLS side a password made for one start",
     "TMPDIR": "standard POSIX variable (where scratch files go)",

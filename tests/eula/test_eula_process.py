@@ -44,7 +44,7 @@ def wait_until(predicate, timeout, step=0.02):
 class Server:
     """One mmlspark-eula process; stopped (SIGKILL if need be) by close()."""
 
-    def __init__(self, tmp, extra_args=(), listen="127.0.0.1", env_extra=None):
+    def __init__(self, tmp, extra_args=(), listen="127.0.0.1", env_extra=None, nofile=None):
         self.port = free_port()
         self.host = listen if listen else "127.0.0.1"
         env = {k: v for k, v in os.environ.items()
@@ -53,8 +53,12 @@ class Server:
         args = [BIN, "--config", tmp.config, "--port", str(self.port), "--eula-file", tmp.eula]
         if listen:
             args += ["--listen", listen]
+        limit = None
+        if nofile:  # soft and hard: the page cannot raise it (a lower limit than the image's)
+            def limit():
+                resource.setrlimit(resource.RLIMIT_NOFILE, (nofile, nofile))
         self.proc = subprocess.Popen(args + list(extra_args), env=env, stdout=subprocess.PIPE,
-                                     stderr=subprocess.PIPE)
+                                     stderr=subprocess.PIPE, preexec_fn=limit)
         self.out = b""
 
     def wait_ready(self, timeout=10):
@@ -471,6 +475,87 @@ class EulaProcess(ServerCase):
         reply = self.raw_exchange(s, b"POST /accept HTTP/1.1\r\nHost: x\r\nContent-Length: 70\r\n"
                                   b"Content-Type: application/x-www-form-urlencoded\r\n\r\nnonce=")
         self.assertTrue(reply == b"" or reply.startswith(b"HTTP/1.1 4"), reply[:80])
+        self.assert_still_serving(s)
+
+    # --- the whole-request deadline (10 s) and bodies where none belongs ----------------------
+    DEADLINE = 10
+
+    def test_a_body_on_a_get_is_refused_at_once_and_closed(self):
+        s = self.start()
+        for extra in (b"Content-Length: 5\r\n", b"Content-Length: 999999999\r\n",
+                      b"Transfer-Encoding: chunked\r\n"):
+            t0 = time.monotonic()
+            reply = self.raw_exchange(s, b"GET / HTTP/1.1\r\nHost: x\r\n" + extra + b"\r\n",
+                                      shut=False)
+            self.assertTrue(reply.startswith(b"HTTP/1.1 400"), (extra, reply[:80]))
+            self.assertLess(time.monotonic() - t0, 2.0)
+        reply = self.raw_exchange(s, b"GET / HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n")
+        self.assertTrue(reply.startswith(b"HTTP/1.1 200"), reply[:80])
+        self.assert_still_serving(s)
+
+    def test_a_body_trickled_a_byte_a_second_is_closed_at_the_deadline(self):
+        s = self.start()
+        with socket.create_connection(("127.0.0.1", s.port), timeout=5) as c:
+            c.sendall(b"POST /accept HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n"
+                      b"Content-Type: application/x-www-form-urlencoded\r\n\r\n")
+            t0 = time.monotonic()
+            closed = False
+            while time.monotonic() - t0 < self.DEADLINE + 5 and not closed:
+                try:
+                    c.sendall(b"n")
+                    r, _, _ = select.select([c], [], [], 1.0)
+                    closed = bool(r) and c.recv(4096) == b""
+                except OSError:
+                    closed = True
+            took = time.monotonic() - t0
+        self.assertTrue(closed, "a trickled body is not served for ever")
+        self.assertGreater(took, self.DEADLINE - 1.5)
+        self.assert_still_serving(s)
+
+    def test_a_flood_of_busy_trickling_connections_does_not_lock_out_a_browser(self):
+        # ulimit -n 200: 136 connections; 140 busy POSTs announcing 1000 bytes and 10 GETs
+        # announcing a huge body trickle a byte a second; a browser gets the page at once (the
+        # oldest requests make room), long before the deadline.
+        s = self.start(nofile=200)
+        busy = []
+        stop = [False]
+        try:
+            for i in range(150):
+                c = socket.create_connection(("127.0.0.1", s.port), timeout=5)
+                c.setblocking(False)
+                head = (b"POST /accept HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n"
+                        b"Content-Type: application/x-www-form-urlencoded\r\n\r\n" if i < 140 else
+                        b"GET / HTTP/1.1\r\nHost: x\r\nContent-Length: 99999999\r\n\r\n")
+                try:
+                    c.send(head)
+                except OSError:
+                    pass
+                busy.append(c)
+                time.sleep(0.01)  # the page reads the headers: the connection is busy
+
+            def trickle():
+                while not stop[0]:
+                    for c in busy:
+                        try:
+                            c.send(b"n")
+                        except OSError:
+                            pass
+                    time.sleep(1.0)
+            import threading
+            t = threading.Thread(target=trickle, daemon=True)
+            t.start()
+            t0 = time.monotonic()
+            status, _, body = s.request("GET", "/", timeout=self.DEADLINE + 8)
+            took = time.monotonic() - t0
+            self.assertEqual(status, 200)
+            self.assertIn(ESCAPED.encode(), body)
+            self.assertLess(took, self.DEADLINE / 2, f"the browser waited {took:.1f} s")
+            stop[0] = True
+            t.join(3)
+        finally:
+            stop[0] = True
+            for c in busy:
+                c.close()
         self.assert_still_serving(s)
 
     # --- signals and exit codes ---------------------------------------------------------------

@@ -2,7 +2,8 @@
 # tests/fuzz/run.sh - builds the libFuzzer harnesses of mmlspark-eula and of mmlspark-env's
 # cgroup limit parser with clang into their own build dir and runs each for a bounded time; any
 # crash, sanitizer report or hang fails.
-# Usage: tests/fuzz/run.sh [HARNESS...]   (default: form nonce htmlesc origin server memlimit)
+# Usage: tests/fuzz/run.sh [HARNESS...]   (default: form nonce htmlesc origin server deadline
+#        memlimit)
 # Env: FUZZ_SECONDS (default 20) per harness; FUZZ_BUILD (default build-fuzz) build dir;
 #      FUZZ_JOBS (default 1) harnesses run at once.
 set -euo pipefail
@@ -12,7 +13,7 @@ out=${FUZZ_BUILD:-$top/build-fuzz}
 secs=${FUZZ_SECONDS:-20}
 jobs=${FUZZ_JOBS:-1}
 harnesses=("$@")
-[ ${#harnesses[@]} -gt 0 ] || harnesses=(form nonce htmlesc origin server memlimit)
+[ ${#harnesses[@]} -gt 0 ] || harnesses=(form nonce htmlesc origin server deadline memlimit)
 mkdir -p "$out"
 
 cc=${CC_FUZZ:-clang}
@@ -25,6 +26,7 @@ declare -A srcs=(
   [origin]="eula/origin.c"
   [htmlesc]="eula/htmlesc.c eula/page.c"
   [memlimit]="spark-env/memlimit.c"
+  [deadline]="lib/log.c"
   [server]="eula/server.c eula/idle.c eula/listen.c eula/form.c eula/nonce.c eula/origin.c eula/htmlesc.c eula/page.c lib/log.c"
 )
 for h in "${harnesses[@]}"; do
@@ -32,7 +34,7 @@ for h in "${harnesses[@]}"; do
   files=()
   for f in ${srcs[$h]}; do files+=("$top/$f"); done
   libs=()
-  [ "$h" = server ] && read -ra libs <<<"$(pkg-config --cflags --libs libmicrohttpd)"
+  case $h in server|deadline) read -ra libs <<<"$(pkg-config --cflags --libs libmicrohttpd)" ;; esac
   echo "== build fuzz_$h"
   "$cc" "${cflags[@]}" -o "$out/fuzz_$h" "$here/fuzz_$h.c" "${files[@]}" "${libs[@]}" -lpthread
 done

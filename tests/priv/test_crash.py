@@ -221,14 +221,23 @@ def test_tree_deeper_than_path_max_is_walked():
             (st.st_uid, st.st_gid), r.stderr)
 
 
+def users_file(path):
+    p.write(path, "x")
+    os.chown(path, 1500, 1500)
+
+
+def outside_file_linked_from(directory):
+    """T/outside/secret, the old user's, with a hard link directory/link-to-outside; its path."""
+    os.makedirs(f"{p.T}/outside")
+    users_file(f"{p.T}/outside/secret")
+    os.link(f"{p.T}/outside/secret", f"{directory}/link-to-outside")
+    return f"{p.T}/outside/secret"
+
+
 def test_hard_link_to_outside_file_keeps_owner_and_is_reported():
     home = f"{p.T}/home/{USER}"
-    os.makedirs(f"{p.T}/outside")
-    p.write(f"{p.T}/outside/secret", "x")
-    os.chown(f"{p.T}/outside/secret", 1500, 1500)
-    os.link(f"{p.T}/outside/secret", f"{home}/link-to-outside")
-    p.write(f"{home}/twice-a", "x")
-    os.chown(f"{home}/twice-a", 1500, 1500)
+    outside_file_linked_from(home)
+    users_file(f"{home}/twice-a")
     os.link(f"{home}/twice-a", f"{home}/twice-b")
     r = p.run_init(["id", "-u"], p.init_env(NB_UID=str(NEW[0]), NB_GID=str(NEW[1])))
     p.check(r.returncode == 0, "init exits 0", r.stdout, r.stderr)

@@ -177,6 +177,43 @@ def test_nb_umask_alone_keeps_root_job_root():
     p.check(p.markers() == [], "no PAM session", p.markers())
 
 
+def test_read_only_root_asking_for_the_current_ids_runs_the_job():
+    # --user root --read-only -e NB_UID=<the user's uid>: nothing to change, so no lock to take.
+    home = f"{p.T}/home/{USER}"
+    gid = pwd.getpwnam(USER).pw_gid
+    p.sh("mount", "-o", "remount,bind,ro", "/etc")
+    try:
+        r = p.run_init(["id", "-u"], p.init_env(NB_UID="1500"))
+        p.check(r.returncode == 0 and r.stdout.strip() == "1500",
+                "NB_UID already so on a read-only root: the job runs", r.returncode, r.stderr)
+        r = p.run_init(["id", "-g"], p.init_env(NB_UID="1500", NB_GID=str(gid)))
+        p.check(r.returncode == 0 and r.stdout.strip() == str(gid),
+                "NB_UID and NB_GID already so: the job runs", r.returncode, r.stderr)
+        r = p.run_init(["id", "-u"], p.init_env(NB_UID="4321"))
+        p.check(r.returncode == 70 and "cannot lock the user database" in r.stderr,
+                "a real change on a read-only root is still refused with one line (70)",
+                r.returncode, r.stderr)
+    finally:
+        p.sh("mount", "-o", "remount,bind,rw", "/etc")
+    p.check(owner(home)[0] == 1500, "nothing was re-owned", owner(home))
+
+
+def test_nb_gid_naming_an_existing_group_gives_the_same_result_on_every_start():
+    home = f"{p.T}/home/{USER}"
+    own = grp.getgrnam(USER).gr_gid
+    make_file(f"{home}/mine", 1500, own)
+    results = []
+    for start in range(2):
+        r = p.run_init(["id", "-g"], p.init_env(NB_GID="5000"))
+        p.check(r.returncode == 0 and r.stdout.strip() == "5000", f"start {start}: group 5000",
+                r.returncode, r.stderr)
+        p.check("interrupted" not in r.stderr and "not by its ids" not in r.stderr,
+                f"start {start}: no warning of an interrupted change", r.stderr)
+        results.append((owner(home), owner(f"{home}/mine")))
+    p.check(results[0] == results[1], "the same environment gives the same files", results)
+    p.check(results[0][1] == (1500, own), "the own group's files keep the own group", results)
+
+
 # ---- driver ----
 
 def main():

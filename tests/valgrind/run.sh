@@ -22,8 +22,8 @@ vg() { # NAME EXPECTED_EXIT CMD...   (valgrind exits 99 on any error it finds)
   local name=$1 want=$2
   shift 2
   rm -f artifacts/valgrind/"$name".*.log
-  # Children are followed (mmlspark-init execs mmlspark-supervise, which starts mmlspark-init
-  # again as the setup), except the system's programs; one log per process and exec (%p.%n).
+  # Children are followed (mmlspark-init, PID 1's program, starts mmlspark-setup), except the
+  # system's programs; one log per process and exec (%p.%n).
   ACCEPT_EULA=yes valgrind -q --vgdb=no --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect \
     --trace-children=yes --trace-children-skip="$skip" --log-file="artifacts/valgrind/$name.%p.%n.log" "$@" >/dev/null 2>&1
   local rc=$?

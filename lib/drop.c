@@ -1,4 +1,4 @@
-/* drop.c - the irreversible identity change and its proof (capget(2), no library in PID 1). */
+/* drop.c - the irreversible identity change and its proof (capget(2), no library). */
 #include "drop.h"
 
 #include <errno.h>
@@ -30,29 +30,29 @@ static int no_capabilities_left(void)
     }
 }
 
-int drop_to_user(uid_t uid, gid_t gid)
+int drop_to_user(uid_t uid, gid_t gid, const char *what)
 {
     if (setgid(gid) != 0 || setuid(uid) != 0) {
-        log_error("cannot switch to uid %u gid %u: %s", (unsigned)uid, (unsigned)gid,
-                  strerror(errno));
+        log_error("cannot switch to uid %u gid %u: %s; refusing to run %s", (unsigned)uid,
+                  (unsigned)gid, strerror(errno), what);
         return -1;
     }
     uid_t ru, eu, su;
     gid_t rg, eg, sg;
     if (getresuid(&ru, &eu, &su) != 0 || getresgid(&rg, &eg, &sg) != 0 || ru != uid || eu != uid ||
         su != uid || rg != gid || eg != gid || sg != gid) {
-        log_error("the switch to uid %u gid %u did not take: refusing to run the job",
-                  (unsigned)uid, (unsigned)gid);
+        log_error("the switch to uid %u gid %u did not take: refusing to run %s", (unsigned)uid,
+                  (unsigned)gid, what);
         return -1;
     }
     if (setuid(0) == 0) {
-        log_error("setuid(0) still works after dropping to uid %u: refusing to run the job",
-                  (unsigned)uid);
+        log_error("setuid(0) still works after dropping to uid %u: refusing to run %s",
+                  (unsigned)uid, what);
         return -1;
     }
     if (no_capabilities_left() != 0) {
-        log_error("capabilities are left after dropping to uid %u: refusing to run the job",
-                  (unsigned)uid);
+        log_error("capabilities are left after dropping to uid %u: refusing to run %s",
+                  (unsigned)uid, what);
         return -1;
     }
     return 0;
