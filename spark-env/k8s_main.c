@@ -1,5 +1,6 @@
 /* k8s_main.c - run `driver`, `executor`, `decom.sh`, `entrypoint.sh` or `tini`. */
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
 #include <sys/wait.h>
