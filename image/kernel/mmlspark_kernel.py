@@ -464,14 +464,26 @@ def load(ip, env=os.environ):
 
     def default_context():
         return active_context() or default_session().sparkContext
-    spark_names(ip.user_ns, {"spark": (SparkSession, default_session),
-                             "sc": (SparkContext, default_context)})
+    stand_ins = spark_names(ip.user_ns, {"spark": (SparkSession, default_session),
+                                         "sc": (SparkContext, default_context)})
+
+    def resolve():
+        """Once Spark runs, `spark` and `sc` are the real objects, as in pyspark's shell
+        (`spark is SparkSession.getActiveSession()`)."""
+        if active_context() is not None:
+            for stand_in in stand_ins:
+                try:
+                    stand_in._get()
+                except Exception:  # noqa: BLE001 - the cell that uses it says why
+                    pass
 
     def first_use():
         if making.active():  # a context or session on its way: Spark asks whether one exists
             return None
         try:
-            return default_context()
+            sc = default_context()
+            resolve()
+            return sc
         except Exception as e:  # noqa: BLE001 - the caller then finds no Spark, as in pyspark
             print("mmlspark: could not start Spark: %s" % last_line(e), file=cell_err, flush=True)
             return None
@@ -488,6 +500,7 @@ def load(ip, env=os.environ):
 
     def post_run_cell(_result):
         running_cell.clear()
+        resolve()
         sc = active_context()
         if sc is None or id(sc) in announced:
             return
@@ -609,10 +622,12 @@ def spark_names(user_ns, names):
     """Puts a StandIn for each of NAMES ({name: (class, make)}) in USER_NS and in builtins, so
     that code run in any namespace (%run, exec, a module) finds it, as it finds `print`."""
     homes = (user_ns, vars(builtins))
+    stand_ins = []
     for name, (kind, make) in names.items():
-        stand_in = StandIn(name, kind, make, homes)
+        stand_ins.append(StandIn(name, kind, make, homes))
         for home in homes:
-            home.setdefault(name, stand_in)
+            home.setdefault(name, stand_ins[-1])
+    return stand_ins
 
 
 class CellJobs:

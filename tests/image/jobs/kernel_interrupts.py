@@ -1,0 +1,49 @@
+#!/usr/bin/env python3
+"""kernel_interrupts.py - runs inside the image: a notebook kernel started as Jupyter starts it
+(jupyter_client), where a background thread runs a 30 s Spark job (its first use of `sc`), and
+the user presses stop in a cell running a long job, then in a cell with top-level `await`.
+Prints CELL n STATUS SECONDS OUTPUT per cell (SECONDS from the interrupt, for the interrupted
+ones) and the cells' RESULT lines. Exit 0 when the kernel answered every cell."""
+import json
+import sys
+
+from jupyter_client.manager import start_new_kernel
+
+from kernel_session import run_cell
+
+CELLS = [
+    "import threading, time\nbg = {}\n"
+    "def work():\n"
+    "    try:\n"
+    "        bg['n'] = sc.parallelize([1], 1).map(lambda x: time.sleep(30) or x).count()\n"
+    "    except Exception as e:\n"
+    "        bg['error'] = type(e).__name__\n"
+    "t = threading.Thread(target=work)\nt.start()\n"
+    "while not bg and not (sc._jsc and sc.statusTracker().getActiveJobsIds()):\n"
+    "    time.sleep(0.5)",
+    "print('STARTED', flush=True)\n"
+    "sc.parallelize([1], 1).map(lambda x: time.sleep(600) or x).count()",
+    "t.join(90)\nprint('RESULT background', bg)\n"
+    "print('RESULT active_jobs', list(sc.statusTracker().getActiveJobsIds()))",
+    "import asyncio\nprint('STARTED', flush=True)\nawait asyncio.sleep(300)",
+    "print('RESULT alive', spark.range(5).count())",
+]
+
+
+def main():
+    km, kc = start_new_kernel(kernel_name="python3", startup_timeout=240)
+    try:
+        for n, code in enumerate(CELLS, 1):
+            status, took, out = run_cell(kc, km, code, interrupt_on="STARTED" if n in (2, 4) else None)
+            print("CELL %d %s %.1f %s" % (n, status, took, json.dumps(out)), flush=True)
+            for line in out.splitlines():
+                if line.startswith("RESULT "):
+                    print(line, flush=True)
+    finally:
+        kc.stop_channels()
+        km.shutdown_kernel(now=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
