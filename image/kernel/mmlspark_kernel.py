@@ -490,10 +490,23 @@ def load(ip, env=os.environ):
     SparkContext._active_spark_context = FirstUse(first_use)
 
     announced = set()
+    activated = set()
+
+    def activate():
+        """The session made by a thread is the active one of the cells too (pyspark's shell
+        makes it on the main thread), unless a cell made another one active."""
+        session = SparkSession._instantiatedSession
+        if session is None or id(session) in activated or session._sc._jsc is None:
+            return
+        activated.add(id(session))
+        jvm_session = session._jvm.SparkSession
+        if not jvm_session.getActiveSession().isDefined():
+            jvm_session.setActiveSession(session._jsparkSession)
 
     def pre_run_cell(info):
         cell_header["now"] = getattr(cell_err, "parent_header", None)
         running_cell.set()
+        activate()
         cell.start(ip.execution_count)
         while notes:
             print(notes.pop(0), file=cell_err, flush=True)

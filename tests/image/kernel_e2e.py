@@ -54,6 +54,9 @@ def spark_and_sc_reach_a_function_a_thread_run_exec_and_globals(ctx):
         "print('RESULT globals', globals()['spark'].range(6).count())",
         "print('RESULT active', SparkSession.getActiveSession() is spark, spark.sparkContext is sc,\n"
         "      type(spark).__name__, type(sc).__name__)\n"
+        "import os\njvm_pid = spark._jvm.java.lang.ProcessHandle.current().pid()\n"
+        "started = lambda pid: int(open('/proc/%d/stat' % pid).read().rsplit(')', 1)[1].split()[19])\n"
+        "print('RESULT jvm_after_kernel_s', (started(jvm_pid) - started(os.getpid())) // os.sysconf('SC_CLK_TCK'))\n"
         "for what, obj in (('sc', sc), ('early', early_sc)):\n"
         "    try:\n        pickle.dumps(obj)\n        print('RESULT pickle_' + what, 'pickled')\n"
         "    except Exception as e:\n"
@@ -66,8 +69,11 @@ def spark_and_sc_reach_a_function_a_thread_run_exec_and_globals(ctx):
           "exec / globals(): %r %r" % (got.get("exec"), got.get("globals")))
     check(got.get("active") == "True True SparkSession SparkContext",
           "spark and sc are not the running session and context: %r" % got.get("active"))
-    check(got.get("pickle_sc") == "RuntimeError" and got.get("pickle_early") == "RuntimeError",
-          "pickling sc: %r, a name bound before first use: %r (pyspark: RuntimeError)"
+    check(int(got.get("jvm_after_kernel_s", 99)) < 10,
+          "the first use did not take the JVM launched at the kernel's start (%s s later)"
+          % got.get("jvm_after_kernel_s"))
+    check(got.get("pickle_sc") == got.get("pickle_early") == "PySparkRuntimeError",
+          "pickling sc: %r, a name bound before first use: %r (pyspark: PySparkRuntimeError)"
           % (got.get("pickle_sc"), got.get("pickle_early")))
 
 
