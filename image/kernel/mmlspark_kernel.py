@@ -68,8 +68,10 @@ TRUE = ("yes", "true", "1", "y", "on")
 SPARK_REDACTION = r"(?i)secret|password|token|access[.]?key"
 AZURE_KEY = re.compile(r"(?<![A-Za-z0-9+/])[A-Za-z0-9+/]{86}==")
 REDACTED = "*********(redacted)"  # Spark's own replacement text
-# Environment variables the kernel's own libraries set after start: no reason for a new JVM.
-KERNEL_ENV = re.compile(r"MPLBACKEND$|JPY_|PYDEVD_|CLICOLOR|PAGER$|GIT_PAGER$|TERM$")
+# Environment variables the kernel's own libraries set after start (pyspark's context for its
+# Python workers among them): no reason for a new JVM.
+KERNEL_ENV = re.compile(r"MPLBACKEND$|JPY_|PYDEVD_|CLICOLOR|PAGER$|GIT_PAGER$|TERM$"
+                        r"|SPARK_AUTH_SOCKET_TIMEOUT$|SPARK_BUFFER_SIZE$")
 # Said once in the cell when Ivy could not resolve a package (`spark.jars.packages`, --packages).
 PACKAGES_HINT = ("a package could not be resolved (not in the image's repositories, and Maven "
                  "Central unreachable?): behind a proxy set HTTPS_PROXY (and NO_PROXY), with an "
@@ -200,7 +202,10 @@ class Jvm:
             except Exception as e2:  # noqa: BLE001
                 self.log("could not start Spark: %s" % last_line(e2))
 
-    def _launch(self, conf):
+    def _launch(self, conf, watched=True):
+        """Launches a JVM for CONF; WATCHED: within MMLSPARK_SPARK_TIMEOUT (the image's own
+        launches; a user's own packages take as long as they take, as in pyspark). An interrupt
+        stops the launch and its package resolution at once."""
         from pyspark import java_gateway
 
         popen = java_gateway.Popen
@@ -215,9 +220,13 @@ class Jvm:
         watchdog.daemon = True
         self.expired = False
         java_gateway.Popen = record
-        watchdog.start()
+        if watched:
+            watchdog.start()
         try:
             gateway = java_gateway.launch_gateway(conf)
+        except KeyboardInterrupt:
+            self._kill_launch()
+            raise
         except BaseException:
             if self.expired:
                 raise RuntimeError("Spark's start took longer than %g s (MMLSPARK_SPARK_TIMEOUT)"
@@ -265,19 +274,30 @@ class Jvm:
             self._kill_launch()
         elif not self.ready.is_set():
             print("mmlspark: waiting for Spark's JVM to start ...", flush=True)
-        self.ready.wait()
-        self.cancelled = False
+        try:
+            self.ready.wait()
+        finally:
+            self.cancelled = False
 
-    def for_conf(self, conf):
+    def runs(self, wanted):
+        """The running JVM serves the launch key WANTED: the same environment and working
+        directory, and each of its launch settings is one the JVM runs with (given at its
+        launch, or from spark-defaults.conf: a SparkConf made after spark.stop() holds those)."""
+        if self.gateway is None or self.settings[1:] != wanted[1:]:
+            return False
+        have, system = self.settings[0], self.gateway.jvm.java.lang.System
+        return all(have.get(k) == v or system.getProperty(k) == v for k, v in wanted[0].items())
+
+    def for_conf(self, conf, watched):
         """A gateway whose JVM was launched with CONF's launch key: the running one when they
         match, else a new one (the old JVM is stopped)."""
         wanted = launch_key(conf)
         with self.lock:
-            if self.gateway is not None and self.settings == wanted:
+            if self.runs(wanted):
                 return self.gateway
             if self.gateway is not None:
                 self.shutdown()
-            self._launch(conf)
+            self._launch(conf, watched)
             return self.gateway
 
 
@@ -415,12 +435,14 @@ def load(ip, env=os.environ):
             if conf is not None and conf._jconf is not None:  # bound to a JVM that may go away
                 items = conf.getAll()
                 conf._jconf, conf._conf = None, dict(items)
-            preview = SparkConf(loadDefaults=False).setAll(conf.getAll() if conf else [])
+            given = conf.getAll() if conf else []
+            preview = SparkConf(loadDefaults=False).setAll(given)
             jvm.settle(launch_key(complete(preview, defaults, adds)))
             # after the background launch: packages it could not load are left out by now
             launch_conf = complete(conf if conf is not None else SparkConf(loadDefaults=False),
                                    defaults, adds)
-            gateway = jvm.for_conf(launch_conf)
+            watched = not given and "PYSPARK_SUBMIT_ARGS" not in os.environ
+            gateway = jvm.for_conf(launch_conf, watched)
             SparkContext._gateway, SparkContext._jvm = gateway, gateway.jvm
         return original_ensure(cls, instance, gateway, conf)
     SparkContext._ensure_initialized = classmethod(making(ensure_initialized))
