@@ -136,16 +136,23 @@ def builder_in_a_cell_that_names_spark_wins_and_late_secrets_are_redacted(ctx):
 def users_spark_context_first_gets_no_false_notices(ctx):
     """The user's SparkContext(conf=...) first: `spark` wraps it, a builder and
     SparkContext.getOrCreate(SparkConf()) without settings of their own return it, and no
-    "not applied" line names a setting the user never gave."""
+    "not applied" line names a setting the user never gave; after spark.stop() a builder with
+    no new launch settings gets a session on the same JVM."""
     text, got = run_cells(ctx, "context", [
         "from pyspark import SparkConf, SparkContext\n"
         "sc = SparkContext(conf=SparkConf().setMaster('local[2]').setAppName('mine'))",
         "from pyspark.sql import SparkSession\ns = SparkSession.builder.getOrCreate()\n"
         "print('RESULT apps', s.sparkContext.appName, spark.sparkContext.appName, spark.sparkContext.master)",
-        "print('RESULT same', SparkContext.getOrCreate(SparkConf()) is sc)"], *MOUNT)
+        "print('RESULT same', SparkContext.getOrCreate(SparkConf()) is sc)",
+        "pid = lambda s: s._jvm.java.lang.ProcessHandle.current().pid()\nbefore = pid(spark)\n"
+        "spark.stop()\nagain = SparkSession.builder.getOrCreate()\n"
+        "print('RESULT after_stop', again.range(2).count(), pid(again) == before)"], *MOUNT)
     print("    %s" % got)
     check(got.get("apps") == "mine mine local[2]", "the user's context: %r" % got.get("apps"))
     check(got.get("same") == "True", "getOrCreate() is not the user's context")
+    check(got.get("after_stop") == "2 True",
+          "a session after spark.stop() with the same settings: %r (2 True: same JVM)"
+          % got.get("after_stop"))
     check(not notices(text), "false notices: %r" % notices(text))
 
 
