@@ -4,12 +4,9 @@
 the user presses stop in a cell running a long job, then in a cell with top-level `await`.
 Prints CELL n STATUS SECONDS OUTPUT per cell (SECONDS from the interrupt, for the interrupted
 ones) and the cells' RESULT lines. Exit 0 when the kernel answered every cell."""
-import json
 import sys
 
-from jupyter_client.manager import start_new_kernel
-
-from kernel_session import run_cell
+import kernel_session
 
 CELLS = [
     "import threading, time\nbg = {}\n"
@@ -30,20 +27,5 @@ CELLS = [
 ]
 
 
-def main():
-    km, kc = start_new_kernel(kernel_name="python3", startup_timeout=240)
-    try:
-        for n, code in enumerate(CELLS, 1):
-            status, took, out = run_cell(kc, km, code, interrupt_on="STARTED" if n in (2, 4) else None)
-            print("CELL %d %s %.1f %s" % (n, status, took, json.dumps(out)), flush=True)
-            for line in out.splitlines():
-                if line.startswith("RESULT "):
-                    print(line, flush=True)
-    finally:
-        kc.stop_channels()
-        km.shutdown_kernel(now=True)
-    return 0
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(kernel_session.main(CELLS, interrupted=(2, 4)))
