@@ -479,6 +479,8 @@ def load(ip, env=os.environ):
     def init(self, *args, **kwargs):
         original_init(self, *args, **kwargs)
         cell.tag(self)  # a context made in a cell: that cell's jobs are its own already
+        if running_cell.is_set() and threading.current_thread() is threading.main_thread():
+            signal.signal(signal.SIGINT, cell.interrupt)  # pyspark's own cancels every job
     SparkContext.__init__ = init
 
     def default_session():
