@@ -167,7 +167,7 @@ def environment_and_working_directory_at_first_use_reach_the_jvm(ctx):
         "os.environ['PYSPARK_SUBMIT_ARGS'] = ('--packages org.example:hello:1.0 "
         "--repositories file:///repo pyspark-shell')\n"
         "os.makedirs('/tmp/wd', exist_ok=True)\nos.chdir('/tmp/wd')\n"
-        "open('rel.txt', 'w').write('a\\nb\\nc\\n')",
+        "_ = open('rel.txt', 'w').write('a\\nb\\nc\\n')",
         "print('RESULT env', spark._jvm.java.lang.System.getenv('MMLTEST_VAR'))\n"
         "print('RESULT cwd', spark._jvm.java.lang.System.getProperty('user.dir'))\n"
         "print('RESULT relative', spark.read.text('rel.txt').count())\n"
@@ -184,7 +184,7 @@ def environment_and_working_directory_at_first_use_reach_the_jvm(ctx):
 def interrupt_stops_the_cells_jobs_only_and_async_cells_survive(ctx):
     """Stop in a cell running a job cancels that job and returns at once, while a background
     thread's job (its first use of `sc`) runs to its end; stop in a cell with top-level await
-    cancels it as ipykernel does, and the kernel answers the next cell."""
+    cancels it as ipykernel does (CancelledError), and the kernel answers the next cell."""
     name = new_name("interrupts")
     ctx["containers"] = [name]
     rc, out = docker("run", "--name", name, *NONE, "-v", "%s/jobs:/jobs:ro" % HERE, *MOUNT,
@@ -200,8 +200,12 @@ def interrupt_stops_the_cells_jobs_only_and_async_cells_survive(ctx):
     check(got.get("background") == "{'n': 1}",
           "the background thread's job: %r (pyspark: it runs to its end)" % got.get("background"))
     check(got.get("active_jobs") == "[]", "jobs left running: %r" % got.get("active_jobs"))
-    check(cells.get(4, ("", 99))[0] == "error" and cells[4][1] < 15,
-          "the interrupted async cell: %s" % (cells.get(4),))
+    # ipykernel without Spark (MMLSPARK_SPARK_SESSION=no) ends it the same way: CancelledError
+    # once the awaited sleep (20 s) returns
+    async_cell = re.search(r"^CELL 4 (\w+) [0-9.]+ (.*)$", out, re.M)
+    check(async_cell and async_cell.group(1) == "error" and "CancelledError" in async_cell.group(2),
+          "the interrupted async cell: %r (ipykernel: CancelledError)"
+          % (async_cell and async_cell.group(0)))
     check(got.get("alive") == "5", "the kernel did not answer after the async cell's interrupt")
 
 
