@@ -6,8 +6,9 @@ winning when they come first, "not applied" notices that name only the user's se
 a secret's value, the notebook's environment and working directory at the first session, and an
 interrupt that stops only the cell's own work. Headless notebooks (nbconvert --execute) and
 kernel clients (jupyter_client), offline (--network none).
-Usage: kernel_e2e.py [--image NAME] [-k SUBSTRING] [--mount-kernel] (--mount-kernel: this tree's
-image/kernel/mmlspark_kernel.py over the image's, to try a change without a rebuild)"""
+Usage: kernel_e2e.py [--image NAME] [-k SUBSTRING] [--kernel-module FILE] (--kernel-module: FILE,
+e.g. this tree's image/kernel/mmlspark_kernel.py, over the image's, to try a change without a
+rebuild or to see a test fail with another version)"""
 import argparse
 import atexit
 import os
@@ -20,7 +21,7 @@ from e2e import ARTIFACTS, HERE, NONE, TOP, check, docker, maven_repo, new_name,
 from harness import run_tests
 
 KERNEL_MODULE = "/opt/venv/lib/python3.11/site-packages/mmlspark_kernel.py"
-MOUNT = []  # --mount-kernel: docker run arguments that put this tree's module in the image
+MOUNT = []  # --kernel-module: docker run arguments that put another module in the image
 TESTS = []
 AZURE_KEY = ("mmltestK" * 11)[:86] + "=="  # an Azure account key's shape: 88 base64 characters
 
@@ -213,11 +214,11 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--image", default=e2e.image)
     ap.add_argument("-k", default="")
-    ap.add_argument("--mount-kernel", action="store_true")
+    ap.add_argument("--kernel-module")
     opts = ap.parse_args()
     e2e.image = opts.image
-    if opts.mount_kernel:
-        MOUNT.extend(["-v", "%s/image/kernel/mmlspark_kernel.py:%s:ro" % (TOP, KERNEL_MODULE)])
+    if opts.kernel_module:
+        MOUNT.extend(["-v", "%s:%s:ro" % (os.path.abspath(opts.kernel_module), KERNEL_MODULE)])
     atexit.register(e2e.cleanup)
     for sig in (signal.SIGTERM, signal.SIGHUP):
         signal.signal(sig, lambda s, f: sys.exit(128 + s))
