@@ -366,6 +366,9 @@ def unapplied(sc, items):
         have = sc.master if key == "spark.master" else conf.get(key)
         if have == value or session is not None and session.conf.isModifiable(key):
             continue
+        sep = LIST_SETTINGS.get(key)
+        if sep and have and set(value.split(sep)) - {""} <= set(have.split(sep)):
+            continue  # a list the running one holds (sparkmonitor's `conf`: its listener)
         missed.append("%s=%s (it runs with %s)" % (key, redact(key, value, pattern),
                                                    redact(key, have, pattern) or "Spark's default"))
     return missed
@@ -735,13 +738,13 @@ def preimport(modules):
 
 def monitor_setup(ip):
     """sparkmonitor's kernel extension (loaded before the startup files) left its settings in
-    `conf` in the user's namespace: they go into every session instead, and `conf` is not left
-    behind. Without a frontend (nbconvert --execute, papermill) it has nobody to send Spark's
+    `conf` in the user's namespace (its documented `SparkSession.builder.config(conf=conf)`
+    still works): they go into every session anyway. Without a frontend (nbconvert --execute, papermill) it has nobody to send Spark's
     progress to: it then drops the messages instead of raising in its socket thread. Returns its
     listener jar, or None."""
     jar = None
     for name in ("conf", "swan_spark_conf"):
-        conf = ip.user_ns.pop(name, None)
+        conf = ip.user_ns.get(name)
         if conf is not None and hasattr(conf, "get") and jar is None:
             jar = conf.get("spark.driver.extraClassPath")
     extension = sys.modules.get("sparkmonitor.kernelextension")
