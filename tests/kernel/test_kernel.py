@@ -65,6 +65,34 @@ class Redaction(unittest.TestCase):
         self.assertIsNone(mk.redact("spark.driver.memory", None))
 
 
+class Notices(unittest.TestCase):
+    """unapplied(): the settings a builder gave that the running context does not have."""
+
+    def setUp(self):
+        sql = types.ModuleType("pyspark.sql")
+        sql.SparkSession = types.SimpleNamespace(_instantiatedSession=None)
+        fake_pyspark()
+        sys.modules["pyspark.sql"] = sql
+        self.addCleanup(sys.modules.pop, "pyspark.sql")
+        self.addCleanup(sys.modules.pop, "pyspark")
+        running = {"spark.driver.memory": "3g", "spark.redaction.regex": IMAGE_REGEX,
+                   "spark.extraListeners": "a.Listener,sparkmonitor.Listener"}
+        self.sc = types.SimpleNamespace(master="local[*]", getConf=lambda: running)
+
+    def test_a_setting_that_differs_is_named_with_both_values(self):
+        self.assertEqual(mk.unapplied(self.sc, [("spark.driver.memory", "5g")]),
+                         ["spark.driver.memory=5g (it runs with 3g)"])
+
+    def test_a_list_the_running_one_holds_is_applied(self):
+        self.assertEqual(mk.unapplied(self.sc, [("spark.extraListeners", "sparkmonitor.Listener"),
+                                                ("spark.master", "local[*]")]), [])
+
+    def test_secrets_are_redacted_with_the_running_rule(self):
+        key = "spark.hadoop.fs.azure.account.key.a.blob.core.windows.net"
+        self.assertEqual(mk.unapplied(self.sc, [(key, "hunter2")]),
+                         ["%s=%s (it runs with Spark's default)" % (key, mk.REDACTED)])
+
+
 class Real:
     stopped = False
     value = 41
