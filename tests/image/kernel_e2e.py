@@ -31,6 +31,22 @@ def test(fn):
     return fn
 
 
+def kernel_job(ctx, script):
+    """Runs tests/image/jobs/SCRIPT (a kernel driven by jupyter_client) in a fresh offline
+    container; returns (its output, {cell: (status, seconds)}, {RESULT name: value})."""
+    name = new_name(script.split(".")[0].replace("_", "-"))
+    ctx["containers"] = [name]
+    rc, out = docker("run", "--name", name, *NONE, "-v", "%s/jobs:/jobs:ro" % HERE, *MOUNT,
+                     e2e.image, "python3", "/jobs/" + script, timeout=500)
+    ctx["output"] = out
+    check(rc == 0, "%s exited %d: %s" % (script, rc, out[-1500:]))
+    cells = {int(m.group(1)): (m.group(2), float(m.group(3)))
+             for m in re.finditer(r"^CELL (\d) (\w+) ([0-9.]+)", out, re.M)}
+    got = dict(m.groups() for m in re.finditer(r"^RESULT (\w+) (.*)$", out, re.M))
+    print("    cells %s; %s" % (cells, got))
+    return out, cells, got
+
+
 def notices(text):
     return [line for line in text.splitlines() if line.startswith("mmlspark: not applied")]
 
@@ -186,16 +202,7 @@ def interrupt_stops_the_cells_jobs_only_and_async_cells_survive(ctx):
     """Stop in a cell running a job cancels that job and returns at once, while a background
     thread's job (its first use of `sc`) runs to its end; stop in a cell with top-level await
     cancels it as ipykernel does (CancelledError), and the kernel answers the next cell."""
-    name = new_name("interrupts")
-    ctx["containers"] = [name]
-    rc, out = docker("run", "--name", name, *NONE, "-v", "%s/jobs:/jobs:ro" % HERE, *MOUNT,
-                     e2e.image, "python3", "/jobs/kernel_interrupts.py", timeout=500)
-    ctx["output"] = out
-    check(rc == 0, "kernel_interrupts.py exited %d: %s" % (rc, out[-1500:]))
-    cells = {int(m.group(1)): (m.group(2), float(m.group(3)))
-             for m in re.finditer(r"^CELL (\d) (\w+) ([0-9.]+)", out, re.M)}
-    got = dict(m.groups() for m in re.finditer(r"^RESULT (\w+) (.*)$", out, re.M))
-    print("    cells %s; %s" % (cells, got))
+    out, cells, got = kernel_job(ctx, "kernel_interrupts.py")
     check(cells.get(2, ("", 99))[0] == "error" and cells[2][1] < 15,
           "the interrupted job cell: %s (status, seconds after the interrupt)" % (cells.get(2),))
     check(got.get("background") == "{'n': 1}",
@@ -208,6 +215,20 @@ def interrupt_stops_the_cells_jobs_only_and_async_cells_survive(ctx):
           "the interrupted async cell: %r (ipykernel: CancelledError)"
           % (async_cell and async_cell.group(0)))
     check(got.get("alive") == "5", "the kernel did not answer after the async cell's interrupt")
+
+
+@test
+def interrupt_during_a_launch_stops_it_with_one_press(ctx):
+    """Stop pressed once while the user's builder launches Spark (its package resolution hangs
+    on a repository that never answers): the cell ends at once, no Java process is left, and
+    `spark` then works (the default session)."""
+    _, cells, got = kernel_job(ctx, "kernel_launch_interrupt.py")
+    check(cells.get(1, ("", 99))[0] == "error" and cells[1][1] < 5,
+          "the cell whose launch was interrupted: %s (status, seconds after one press)"
+          % (cells.get(1),))
+    check(got.get("java_left") == "0", "%s Java processes left after the interrupted launch"
+          % got.get("java_left"))
+    check(got.get("after") == "3", "spark after the interrupted launch: %r" % got.get("after"))
 
 
 def main():
