@@ -55,7 +55,7 @@ def notices(text):
 def spark_and_sc_reach_a_function_a_thread_run_exec_and_globals(ctx):
     """`spark`/`sc` before their first use are instances of SparkSession/SparkContext; a function
     defined in an earlier cell, a thread, `%run` of a script, `exec` in a fresh namespace and
-    globals()["spark"] all reach the one session; afterwards `spark` is the active session
+    globals()["spark"] all reach the one session (sparkmonitor's `conf` is there too); afterwards `spark` is the active session
     itself, and pickling `sc` (or a name bound before the first use) fails as in pyspark."""
     text, got = run_cells(ctx, "names", [
         "from pyspark import SparkContext\nfrom pyspark.sql import SparkSession\n"
@@ -63,7 +63,8 @@ def spark_and_sc_reach_a_function_a_thread_run_exec_and_globals(ctx):
         "early_sc = sc\n"
         "def count(n):\n    return spark.range(n).count()\n"
         "open('/tmp/setup.py', 'w').write('ran = spark.range(4).count()\\n')\n"
-        "print('RESULT isinstance', isinstance(spark, SparkSession), isinstance(sc, SparkContext))",
+        "print('RESULT isinstance', isinstance(spark, SparkSession), isinstance(sc, SparkContext))\n"
+        "print('RESULT monitor_conf', type(conf).__name__)",
         "out = {}\nth = threading.Thread(target=lambda: out.update(n=count(7)))\nth.start()\n"
         "th.join()\nprint('RESULT thread', out.get('n'))",
         "%run /tmp/setup.py\nprint('RESULT run', ran)",
@@ -80,6 +81,8 @@ def spark_and_sc_reach_a_function_a_thread_run_exec_and_globals(ctx):
         "        print('RESULT pickle_' + what, type(e).__name__)"], *MOUNT)
     print("    %s" % got)
     check(got.get("isinstance") == "True True", "isinstance before first use: %r" % got.get("isinstance"))
+    check(got.get("monitor_conf") == "SparkConf", "sparkmonitor's documented `conf`: %r"
+          % got.get("monitor_conf"))
     check(got.get("thread") == "7", "a thread's first use: %r" % got.get("thread"))
     check(got.get("run") == "4", "%%run of a script: %r" % got.get("run"))
     check(got.get("exec") == "5" and got.get("globals") == "6",
