@@ -526,9 +526,12 @@ def load(ip, env=os.environ):
         if session is None or id(session) in activated or session._sc._jsc is None:
             return
         activated.add(id(session))
-        jvm_session = session._jvm.SparkSession
-        if not jvm_session.getActiveSession().isDefined():
-            jvm_session.setActiveSession(session._jsparkSession)
+        try:
+            jvm_session = session._jvm.SparkSession
+            if not jvm_session.getActiveSession().isDefined():
+                jvm_session.setActiveSession(session._jsparkSession)
+        except Exception:  # noqa: BLE001 - a JVM gone: the cell that uses Spark says so
+            pass
 
     def pre_run_cell(info):
         cell_header["now"] = getattr(cell_err, "parent_header", None)
@@ -697,9 +700,12 @@ class CellJobs:
         old = self.tagged.get(id(sc))
         if old == self.now:
             return
-        if old is not None:
-            sc.removeJobTag(old)
-        sc.addJobTag(self.now)
+        try:
+            if old is not None:
+                sc.removeJobTag(old)
+            sc.addJobTag(self.now)
+        except Exception:  # noqa: BLE001 - a JVM gone: the cell that uses Spark says so
+            return
         self.tagged[id(sc)] = self.now
 
     def interrupt(self, signum, frame):
