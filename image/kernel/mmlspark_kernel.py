@@ -425,9 +425,11 @@ def load(ip, env=os.environ):
     defaults, adds = image_settings(env, monitor_jar)
     jvm = Jvm(log, timeout, adds)
     jvm.launch_in_background(complete(SparkConf(loadDefaults=False), defaults, adds))
+    preimporting = []
     if "spark.executor.extraClassPath" in adds:  # the image's SynapseML: its Python side too
-        threading.Thread(target=preimport, args=(PREIMPORT,), name="mmlspark-preimport",
-                         daemon=True).start()
+        preimporting.append(threading.Thread(target=preimport, args=(PREIMPORT,),
+                                             name="mmlspark-preimport", daemon=True))
+        preimporting[0].start()
 
     making = Making()
     original_ensure = SparkContext._ensure_initialized.__func__
@@ -536,6 +538,8 @@ def load(ip, env=os.environ):
     def pre_run_cell(info):
         cell_header["now"] = getattr(cell_err, "parent_header", None)
         running_cell.set()
+        while preimporting:  # a cell's own import of the same modules in parallel can fail
+            preimporting.pop().join()
         activate()
         cell.start(ip.execution_count)
         while notes:
