@@ -2,19 +2,26 @@
 
 /etc/ipython/startup/00-spark.py calls load() in every notebook kernel (not in terminal IPython).
 
+- `spark` and `sc` are names from the kernel's first moment (in the notebook's namespace and in
+  builtins, so a function, `%run`, `exec` or a thread reaches them too): stand-ins that become the
+  image's default session (and its context) when first used, and leave the real objects in their
+  place. Spark's own entry points make it too when nothing else has: getActiveSession(),
+  SparkSession.active(), SparkContext.getOrCreate() and pyspark.sql.functions (they read
+  SparkContext._active_spark_context, which starts it on first read).
+- A session the user makes first (SparkSession.builder..., SparkContext(conf=...)) gets exactly
+  the user's settings; the image only fills in what the user left unset (NOTEBOOK_DEFAULTS) and
+  adds SynapseML and the progress listener to the list settings (class paths, listeners,
+  packages).
 - Spark's JVM is launched in the background when the kernel starts, with the image's defaults,
-  so the first cell that needs Spark does not wait for the JVM. No SparkContext is made yet.
-- `spark` and `sc` appear when a cell first reads them (uses the name without assigning it): the
-  image's default session, made on the kernel's main thread (getActiveSession() finds it).
-- A session the user makes first (SparkSession.builder..., SparkContext(conf=...),
-  SparkContext.getOrCreate()) gets exactly the user's settings; the image only fills in what the
-  user left unset (NOTEBOOK_DEFAULTS) and adds SynapseML and the progress listener to the list
-  settings (class paths, listeners, packages). When a setting is one the JVM takes at launch
-  (spark.driver.memory, spark.driver.extraJavaOptions, spark.jars.packages, ...), the background
-  JVM is replaced by one launched with the user's settings, as a fresh pyspark would launch it.
+  the kernel's environment and working directory. The first session uses it when it would be
+  launched the same way; when the session's launch settings (spark.driver.*, spark.jars*, ...),
+  the environment (PYSPARK_SUBMIT_ARGS, credentials, SPARK_CONF_DIR) or the working directory
+  differ, a new JVM is launched instead, as a fresh pyspark would launch it.
 - A builder or getOrCreate given a setting that can no longer apply (Spark already runs) says so
-  in the cell in one line, naming the setting.
-- The kernel's interrupt (Jupyter's stop button) cancels the running Spark jobs in every cell.
+  in the cell in one line, naming only the settings the user gave, with secret values redacted
+  by Spark's rules (spark.redaction.regex) and the Azure account key pattern.
+- The kernel's interrupt (Jupyter's stop button) cancels the Spark jobs the interrupted cell
+  started (a job tag per cell), then does what the kernel does without Spark.
 - The JVM's output goes to the kernel's own stderr (the terminal, `docker logs`); lines that
   explain a stuck or failing cell (no resources accepted, out of memory, a setting ignored) are
   shown in the cell too.
@@ -23,7 +30,8 @@
   has them: nothing is copied or fetched), and its Python API is on the venv's path. Other
   MML_PACKAGE values are resolved with spark.jars.packages, from MML_M2REPOS too.
 """
-import ast
+import builtins
+import functools
 import os
 import re
 import signal
@@ -55,6 +63,15 @@ CELL_WORTHY = re.compile(
     r"|Using an existing Spark ?Session|Lost executor|Executor .* (lost|exited)"
     r"|Not enough memory|Exception in thread|killed by|KILLED|Cannot run multiple")
 TRUE = ("yes", "true", "1", "y", "on")
+# Spark's redaction rule (spark.redaction.regex's default: the running conf's value wins), and an
+# Azure storage account key as a value (88 base64 characters), whatever the setting's name.
+SPARK_REDACTION = r"(?i)secret|password|token|access[.]?key"
+AZURE_KEY = re.compile(r"(?<![A-Za-z0-9+/])[A-Za-z0-9+/]{86}==")
+REDACTED = "*********(redacted)"  # Spark's own replacement text
+# Environment variables the kernel's own libraries set after start (pyspark's context for its
+# Python workers among them): no reason for a new JVM.
+KERNEL_ENV = re.compile(r"MPLBACKEND$|JPY_|PYDEVD_|CLICOLOR|PAGER$|GIT_PAGER$|TERM$"
+                        r"|SPARK_AUTH_SOCKET_TIMEOUT$|SPARK_BUFFER_SIZE$")
 # Said once in the cell when Ivy could not resolve a package (`spark.jars.packages`, --packages).
 PACKAGES_HINT = ("a package could not be resolved (not in the image's repositories, and Maven "
                  "Central unreachable?): behind a proxy set HTTPS_PROXY (and NO_PROXY), with an "
@@ -123,8 +140,12 @@ def complete(conf, defaults, adds):
     return conf
 
 
-def launch_settings(conf):
-    return {k: v for k, v in conf.getAll() if LAUNCH_SETTING.match(k)}
+def launch_key(conf):
+    """What a JVM launched now for CONF takes from the kernel: CONF's launch settings, the
+    environment (PYSPARK_SUBMIT_ARGS, credentials, SPARK_CONF_DIR, ...) and the working
+    directory. Two launches with the same key give the same JVM."""
+    env = {k: v for k, v in os.environ.items() if not KERNEL_ENV.match(k)}
+    return {k: v for k, v in conf.getAll() if LAUNCH_SETTING.match(k)}, env, os.getcwd()
 
 
 class Jvm:
@@ -147,7 +168,7 @@ class Jvm:
 
     def launch_in_background(self, conf):
         self.ready.clear()
-        self.pending = launch_settings(conf)
+        self.pending = launch_key(conf)
 
         def run():
             try:
@@ -181,7 +202,10 @@ class Jvm:
             except Exception as e2:  # noqa: BLE001
                 self.log("could not start Spark: %s" % last_line(e2))
 
-    def _launch(self, conf):
+    def _launch(self, conf, watched=True):
+        """Launches a JVM for CONF; WATCHED: within MMLSPARK_SPARK_TIMEOUT (the image's own
+        launches; a user's own packages take as long as they take, as in pyspark). An interrupt
+        stops the launch and its package resolution at once."""
         from pyspark import java_gateway
 
         popen = java_gateway.Popen
@@ -191,13 +215,18 @@ class Jvm:
             kwargs["stdout"] = kwargs["stderr"] = relay.write_fd
             self.proc = popen(*args, **kwargs)
             return self.proc
+        key = launch_key(conf)
         watchdog = threading.Timer(self.timeout, self._expire)
         watchdog.daemon = True
         self.expired = False
         java_gateway.Popen = record
-        watchdog.start()
+        if watched:
+            watchdog.start()
         try:
             gateway = java_gateway.launch_gateway(conf)
+        except KeyboardInterrupt:
+            self._kill_launch()
+            raise
         except BaseException:
             if self.expired:
                 raise RuntimeError("Spark's start took longer than %g s (MMLSPARK_SPARK_TIMEOUT)"
@@ -210,7 +239,7 @@ class Jvm:
             watchdog.cancel()
             java_gateway.Popen = popen
             relay.started()
-        self.gateway, self.settings = gateway, launch_settings(conf)
+        self.gateway, self.settings = gateway, key
 
     def _expire(self):
         self.expired = self._kill_launch()
@@ -239,25 +268,36 @@ class Jvm:
 
     def settle(self, wanted):
         """Waits for the background launch, or stops it at once when its JVM would be replaced
-        anyway (WANTED, the launch settings of the session on its way, differ)."""
+        anyway (WANTED, the launch key of the session on its way, differs)."""
         if not self.ready.is_set() and self.pending != wanted:
             self.cancelled = True
             self._kill_launch()
         elif not self.ready.is_set():
             print("mmlspark: waiting for Spark's JVM to start ...", flush=True)
-        self.ready.wait()
-        self.cancelled = False
+        try:
+            self.ready.wait()
+        finally:
+            self.cancelled = False
 
-    def for_conf(self, conf):
-        """A gateway whose JVM was launched with CONF's launch settings: the running one when
-        they match, else a new one (the old JVM is stopped)."""
-        wanted = launch_settings(conf)
+    def runs(self, wanted):
+        """The running JVM serves the launch key WANTED: the same environment and working
+        directory, and each of its launch settings is one the JVM runs with (given at its
+        launch, or from spark-defaults.conf: a SparkConf made after spark.stop() holds those)."""
+        if self.gateway is None or self.settings[1:] != wanted[1:]:
+            return False
+        have, system = self.settings[0], self.gateway.jvm.java.lang.System
+        return all(have.get(k) == v or system.getProperty(k) == v for k, v in wanted[0].items())
+
+    def for_conf(self, conf, watched):
+        """A gateway whose JVM was launched with CONF's launch key: the running one when they
+        match, else a new one (the old JVM is stopped)."""
+        wanted = launch_key(conf)
         with self.lock:
-            if self.gateway is not None and self.settings == wanted:
+            if self.runs(wanted):
                 return self.gateway
             if self.gateway is not None:
                 self.shutdown()
-            self._launch(conf)
+            self._launch(conf, watched)
             return self.gateway
 
 
@@ -305,38 +345,32 @@ def last_line(e):
     return lines[-1] if lines else type(e).__name__
 
 
-def reads_name(shell, cell, names):
-    """Which of NAMES the cell reads without assigning them (so it needs them defined). Magics
-    (`%time spark...`, a `%%sql` cell) hold code in strings: a name in a magic's line counts."""
-    def mentioned(text):
-        return {n for n in names if re.search(r"\b%s\b" % n, text)}
-    magic = mentioned("\n".join(line for line in cell.splitlines() if line.lstrip().startswith("%")))
-    if cell.lstrip().startswith("%%"):
-        return mentioned(cell)
-    try:
-        tree = ast.parse(shell.transform_cell(cell))
-    except (SyntaxError, ValueError):
-        return mentioned(cell)
-    loaded, stored = set(), set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Name) and node.id in names:
-            (loaded if isinstance(node.ctx, ast.Load) else stored).add(node.id)
-    return (loaded - stored) | magic
+def redact(key, value, pattern=SPARK_REDACTION):
+    """VALUE as Spark shows setting KEY: redacted when PATTERN (spark.redaction.regex) finds the
+    key or the value, or the value holds an Azure account key."""
+    if value and (re.search(pattern, key) or re.search(pattern, value) or AZURE_KEY.search(value)):
+        return REDACTED
+    return value
 
 
 def unapplied(sc, items):
     """The settings in ITEMS the running context SC does not have and cannot take any more
-    (runtime SQL settings still apply to a session)."""
+    (runtime SQL settings still apply to a session), values redacted as Spark redacts them."""
     from pyspark.sql import SparkSession
 
     session = SparkSession._instantiatedSession
     conf = sc.getConf()
+    pattern = conf.get("spark.redaction.regex") or SPARK_REDACTION
     missed = []
     for key, value in items:
         have = sc.master if key == "spark.master" else conf.get(key)
         if have == value or session is not None and session.conf.isModifiable(key):
             continue
-        missed.append("%s=%s (it runs with %s)" % (key, value, have or "Spark's default"))
+        sep = LIST_SETTINGS.get(key)
+        if sep and have and set(value.split(sep)) - {""} <= set(have.split(sep)):
+            continue  # a list the running one holds (sparkmonitor's `conf`: its listener)
+        missed.append("%s=%s (it runs with %s)" % (key, redact(key, value, pattern),
+                                                   redact(key, have, pattern) or "Spark's default"))
     return missed
 
 
@@ -391,45 +425,51 @@ def load(ip, env=os.environ):
     defaults, adds = image_settings(env, monitor_jar)
     jvm = Jvm(log, timeout, adds)
     jvm.launch_in_background(complete(SparkConf(loadDefaults=False), defaults, adds))
+    preimporting = []
     if "spark.executor.extraClassPath" in adds:  # the image's SynapseML: its Python side too
-        threading.Thread(target=preimport, args=(PREIMPORT,), name="mmlspark-preimport",
-                         daemon=True).start()
+        preimporting.append(threading.Thread(target=preimport, args=(PREIMPORT,),
+                                             name="mmlspark-preimport", daemon=True))
+        preimporting[0].start()
 
+    making = Making()
     original_ensure = SparkContext._ensure_initialized.__func__
 
     def ensure_initialized(cls, instance=None, gateway=None, conf=None):
-        if (gateway is None and SparkContext._active_spark_context is None
+        if (gateway is None and active_context() is None
                 and (instance is not None or SparkContext._gateway is None)):
             if conf is not None and conf._jconf is not None:  # bound to a JVM that may go away
                 items = conf.getAll()
                 conf._jconf, conf._conf = None, dict(items)
-            preview = SparkConf(loadDefaults=False).setAll(conf.getAll() if conf else [])
-            jvm.settle(launch_settings(complete(preview, defaults, adds)))
+            given = conf.getAll() if conf else []
+            preview = SparkConf(loadDefaults=False).setAll(given)
+            jvm.settle(launch_key(complete(preview, defaults, adds)))
             # after the background launch: packages it could not load are left out by now
             launch_conf = complete(conf if conf is not None else SparkConf(loadDefaults=False),
                                    defaults, adds)
-            gateway = jvm.for_conf(launch_conf)
+            watched = not given and "PYSPARK_SUBMIT_ARGS" not in os.environ
+            gateway = jvm.for_conf(launch_conf, watched)
             SparkContext._gateway, SparkContext._jvm = gateway, gateway.jvm
         return original_ensure(cls, instance, gateway, conf)
-    SparkContext._ensure_initialized = classmethod(ensure_initialized)
+    SparkContext._ensure_initialized = classmethod(making(ensure_initialized))
 
     original_get_or_create = SparkContext.getOrCreate.__func__
 
     def get_or_create(cls, conf=None):
-        sc = SparkContext._active_spark_context
-        if sc is not None and conf is not None:
-            report(sc, conf.getAll())
+        sc = active_context()
+        if sc is not None and conf is not None and making.outermost():
+            loaded = dict(SparkConf().getAll())  # the JVM's own properties: not the user's
+            report(sc, [(k, v) for k, v in conf.getAll() if loaded.get(k) != v])
         return original_get_or_create(cls, conf)
-    SparkContext.getOrCreate = classmethod(get_or_create)
+    SparkContext.getOrCreate = classmethod(making(get_or_create))
 
     original_builder = SparkSession.Builder.getOrCreate
 
     def builder_get_or_create(self):
         session = SparkSession._instantiatedSession
-        if session is not None and session._sc._jsc is not None:
+        if session is not None and session._sc._jsc is not None and making.outermost():
             report(session._sc, self._options.items())
         return original_builder(self)
-    SparkSession.Builder.getOrCreate = builder_get_or_create
+    SparkSession.Builder.getOrCreate = making(builder_get_or_create)
 
     def report(sc, items):
         missed = unapplied(sc, list(items))
@@ -437,28 +477,78 @@ def load(ip, env=os.environ):
             print("mmlspark: not applied, Spark is already running: %s; spark.stop() first to "
                   "start Spark with them" % ", ".join(missed), file=cell_err, flush=True)
 
+    cell = CellJobs()
+    original_init = SparkContext.__init__
+
+    @functools.wraps(original_init)
+    def init(self, *args, **kwargs):
+        original_init(self, *args, **kwargs)
+        cell.tag(self)  # a context made in a cell: that cell's jobs are its own already
+        if running_cell.is_set() and threading.current_thread() is threading.main_thread():
+            signal.signal(signal.SIGINT, cell.interrupt)  # pyspark's own cancels every job
+    SparkContext.__init__ = init
+
+    def default_session():
+        return SparkSession.builder.getOrCreate()
+
+    def default_context():
+        return active_context() or default_session().sparkContext
+    stand_ins = spark_names(ip.user_ns, {"spark": (SparkSession, default_session),
+                                         "sc": (SparkContext, default_context)})
+
+    def resolve():
+        """Once Spark runs, `spark` and `sc` are the real objects, as in pyspark's shell
+        (`spark is SparkSession.getActiveSession()`)."""
+        if active_context() is not None:
+            for stand_in in stand_ins:
+                try:
+                    stand_in._get()
+                except Exception:  # noqa: BLE001 - the cell that uses it says why
+                    pass
+
+    def first_use():
+        if making.active():  # a context or session on its way: Spark asks whether one exists
+            return None
+        try:
+            sc = default_context()
+            resolve()
+            return sc
+        except Exception as e:  # noqa: BLE001 - the caller then finds no Spark, as in pyspark
+            print("mmlspark: could not start Spark: %s" % last_line(e), file=cell_err, flush=True)
+            return None
+    SparkContext._active_spark_context = FirstUse(first_use)
+
     announced = set()
+    activated = set()
+
+    def activate():
+        """The session made by a thread is the active one of the cells too (pyspark's shell
+        makes it on the main thread), unless a cell made another one active."""
+        session = SparkSession._instantiatedSession
+        if session is None or id(session) in activated or session._sc._jsc is None:
+            return
+        activated.add(id(session))
+        try:
+            jvm_session = session._jvm.SparkSession
+            if not jvm_session.getActiveSession().isDefined():
+                jvm_session.setActiveSession(session._jsparkSession)
+        except Exception:  # noqa: BLE001 - a JVM gone: the cell that uses Spark says so
+            pass
 
     def pre_run_cell(info):
         cell_header["now"] = getattr(cell_err, "parent_header", None)
         running_cell.set()
-        signal.signal(signal.SIGINT, cancel_spark_jobs)
+        while preimporting:  # a cell's own import of the same modules in parallel can fail
+            preimporting.pop().join()
+        activate()
+        cell.start(ip.execution_count)
         while notes:
             print(notes.pop(0), file=cell_err, flush=True)
-        wanted = reads_name(ip, info.raw_cell or "", ("spark", "sc"))
-        if any(name not in ip.user_ns for name in wanted):
-            try:
-                session = SparkSession.builder.getOrCreate()
-            except Exception as e:  # noqa: BLE001 - the cell then fails with a NameError
-                print("mmlspark: could not start Spark: %s" % last_line(e), file=cell_err,
-                      flush=True)
-                return
-            ip.user_ns.setdefault("spark", session)
-            ip.user_ns.setdefault("sc", session.sparkContext)
 
     def post_run_cell(_result):
         running_cell.clear()
-        sc = SparkContext._active_spark_context
+        resolve()
+        sc = active_context()
         if sc is None or id(sc) in announced:
             return
         announced.add(id(sc))
@@ -473,6 +563,168 @@ def load(ip, env=os.environ):
     ip.events.register("pre_run_cell", pre_run_cell)
     ip.events.register("post_run_cell", post_run_cell)
     threading._register_atexit(lambda: release_at_exit(jvm))
+
+
+def active_context():
+    """The running SparkContext, or None; never starts one (unlike reading
+    SparkContext._active_spark_context before the first session)."""
+    from pyspark import SparkContext
+
+    sc = vars(SparkContext).get("_active_spark_context")
+    return None if isinstance(sc, FirstUse) else sc
+
+
+class Making:
+    """Marks, per thread, that one of pyspark's own entry points is making a context or session:
+    Spark's reads of SparkContext._active_spark_context then ask, and must not start one."""
+
+    def __init__(self):
+        self.depth = threading.local()
+
+    def __call__(self, fn):
+        @functools.wraps(fn)
+        def run(*args, **kwargs):
+            self.depth.n = getattr(self.depth, "n", 0) + 1
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                self.depth.n -= 1
+        return run
+
+    def active(self):
+        return getattr(self.depth, "n", 0) > 0
+
+    def outermost(self):
+        """Called by the user, not by another entry point (a builder calls getOrCreate)."""
+        return getattr(self.depth, "n", 0) == 1
+
+
+class FirstUse:
+    """SparkContext._active_spark_context until the first context exists (pyspark assigns the
+    context over it): Spark's entry points that read it (getActiveSession(), active(),
+    pyspark.sql.functions, SparkContext.getOrCreate()) get the kernel's default session's, made
+    by MAKE(), as in pyspark's shell, where it exists from the start."""
+
+    def __init__(self, make):
+        self.make = make
+
+    def __get__(self, instance, owner):
+        return self.make()
+
+
+class StandIn:
+    """`spark` or `sc` until its first use: MAKE() gives the real object, which then takes the
+    stand-in's place in every namespace that holds it. isinstance() sees the real class;
+    stop() before any use has nothing to stop."""
+
+    __slots__ = ("_kind", "_make", "_real", "_homes", "_name")
+
+    def __init__(self, name, kind, make, homes):
+        for slot, value in (("_name", name), ("_kind", kind), ("_make", make), ("_real", None),
+                            ("_homes", homes)):
+            object.__setattr__(self, slot, value)
+
+    @property
+    def __class__(self):
+        return object.__getattribute__(self, "_kind")
+
+    def _get(self):
+        real = object.__getattribute__(self, "_real")
+        if real is None:
+            real = object.__getattribute__(self, "_make")()
+            object.__setattr__(self, "_real", real)
+            name = object.__getattribute__(self, "_name")
+            for home in object.__getattribute__(self, "_homes"):
+                if home.get(name) is self:
+                    home[name] = real
+        return real
+
+    def __getattr__(self, attr):
+        return getattr(self._get(), attr)
+
+    def __setattr__(self, attr, value):
+        setattr(self._get(), attr, value)
+
+    def __dir__(self):
+        return dir(self._get())
+
+    def __repr__(self):
+        return repr(self._get())
+
+    def __reduce_ex__(self, protocol):  # pickling (a UDF's closure): as the real object does
+        return self._get().__reduce_ex__(protocol)
+
+    def __enter__(self):
+        return self._get().__enter__()
+
+    def __exit__(self, *exc):
+        return self._get().__exit__(*exc)
+
+    def stop(self):
+        if object.__getattribute__(self, "_real") is not None:
+            self._get().stop()
+
+
+def spark_names(user_ns, names):
+    """Puts a StandIn for each of NAMES ({name: (class, make)}) in USER_NS and in builtins, so
+    that code run in any namespace (%run, exec, a module) finds it, as it finds `print`."""
+    homes = (user_ns, vars(builtins))
+    stand_ins = []
+    for name, (kind, make) in names.items():
+        stand_ins.append(StandIn(name, kind, make, homes))
+        for home in homes:
+            home.setdefault(name, stand_ins[-1])
+    return stand_ins
+
+
+class CellJobs:
+    """A job tag per cell (Spark's job tags: the cell's thread's jobs carry it, other threads'
+    and streaming queries' do not), and SIGINT in a cell: cancel the jobs with the cell's tag,
+    then do what the kernel would do without Spark (KeyboardInterrupt; in a cell with top-level
+    await, ipykernel's own handler, which cancels the cell's task)."""
+
+    def __init__(self):
+        self.now = None  # the running cell's tag
+        self.tagged = {}  # id(context) -> the tag it gives the main thread's jobs
+        self.previous = None
+
+    def start(self, number):
+        self.now = "mmlspark-cell-%d" % number
+        self.tag(active_context())
+        previous = signal.getsignal(signal.SIGINT)
+        if previous != self.interrupt:
+            self.previous = previous
+            signal.signal(signal.SIGINT, self.interrupt)
+
+    def tag(self, sc):
+        """The main thread's jobs on SC carry the running cell's tag from now on."""
+        if (sc is None or sc._jsc is None or self.now is None
+                or threading.current_thread() is not threading.main_thread()):
+            return
+        old = self.tagged.get(id(sc))
+        if old == self.now:
+            return
+        try:
+            if old is not None:
+                sc.removeJobTag(old)
+            sc.addJobTag(self.now)
+        except Exception:  # noqa: BLE001 - a JVM gone: the cell that uses Spark says so
+            return
+        self.tagged[id(sc)] = self.now
+
+    def interrupt(self, signum, frame):
+        """The cancel goes over its own connection (a new thread), since the cell's own
+        connection is busy waiting for the job; the cell returns within 1 s."""
+        sc = active_context()
+        if sc is not None and self.now is not None:
+            t = threading.Thread(target=sc.cancelJobsWithTag, args=(self.now,),
+                                 name="mmlspark-cancel", daemon=True)
+            t.start()
+            t.join(1)
+        previous = self.previous
+        if callable(previous) and previous is not signal.default_int_handler:
+            return previous(signum, frame)
+        raise KeyboardInterrupt()
 
 
 def quiet_py4j_interrupt(record):
@@ -494,29 +746,15 @@ def preimport(modules):
             return
 
 
-def cancel_spark_jobs(_signum, _frame):
-    """SIGINT in a cell: cancel the running Spark jobs (as pyspark does on its main thread, but
-    in every cell), then interrupt the cell. The cancel goes over its own connection (a new
-    thread), since the cell's own connection is busy waiting for the job."""
-    from pyspark import SparkContext
-
-    sc = SparkContext._active_spark_context
-    if sc is not None:
-        t = threading.Thread(target=sc.cancelAllJobs, name="mmlspark-cancel", daemon=True)
-        t.start()
-        t.join(1)  # the cell returns now; a slower cancel goes on in its thread
-    raise KeyboardInterrupt()
-
-
 def monitor_setup(ip):
     """sparkmonitor's kernel extension (loaded before the startup files) left its settings in
-    `conf` in the user's namespace: they go into every session instead, and `conf` is not left
-    behind. Without a frontend (nbconvert --execute, papermill) it has nobody to send Spark's
+    `conf` in the user's namespace (its documented `SparkSession.builder.config(conf=conf)`
+    still works): they go into every session anyway. Without a frontend (nbconvert --execute, papermill) it has nobody to send Spark's
     progress to: it then drops the messages instead of raising in its socket thread. Returns its
     listener jar, or None."""
     jar = None
     for name in ("conf", "swan_spark_conf"):
-        conf = ip.user_ns.pop(name, None)
+        conf = ip.user_ns.get(name)
         if conf is not None and hasattr(conf, "get") and jar is None:
             jar = conf.get("spark.driver.extraClassPath")
     extension = sys.modules.get("sparkmonitor.kernelextension")

@@ -1330,7 +1330,8 @@ def run_cells(ctx, tag, cells, *args, timeout=300):
                      input=json.dumps(notebook_of(*cells)).encode(), timeout=timeout)
     ctx["output"] = ctx.get("output", "") + out
     check(rc == 0 and "{" in out, "nbconvert exited %d: %s" % (rc, out[-1500:]))
-    nb = json.loads(out[out.index("{"):])
+    # raw_decode: init's own line may follow the notebook (processes still ending at the job's end)
+    nb = json.JSONDecoder().raw_decode(out[out.index("{"):])[0]
     outputs = [o for c in nb["cells"] for o in c.get("outputs", [])]
     errors = [(o["ename"], o["evalue"][:300]) for o in outputs if o["output_type"] == "error"]
     check(not errors, "a cell failed: %s" % errors)

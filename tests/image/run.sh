@@ -43,6 +43,8 @@ fi
 
 rc=0
 python3 "$here/e2e.py" --image "$image" "${args[@]}" || rc=$?
+# the notebook kernels' Spark, as a user meets it
+python3 "$here/kernel_e2e.py" --image "$image" "${args[@]}" || rc=1
 # the EULA page keeps serving a new browser while 10 000 idle connections are held
 [ ${#args[@]} -eq 0 ] && { python3 "$here/eula_idle.py" --image "$image" || rc=1; }
 

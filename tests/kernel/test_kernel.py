@@ -1,0 +1,273 @@
+#!/usr/bin/env python3
+"""test_kernel.py - the notebook kernels' Spark module, unit by unit, with no pyspark and no JVM:
+the redaction of "not applied" notices, the `spark`/`sc` stand-ins, the first-use trigger's
+guard, the launch key (environment, working directory) and the interrupt of a cell.
+Usage: python3 tests/kernel/test_kernel.py [-v]"""
+import os
+import pickle
+import signal
+import sys
+import threading
+import types
+import unittest
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "image",
+                                "kernel"))
+import mmlspark_kernel as mk  # noqa: E402
+
+IMAGE_REGEX = r"(?i)secret|password|token|access[.]?key|account[.]key|[.]sas[.]|sig="
+AZURE_ACCOUNT_KEY = "A" * 40 + "b+/9" * 11 + "12=="  # 88 characters, as Azure shows one
+
+
+class FakeSparkContext:
+    _active_spark_context = None
+
+
+class FakeConf:
+    def __init__(self, items):
+        self.items = items
+
+    def getAll(self):  # noqa: N802 - pyspark's name
+        return list(self.items.items())
+
+
+def fake_pyspark():
+    module = types.ModuleType("pyspark")
+    module.SparkContext = FakeSparkContext
+    sys.modules["pyspark"] = module
+
+
+class Redaction(unittest.TestCase):
+    def test_s3a_secret_key_is_redacted_by_sparks_default_rule(self):
+        self.assertEqual(mk.redact("spark.hadoop.fs.s3a.secret.key", "wJalrXUtnFEMI"),
+                         mk.REDACTED)
+
+    def test_access_key_and_token_names_are_redacted(self):
+        for key in ("spark.hadoop.fs.s3a.access.key", "spark.hadoop.fs.s3a.session.token",
+                    "spark.myapp.password"):
+            self.assertEqual(mk.redact(key, "value"), mk.REDACTED, key)
+
+    def test_a_secret_in_the_value_is_redacted_whatever_the_name(self):
+        self.assertEqual(mk.redact("spark.myapp.url", "https://x/?token=abc"), mk.REDACTED)
+
+    def test_azure_account_key_setting_is_redacted_by_the_images_rule(self):
+        key = "spark.hadoop.fs.azure.account.key.acct.dfs.core.windows.net"
+        self.assertEqual(mk.redact(key, "short", IMAGE_REGEX), mk.REDACTED)
+
+    def test_azure_account_key_value_is_redacted_under_any_rule(self):
+        self.assertEqual(mk.redact("spark.myapp.blob", AZURE_ACCOUNT_KEY), mk.REDACTED)
+        self.assertEqual(mk.redact("spark.myapp.conn", "AccountName=a;AccountKey=" + AZURE_ACCOUNT_KEY, "(?!)"),
+                         mk.REDACTED)
+
+    def test_ordinary_settings_are_shown_as_they_are(self):
+        self.assertEqual(mk.redact("spark.driver.memory", "5g", IMAGE_REGEX), "5g")
+        self.assertEqual(mk.redact("spark.master", "local[2]"), "local[2]")
+        self.assertIsNone(mk.redact("spark.driver.memory", None))
+
+
+class Notices(unittest.TestCase):
+    """unapplied(): the settings a builder gave that the running context does not have."""
+
+    def setUp(self):
+        sql = types.ModuleType("pyspark.sql")
+        sql.SparkSession = types.SimpleNamespace(_instantiatedSession=None)
+        fake_pyspark()
+        sys.modules["pyspark.sql"] = sql
+        self.addCleanup(sys.modules.pop, "pyspark.sql")
+        self.addCleanup(sys.modules.pop, "pyspark")
+        running = {"spark.driver.memory": "3g", "spark.redaction.regex": IMAGE_REGEX,
+                   "spark.extraListeners": "a.Listener,sparkmonitor.Listener"}
+        self.sc = types.SimpleNamespace(master="local[*]", getConf=lambda: running)
+
+    def test_a_setting_that_differs_is_named_with_both_values(self):
+        self.assertEqual(mk.unapplied(self.sc, [("spark.driver.memory", "5g")]),
+                         ["spark.driver.memory=5g (it runs with 3g)"])
+
+    def test_a_list_the_running_one_holds_is_applied(self):
+        self.assertEqual(mk.unapplied(self.sc, [("spark.extraListeners", "sparkmonitor.Listener"),
+                                                ("spark.master", "local[*]")]), [])
+
+    def test_secrets_are_redacted_with_the_running_rule(self):
+        key = "spark.hadoop.fs.azure.account.key.a.blob.core.windows.net"
+        self.assertEqual(mk.unapplied(self.sc, [(key, "hunter2")]),
+                         ["%s=%s (it runs with Spark's default)" % (key, mk.REDACTED)])
+
+
+class Real:
+    stopped = False
+    value = 41
+
+    def stop(self):
+        self.stopped = True
+
+    def __repr__(self):
+        return "<Real>"
+
+
+class Unpicklable:
+    def __reduce_ex__(self, protocol):
+        raise RuntimeError("It appears that you are attempting to reference SparkContext")
+
+
+class StandIns(unittest.TestCase):
+    def setUp(self):
+        self.made = []
+        self.ns = {}
+
+    def make(self):
+        self.made.append(1)
+        return Real()
+
+    def names(self, make=None):
+        mk.spark_names(self.ns, {"spark": (Real, make or self.make)})
+        self.addCleanup(lambda: vars(mk.builtins).pop("spark", None))
+        return self.ns["spark"]
+
+    def test_isinstance_and_no_session_before_the_first_use(self):
+        spark = self.names()
+        self.assertIsInstance(spark, Real)
+        self.assertEqual(self.made, [])
+
+    def test_first_use_puts_the_real_object_in_the_namespace_and_builtins(self):
+        spark = self.names()
+        self.assertEqual(spark.value, 41)
+        self.assertIs(type(self.ns["spark"]), Real)
+        self.assertIs(vars(mk.builtins)["spark"], self.ns["spark"])
+        self.assertEqual(repr(spark), "<Real>")
+        self.assertEqual(self.made, [1])
+
+    def test_code_run_in_another_namespace_finds_it(self):  # %run, exec(code, {})
+        self.names()
+        scope = {}
+        exec("n = spark.value + 1", scope)
+        self.assertEqual(scope["n"], 42)
+
+    def test_a_users_own_spark_is_left_alone(self):
+        self.ns["spark"] = "mine"
+        self.names()
+        self.assertEqual(self.ns["spark"], "mine")
+
+    def test_stop_before_any_use_makes_nothing(self):
+        spark = self.names()
+        spark.stop()
+        self.assertEqual(self.made, [])
+
+    def test_stop_after_use_stops_the_real_object(self):
+        spark = self.names()
+        real = self.ns["spark"] if spark.value else None
+        spark.stop()
+        self.assertTrue(real.stopped)
+
+    def test_pickling_behaves_as_the_real_object(self):
+        spark = self.names(make=Unpicklable)
+        with self.assertRaisesRegex(RuntimeError, "reference SparkContext"):
+            pickle.dumps(spark)
+
+    def test_threads_make_it_once(self):
+        spark = self.names()
+        threads = [threading.Thread(target=lambda: spark.value) for _ in range(8)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        self.assertLessEqual(len(self.made), 8)
+        self.assertIs(type(self.ns["spark"]), Real)
+
+
+class FirstUseGuard(unittest.TestCase):
+    def test_pysparks_own_making_does_not_start_the_default(self):
+        making = mk.Making()
+        asked = []
+        first = mk.FirstUse(lambda: None if making.active() else asked.append(1) or "ctx")
+
+        class Owner:
+            attr = first
+
+        @making
+        def users_builder():
+            self.assertTrue(making.outermost())
+            return Owner.attr
+
+        self.assertIsNone(users_builder())
+        self.assertEqual(Owner.attr, "ctx")
+        self.assertEqual(asked, [1])
+
+    def test_nested_entry_points_are_not_outermost(self):
+        making = mk.Making()
+        seen = []
+
+        @making
+        def inner():
+            seen.append(making.outermost())
+
+        @making
+        def outer():
+            seen.append(making.outermost())
+            inner()
+
+        outer()
+        self.assertEqual(seen, [True, False])
+        self.assertFalse(making.active())
+
+
+class LaunchKey(unittest.TestCase):
+    def setUp(self):
+        self.conf = FakeConf({"spark.driver.memory": "2g", "spark.sql.shuffle.partitions": "4"})
+        self.cwd = os.getcwd()
+        self.addCleanup(os.chdir, self.cwd)
+
+    def test_only_launch_settings_count(self):
+        self.assertEqual(mk.launch_key(self.conf)[0], {"spark.driver.memory": "2g"})
+
+    def test_environment_changes_make_another_key(self):
+        before = mk.launch_key(self.conf)
+        os.environ["PYSPARK_SUBMIT_ARGS"] = "--packages a:b:1 pyspark-shell"
+        self.addCleanup(os.environ.pop, "PYSPARK_SUBMIT_ARGS")
+        self.assertNotEqual(mk.launch_key(self.conf), before)
+
+    def test_working_directory_changes_make_another_key(self):
+        before = mk.launch_key(self.conf)
+        os.chdir("/")
+        self.assertEqual(mk.launch_key(self.conf)[2], "/")
+        self.assertNotEqual(mk.launch_key(self.conf), before) if self.cwd != "/" else None
+
+    def test_variables_the_kernel_sets_itself_do_not_count(self):
+        before = mk.launch_key(self.conf)
+        os.environ["MPLBACKEND"] = "module://matplotlib_inline.backend_inline"
+        self.addCleanup(os.environ.pop, "MPLBACKEND")
+        self.assertEqual(mk.launch_key(self.conf), before)
+
+
+class CellInterrupt(unittest.TestCase):
+    def setUp(self):
+        fake_pyspark()
+        self.addCleanup(sys.modules.pop, "pyspark")
+        self.cancelled = []
+        sc = types.SimpleNamespace(_jsc=object(), cancelJobsWithTag=self.cancelled.append,
+                                   addJobTag=lambda t: None, removeJobTag=lambda t: None)
+        FakeSparkContext._active_spark_context = sc
+        self.addCleanup(setattr, FakeSparkContext, "_active_spark_context", None)
+        self.saved = signal.getsignal(signal.SIGINT)
+        self.addCleanup(signal.signal, signal.SIGINT, self.saved)
+
+    def test_a_plain_cell_gets_keyboard_interrupt_and_only_its_jobs_are_cancelled(self):
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        cell = mk.CellJobs()
+        cell.start(7)
+        with self.assertRaises(KeyboardInterrupt):
+            signal.getsignal(signal.SIGINT)(signal.SIGINT, None)
+        self.assertEqual(self.cancelled, ["mmlspark-cell-7"])
+
+    def test_an_async_cell_keeps_the_kernels_own_handler(self):
+        called = []
+        signal.signal(signal.SIGINT, lambda *a: called.append(a))
+        cell = mk.CellJobs()
+        cell.start(3)
+        cell.start(3)  # a second start does not chain the handler to itself
+        signal.getsignal(signal.SIGINT)(signal.SIGINT, None)
+        self.assertEqual(len(called), 1)
+        self.assertEqual(self.cancelled, ["mmlspark-cell-3"])
+
+
+if __name__ == "__main__":
+    unittest.main()
