@@ -60,7 +60,7 @@ fi
 # the priv test runs init through a wrapper that puts it under valgrind; every log must be empty.
 if [ "$(id -u)" = 0 ]; then
   printf '#!/bin/sh\nexec valgrind -q --vgdb=no --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect --trace-children=yes --trace-children-skip="%s" --log-file=%s/artifacts/valgrind/priv.%%p.%%n.log %s/%s "$@"\n' \
-    "$skip,/tmp/*" "$top" "$top" "$init" >"$tmp/vg-init" && chmod 755 "$tmp/vg-init"  # the tests' jobs live in /tmp
+    "$skip,/tmp/mmlspark-priv-test/*" "$top" "$top" "$init" >"$tmp/vg-init" && chmod 755 "$tmp/vg-init"  # the tests' jobs live there (not all of /tmp: a checkout in /tmp would leave mmlspark-setup untraced)
   for t in crash:tree_deeper_than_path_max_is_walked crash:hard_link_to_outside_file_keeps_owner_and_is_reported \
            crash:own_group_is_renumbered_and_walked_when_primary_group_is_another \
            remap:remap_edits_passwd_and_group_atomically isolation:hook_background_service_survives_eula_accept_in_browser; do
