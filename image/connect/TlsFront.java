@@ -92,7 +92,14 @@ final class TlsFront {
             try {
                 client = server.accept();
             } catch (IOException e) {
-                continue; /* one failed accept (a reset connection) is not the server's end */
+                /* one failed accept (a reset connection, no descriptor left) is not the server's
+                 * end; a pause keeps a lasting failure from spinning */
+                try {
+                    Thread.sleep(100);
+                } catch (InterruptedException stop) {
+                    return;
+                }
+                continue;
             }
             if (!slots.tryAcquire()) {
                 closeQuietly(client);
