@@ -18,6 +18,7 @@ import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.file.Files;
+import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.security.KeyStore;
 import java.util.concurrent.Semaphore;
@@ -66,7 +67,9 @@ final class TlsFront {
         try (InputStream in = new FileInputStream(path)) {
             store.load(in, password);
         } finally {
-            Files.deleteIfExists(Paths.get(path));
+            Path file = Paths.get(path);
+            Files.deleteIfExists(file);
+            Files.deleteIfExists(file.getParent()); /* mmlspark-role's directory for it, now empty */
         }
         KeyManagerFactory kmf = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
         kmf.init(store, password);
