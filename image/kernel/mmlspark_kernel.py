@@ -12,11 +12,17 @@
   the user's settings; the image only fills in what the user left unset (NOTEBOOK_DEFAULTS) and
   adds SynapseML and the progress listener to the list settings (class paths, listeners,
   packages).
-- Spark's JVM is launched in the background when the kernel starts, with the image's defaults,
-  the kernel's environment and working directory. The first session uses it when it would be
-  launched the same way; when the session's launch settings (spark.driver.*, spark.jars*, ...),
-  the environment (PYSPARK_SUBMIT_ARGS, credentials, SPARK_CONF_DIR) or the working directory
-  differ, a new JVM is launched instead, as a fresh pyspark would launch it.
+- A kernel that never uses Spark costs nothing of it: pyspark is not imported and no JVM runs
+  until the first import of pyspark (by the notebook, a library, or a first use of `spark`/`sc`).
+  That import launches Spark's JVM in the background (the head start; with
+  MMLSPARK_SPARK_HEAD_START=yes it happens when the kernel starts), with the image's defaults,
+  the kernel's environment and working directory then. The first session uses it when it would
+  be launched the same way; when the session's launch settings (spark.driver.*, spark.jars*,
+  ...), the environment (PYSPARK_SUBMIT_ARGS, credentials, SPARK_CONF_DIR) or the working
+  directory differ at its first use, a new JVM is launched instead, as a fresh pyspark would.
+- Memory: the Spark drivers of the container's kernels share the driver heap the image gives one
+  driver (SPARK_DRIVER_MEMORY from the memory limit, spark-env): a kernel's driver gets what the
+  drivers already running in the container leave of it, at least 512 MiB (driver_heap_mib).
 - A builder or getOrCreate given a setting that can no longer apply (Spark already runs) says so
   in the cell in one line, naming only the settings the user gave, with secret values redacted
   by Spark's rules (spark.redaction.regex) and the Azure account key pattern.
@@ -76,8 +82,9 @@ KERNEL_ENV = re.compile(r"MPLBACKEND$|JPY_|PYDEVD_|CLICOLOR|PAGER$|GIT_PAGER$|TE
 PACKAGES_HINT = ("a package could not be resolved (not in the image's repositories, and Maven "
                  "Central unreachable?): behind a proxy set HTTPS_PROXY (and NO_PROXY), with an "
                  "internal Maven mirror set MMLSPARK_MAVEN_MIRROR (docs/data.md)")
-# Imported while the JVM launches when the image's SynapseML is on: every SynapseML model imports
-# pyspark.ml (0.45 s of the 0.48 s `import synapse.ml.lightgbm` takes; bench/notebook).
+# With the head start at the kernel's start, imported while the JVM launches when the image's
+# SynapseML is on: every SynapseML model imports pyspark.ml (0.45 s of the 0.48 s
+# `import synapse.ml.lightgbm` takes; bench/notebook).
 PREIMPORT = ("pyspark.ml", "synapse.ml.core")
 
 
@@ -213,6 +220,10 @@ class Jvm:
 
         def record(*args, **kwargs):
             kwargs["stdout"] = kwargs["stderr"] = relay.write_fd
+            env = kwargs.get("env")
+            heap = driver_heap_mib(self.log, conf, env) if env is not None else None
+            if heap:
+                env["SPARK_DRIVER_MEMORY"] = "%dm" % heap
             self.proc = popen(*args, **kwargs)
             return self.proc
         key = launch_key(conf)
@@ -301,6 +312,66 @@ class Jvm:
             return self.gateway
 
 
+def heap_mib(text):
+    """A JVM size (512m, 2g, 1048576k, 1073741824) in MiB, or None."""
+    m = re.fullmatch(r"(\d+)([kKmMgGtT]?)[bB]?", text.strip())
+    if not m:
+        return None
+    scale = {"": 1.0 / 1048576, "k": 1.0 / 1024, "m": 1, "g": 1024, "t": 1048576}
+    return int(int(m.group(1)) * scale[m.group(2).lower()])
+
+
+def running_driver_heaps_mib(proc="/proc"):
+    """The heaps (-Xmx, MiB) of the Spark drivers running in the container: every JVM whose main
+    class is spark-submit's (a kernel's, pyspark's, spark-submit's own)."""
+    heaps = []
+    for pid in filter(str.isdigit, os.listdir(proc)):
+        try:
+            with open(os.path.join(proc, pid, "cmdline"), "rb") as f:
+                args = f.read().decode("utf-8", "replace").split("\0")
+        except OSError:
+            continue
+        if "org.apache.spark.deploy.SparkSubmit" not in args:
+            continue
+        xmx = [heap_mib(a[4:]) for a in args if a.startswith("-Xmx")]
+        if xmx and xmx[-1]:
+            heaps.append(xmx[-1])
+    return heaps
+
+
+def driver_heap_mib(log, conf, env, proc="/proc"):
+    """The heap of a kernel's driver launched with CONF and ENV when the notebook sets none
+    (spark.driver.memory, --driver-memory in PYSPARK_SUBMIT_ARGS, or a SPARK_DRIVER_MEMORY other
+    than the image's): the image's driver heap for the container (SPARK_DRIVER_MEMORY as
+    spark-env derives it from the memory limit, which Jupyter's environment carries), less the
+    heaps of the drivers already running in it, at least 512 MiB (said in the cell when that is
+    more than is left). None: the notebook's own, or no limit (Spark's own 1g)."""
+    import subprocess
+
+    if conf.get("spark.driver.memory") or re.search(
+            r"--driver-memory\b|spark\.driver\.memory=", env.get("PYSPARK_SUBMIT_ARGS", "")):
+        return None
+    try:
+        out = subprocess.run(["mmlspark-env"], capture_output=True, text=True, timeout=10,
+                             env={k: v for k, v in env.items()
+                                  if k != "SPARK_DRIVER_MEMORY"}).stdout
+    except (OSError, subprocess.SubprocessError):
+        return None
+    m = re.search(r"^export SPARK_DRIVER_MEMORY='?([0-9]+[kmgt]?)'?$", out, re.M)
+    if not m or env.get("SPARK_DRIVER_MEMORY", m.group(1)) != m.group(1):
+        return None
+    budget = heap_mib(m.group(1))
+    others = running_driver_heaps_mib(proc)
+    left = budget - sum(others)
+    if left < 512:
+        log("the Spark drivers already running in this container (%d, with %d MiB of heap) "
+            "leave %d of the %d MiB the container has for drivers: this kernel's driver gets "
+            "512 MiB (stop another kernel's Spark, or set spark.driver.memory; "
+            "docs/notebooks.md#memory)" % (len(others), sum(others), max(left, 0), budget))
+        return 512
+    return left
+
+
 class OutputRelay:
     """The JVM's stdout and stderr: every line to the kernel's own stderr (terminal, docker logs),
     the lines that explain a cell's trouble also to the cell (the kernel's sys.stderr)."""
@@ -375,19 +446,26 @@ def unapplied(sc, items):
 
 
 def load(ip, env=os.environ):
-    """Sets up Spark in the notebook kernel IP (see the module's text)."""
+    """Sets up Spark in the notebook kernel IP (see the module's text). Nothing of Spark is
+    imported or launched here unless MMLSPARK_SPARK_HEAD_START is on: `spark`, `sc` and `conf`
+    are stand-ins, and the first import of pyspark (by the user, a library or a stand-in) sets
+    up the rest (setup below)."""
     if "ipykernel" not in sys.modules or getattr(ip, "kernel", None) is None:
         return
-    if env.get("MMLSPARK_SPARK_SESSION", "yes").lower() not in TRUE:
+    session = env.get("MMLSPARK_SPARK_SESSION", "yes").lower() in TRUE
+    head_start = session and env.get("MMLSPARK_SPARK_HEAD_START", "no").lower() in TRUE
+    early_comm = early_monitor_comm(ip)
+    if not session:  # plain pyspark, with sparkmonitor's `conf` once pyspark is imported
+        on_pyspark_import(lambda: load_monitor(ip, early_comm))
         return
-    from pyspark import SparkConf, SparkContext
-    from pyspark.sql import SparkSession
 
     notes = []  # warnings for the next cell
     cell_err = sys.stderr  # the running cell's stderr
     running_cell = threading.Event()
     cell_header = {}  # the running cell's message header, for output from other threads
     said = {}  # warning -> when it was said: not again within 10 s (each relaunch would repeat it)
+    state = {}  # what setup() made: its functions, once
+    setup_lock = threading.RLock()
 
     def log(text, to_stderr=True):
         """A warning (to the kernel's stderr and the next cell), or a JVM line (TO_STDERR false:
@@ -417,84 +495,169 @@ def load(ip, env=os.environ):
         elif to_stderr:
             notes.append(text)
 
-    try:
-        timeout = float(env.get("MMLSPARK_SPARK_TIMEOUT") or 300)
-    except ValueError:
-        timeout = 300.0
-    monitor_jar = monitor_setup(ip)
-    defaults, adds = image_settings(env, monitor_jar)
-    jvm = Jvm(log, timeout, adds)
-    jvm.launch_in_background(complete(SparkConf(loadDefaults=False), defaults, adds))
-    preimporting = []
-    if "spark.executor.extraClassPath" in adds:  # the image's SynapseML: its Python side too
-        preimporting.append(threading.Thread(target=preimport, args=(PREIMPORT,),
-                                             name="mmlspark-preimport", daemon=True))
-        preimporting[0].start()
+    def pre_run_cell(info):
+        cell_header["now"] = getattr(cell_err, "parent_header", None)
+        running_cell.set()
+        if "pre_run_cell" in state:
+            state["pre_run_cell"]()
 
-    making = Making()
-    original_ensure = SparkContext._ensure_initialized.__func__
+    def post_run_cell(_result):
+        running_cell.clear()
+        if "post_run_cell" in state:
+            state["post_run_cell"]()
 
-    def ensure_initialized(cls, instance=None, gateway=None, conf=None):
-        if (gateway is None and active_context() is None
-                and (instance is not None or SparkContext._gateway is None)):
-            if conf is not None and conf._jconf is not None:  # bound to a JVM that may go away
-                items = conf.getAll()
-                conf._jconf, conf._conf = None, dict(items)
-            given = conf.getAll() if conf else []
-            preview = SparkConf(loadDefaults=False).setAll(given)
-            jvm.settle(launch_key(complete(preview, defaults, adds)))
-            # after the background launch: packages it could not load are left out by now
-            launch_conf = complete(conf if conf is not None else SparkConf(loadDefaults=False),
-                                   defaults, adds)
-            watched = not given and "PYSPARK_SUBMIT_ARGS" not in os.environ
-            gateway = jvm.for_conf(launch_conf, watched)
-            SparkContext._gateway, SparkContext._jvm = gateway, gateway.jvm
-        return original_ensure(cls, instance, gateway, conf)
-    SparkContext._ensure_initialized = classmethod(making(ensure_initialized))
+    def setup():
+        """Spark's part of the kernel, made once, when pyspark is first imported."""
+        with setup_lock:
+            if not state:
+                state["making"] = True  # a second call from the same thread, while this runs
+                try:
+                    spark_setup()
+                except BaseException:
+                    state.clear()
+                    raise
+        return state
 
-    original_get_or_create = SparkContext.getOrCreate.__func__
+    def spark_setup():
+        from pyspark import SparkConf, SparkContext
+        from pyspark.sql import SparkSession
 
-    def get_or_create(cls, conf=None):
-        sc = active_context()
-        if sc is not None and conf is not None and making.outermost():
-            loaded = dict(SparkConf().getAll())  # the JVM's own properties: not the user's
-            report(sc, [(k, v) for k, v in conf.getAll() if loaded.get(k) != v])
-        return original_get_or_create(cls, conf)
-    SparkContext.getOrCreate = classmethod(making(get_or_create))
+        try:
+            timeout = float(env.get("MMLSPARK_SPARK_TIMEOUT") or 300)
+        except ValueError:
+            timeout = 300.0
+        monitor_jar = load_monitor(ip, early_comm)
+        defaults, adds = image_settings(env, monitor_jar)
+        jvm = Jvm(log, timeout, adds)
+        # the JVM's head start: pyspark is imported, Spark is about to be used
+        jvm.launch_in_background(complete(SparkConf(loadDefaults=False), defaults, adds))
+        preimporting = []
+        if head_start and "spark.executor.extraClassPath" in adds:  # the image's SynapseML
+            preimporting.append(threading.Thread(target=preimport, args=(PREIMPORT,),
+                                                 name="mmlspark-preimport", daemon=True))
+            preimporting[0].start()
 
-    original_builder = SparkSession.Builder.getOrCreate
+        making = Making()
+        original_ensure = SparkContext._ensure_initialized.__func__
 
-    def builder_get_or_create(self):
-        session = SparkSession._instantiatedSession
-        if session is not None and session._sc._jsc is not None and making.outermost():
-            report(session._sc, self._options.items())
-        return original_builder(self)
-    SparkSession.Builder.getOrCreate = making(builder_get_or_create)
+        def ensure_initialized(cls, instance=None, gateway=None, conf=None):
+            if (gateway is None and active_context() is None
+                    and (instance is not None or SparkContext._gateway is None)):
+                if conf is not None and conf._jconf is not None:  # bound to a JVM that may go
+                    items = conf.getAll()
+                    conf._jconf, conf._conf = None, dict(items)
+                given = conf.getAll() if conf else []
+                preview = SparkConf(loadDefaults=False).setAll(given)
+                jvm.settle(launch_key(complete(preview, defaults, adds)))
+                # after the background launch: packages it could not load are left out by now
+                launch_conf = complete(conf if conf is not None else SparkConf(loadDefaults=False),
+                                       defaults, adds)
+                watched = not given and "PYSPARK_SUBMIT_ARGS" not in os.environ
+                gateway = jvm.for_conf(launch_conf, watched)
+                SparkContext._gateway, SparkContext._jvm = gateway, gateway.jvm
+            return original_ensure(cls, instance, gateway, conf)
+        SparkContext._ensure_initialized = classmethod(making(ensure_initialized))
 
-    def report(sc, items):
-        missed = unapplied(sc, list(items))
-        if missed:
-            print("mmlspark: not applied, Spark is already running: %s; spark.stop() first to "
-                  "start Spark with them" % ", ".join(missed), file=cell_err, flush=True)
+        original_get_or_create = SparkContext.getOrCreate.__func__
 
-    cell = CellJobs()
-    original_init = SparkContext.__init__
+        def get_or_create(cls, conf=None):
+            sc = active_context()
+            if sc is not None and conf is not None and making.outermost():
+                loaded = dict(SparkConf().getAll())  # the JVM's own properties: not the user's
+                report(sc, [(k, v) for k, v in conf.getAll() if loaded.get(k) != v])
+            return original_get_or_create(cls, conf)
+        SparkContext.getOrCreate = classmethod(making(get_or_create))
 
-    @functools.wraps(original_init)
-    def init(self, *args, **kwargs):
-        original_init(self, *args, **kwargs)
-        cell.tag(self)  # a context made in a cell: that cell's jobs are its own already
-        if running_cell.is_set() and threading.current_thread() is threading.main_thread():
-            signal.signal(signal.SIGINT, cell.interrupt)  # pyspark's own cancels every job
-    SparkContext.__init__ = init
+        original_builder = SparkSession.Builder.getOrCreate
 
-    def default_session():
-        return SparkSession.builder.getOrCreate()
+        def builder_get_or_create(self):
+            session = SparkSession._instantiatedSession
+            if session is not None and session._sc._jsc is not None and making.outermost():
+                report(session._sc, self._options.items())
+            return original_builder(self)
+        SparkSession.Builder.getOrCreate = making(builder_get_or_create)
 
-    def default_context():
-        return active_context() or default_session().sparkContext
-    stand_ins = spark_names(ip.user_ns, {"spark": (SparkSession, default_session),
-                                         "sc": (SparkContext, default_context)})
+        def report(sc, items):
+            missed = unapplied(sc, list(items))
+            if missed:
+                print("mmlspark: not applied, Spark is already running: %s; spark.stop() first "
+                      "to start Spark with them" % ", ".join(missed), file=cell_err, flush=True)
+
+        cell = CellJobs()
+        original_init = SparkContext.__init__
+
+        @functools.wraps(original_init)
+        def init(self, *args, **kwargs):
+            original_init(self, *args, **kwargs)
+            cell.tag(self)  # a context made in a cell: that cell's jobs are its own already
+            if running_cell.is_set() and threading.current_thread() is threading.main_thread():
+                signal.signal(signal.SIGINT, cell.interrupt)  # pyspark's own cancels every job
+        SparkContext.__init__ = init
+
+        def default_session():
+            return SparkSession.builder.getOrCreate()
+
+        def default_context():
+            return active_context() or default_session().sparkContext
+
+        def first_use():
+            if making.active():  # a context or session on its way: Spark asks whether one exists
+                return None
+            try:
+                sc = default_context()
+                resolve()
+                return sc
+            except Exception as e:  # noqa: BLE001 - the caller then finds no Spark, as in pyspark
+                print("mmlspark: could not start Spark: %s" % last_line(e), file=cell_err,
+                      flush=True)
+                return None
+        SparkContext._active_spark_context = FirstUse(first_use)
+
+        announced = set()
+        activated = set()
+
+        def activate():
+            """The session made by a thread is the active one of the cells too (pyspark's shell
+            makes it on the main thread), unless a cell made another one active."""
+            session = SparkSession._instantiatedSession
+            if session is None or id(session) in activated or session._sc._jsc is None:
+                return
+            activated.add(id(session))
+            try:
+                jvm_session = session._jvm.SparkSession
+                if not jvm_session.getActiveSession().isDefined():
+                    jvm_session.setActiveSession(session._jsparkSession)
+            except Exception:  # noqa: BLE001 - a JVM gone: the cell that uses Spark says so
+                pass
+
+        def spark_pre_run_cell():
+            while preimporting:  # a cell's own import of the same modules in parallel can fail
+                preimporting.pop().join()
+            activate()
+            if threading.current_thread() is threading.main_thread():
+                cell.start(ip.execution_count)
+            while notes:
+                print(notes.pop(0), file=cell_err, flush=True)
+
+        def spark_post_run_cell():
+            resolve()
+            sc = active_context()
+            if sc is None or id(sc) in announced:
+                return
+            announced.add(id(sc))
+            url = sc.uiWebUrl
+            if url:
+                port = url.rsplit(":", 1)[-1].strip("/")
+                print("Spark UI of this kernel: /proxy/%s/jobs/ on Jupyter's address (or port %s "
+                      "if published)" % (port, port), flush=True)
+
+        import logging
+        logging.getLogger().addFilter(quiet_py4j_interrupt)
+        threading._register_atexit(lambda: release_at_exit(jvm))
+        state.update(default_session=default_session, default_context=default_context,
+                     pre_run_cell=spark_pre_run_cell, post_run_cell=spark_post_run_cell)
+        if running_cell.is_set():  # set up by the running cell (its import of pyspark)
+            spark_pre_run_cell()
 
     def resolve():
         """Once Spark runs, `spark` and `sc` are the real objects, as in pyspark's shell
@@ -506,63 +669,72 @@ def load(ip, env=os.environ):
                 except Exception:  # noqa: BLE001 - the cell that uses it says why
                     pass
 
-    def first_use():
-        if making.active():  # a context or session on its way: Spark asks whether one exists
-            return None
-        try:
-            sc = default_context()
-            resolve()
-            return sc
-        except Exception as e:  # noqa: BLE001 - the caller then finds no Spark, as in pyspark
-            print("mmlspark: could not start Spark: %s" % last_line(e), file=cell_err, flush=True)
-            return None
-    SparkContext._active_spark_context = FirstUse(first_use)
+    def pyspark_class(module, name):
+        import importlib
 
-    announced = set()
-    activated = set()
+        return lambda: getattr(importlib.import_module(module), name)
 
-    def activate():
-        """The session made by a thread is the active one of the cells too (pyspark's shell
-        makes it on the main thread), unless a cell made another one active."""
-        session = SparkSession._instantiatedSession
-        if session is None or id(session) in activated or session._sc._jsc is None:
-            return
-        activated.add(id(session))
-        try:
-            jvm_session = session._jvm.SparkSession
-            if not jvm_session.getActiveSession().isDefined():
-                jvm_session.setActiveSession(session._jsparkSession)
-        except Exception:  # noqa: BLE001 - a JVM gone: the cell that uses Spark says so
-            pass
+    def make(name):
+        def run():
+            import pyspark  # noqa: F401 - its import runs setup()
 
-    def pre_run_cell(info):
-        cell_header["now"] = getattr(cell_err, "parent_header", None)
-        running_cell.set()
-        while preimporting:  # a cell's own import of the same modules in parallel can fail
-            preimporting.pop().join()
-        activate()
-        cell.start(ip.execution_count)
-        while notes:
-            print(notes.pop(0), file=cell_err, flush=True)
+            return setup()[name]()
+        return run
 
-    def post_run_cell(_result):
-        running_cell.clear()
-        resolve()
-        sc = active_context()
-        if sc is None or id(sc) in announced:
-            return
-        announced.add(id(sc))
-        url = sc.uiWebUrl
-        if url:
-            port = url.rsplit(":", 1)[-1].strip("/")
-            print("Spark UI of this kernel: /proxy/%s/jobs/ on Jupyter's address (or port %s "
-                  "if published)" % (port, port), flush=True)
+    def monitor_conf():
+        import pyspark  # noqa: F401 - its import loads sparkmonitor, whose `conf` replaces this
 
-    import logging
-    logging.getLogger().addFilter(quiet_py4j_interrupt)
+        conf = ip.user_ns.get("conf")
+        if conf is None or type(conf) is StandIn:
+            raise NameError("name 'conf' is not defined (sparkmonitor did not load)")
+        return conf
+
+    stand_ins = spark_names(ip.user_ns, {
+        "spark": (pyspark_class("pyspark.sql", "SparkSession"), make("default_session")),
+        "sc": (pyspark_class("pyspark", "SparkContext"), make("default_context"))})
+    # sparkmonitor's documented `conf`, in the notebook's namespace only (as sparkmonitor puts it)
+    ip.user_ns.setdefault("conf", StandIn("conf", pyspark_class("pyspark", "SparkConf"),
+                                          monitor_conf, (ip.user_ns,)))
     ip.events.register("pre_run_cell", pre_run_cell)
     ip.events.register("post_run_cell", post_run_cell)
-    threading._register_atexit(lambda: release_at_exit(jvm))
+    if head_start:
+        import pyspark  # noqa: F401
+    on_pyspark_import(setup)
+
+
+def on_pyspark_import(run):
+    """Calls RUN() once pyspark's package has been imported (now, if it already is): by the
+    user, a library or a stand-in. RUN's failure is a warning; the import itself succeeds."""
+    import importlib.abc
+    import importlib.machinery
+
+    def after():
+        try:
+            run()
+        except Exception as e:  # noqa: BLE001 - pyspark still works as without the image
+            print("mmlspark: warning: Spark's notebook setup failed: %s" % last_line(e),
+                  file=sys.stderr, flush=True)
+
+    if "pyspark" in sys.modules:
+        after()
+        return
+
+    class Finder(importlib.abc.MetaPathFinder):
+        def find_spec(self, name, path=None, target=None):
+            if name != "pyspark":
+                return None
+            sys.meta_path.remove(self)
+            spec = importlib.machinery.PathFinder.find_spec(name, path)
+            if spec is None or spec.loader is None:
+                return spec
+            exec_module = spec.loader.exec_module
+
+            def exec_then_run(module):
+                exec_module(module)
+                after()
+            spec.loader.exec_module = exec_then_run
+            return spec
+    sys.meta_path.insert(0, Finder())
 
 
 def active_context():
@@ -625,8 +797,8 @@ class StandIn:
             object.__setattr__(self, slot, value)
 
     @property
-    def __class__(self):
-        return object.__getattribute__(self, "_kind")
+    def __class__(self):  # KIND: a function giving the class (pyspark is imported on demand)
+        return object.__getattribute__(self, "_kind")()
 
     def _get(self):
         real = object.__getattribute__(self, "_real")
@@ -746,29 +918,55 @@ def preimport(modules):
             return
 
 
-def monitor_setup(ip):
-    """sparkmonitor's kernel extension (loaded before the startup files) left its settings in
-    `conf` in the user's namespace (its documented `SparkSession.builder.config(conf=conf)`
-    still works): they go into every session anyway. Without a frontend (nbconvert --execute, papermill) it has nobody to send Spark's
-    progress to: it then drops the messages instead of raising in its socket thread. Returns its
-    listener jar, or None."""
-    jar = None
-    for name in ("conf", "swan_spark_conf"):
-        conf = ip.user_ns.get(name)
-        if conf is not None and hasattr(conf, "get") and jar is None:
-            jar = conf.get("spark.driver.extraClassPath")
+def early_monitor_comm(ip):
+    """sparkmonitor's frontend opens its comm when the notebook opens, before sparkmonitor's
+    kernel extension is loaded (with pyspark, when Spark is first used): the comm is kept until
+    then. Returns the list that gets (comm, open message)."""
+    opened = []
+    manager = getattr(ip.kernel, "comm_manager", None)
+    if manager is not None and "sparkmonitor.kernelextension" not in sys.modules:
+        manager.register_target("SparkMonitor", lambda comm, msg: opened.append((comm, msg)))
+    return opened
+
+
+def load_monitor(ip, early_comm):
+    """Loads sparkmonitor's kernel extension: it puts its `conf` (its documented
+    `SparkSession.builder.config(conf=conf)`) in the notebook's namespace, unless the notebook
+    has its own `conf`, and gets the comm its frontend opened. Without a frontend (nbconvert
+    --execute, papermill) it has nobody to send Spark's progress to: it then drops the messages
+    instead of raising in its socket thread. Returns its listener jar, or None."""
+    import logging
+
+    own = {n: ip.user_ns.pop(n) for n in ("conf", "swan_spark_conf") if n in ip.user_ns}
+    # its loading logs at INFO (one line a malformed call, which logging reports with a
+    # traceback): loaded in a cell, all of that would be the cell's output
+    logging.disable(logging.INFO)
+    try:
+        ip.extension_manager.load_extension("sparkmonitor.kernelextension")
+    except Exception:  # noqa: BLE001 - Spark works without its progress display
+        return None
+    finally:
+        logging.getLogger("tornado.sparkmonitor.kernel").setLevel(logging.WARNING)
+        logging.disable(logging.NOTSET)
+        for name, value in own.items():
+            if type(value) is not StandIn:  # the notebook's own `conf` stays its own
+                ip.user_ns[name] = value
     extension = sys.modules.get("sparkmonitor.kernelextension")
-    monitor = getattr(extension, "ScalaMonitor", None)
-    if monitor is not None:
-        send = monitor.send
+    monitor = getattr(extension, "monitor", None)
+    scala_monitor = getattr(extension, "ScalaMonitor", None)
+    if scala_monitor is not None and not hasattr(scala_monitor, "mmlspark_send"):
+        send = scala_monitor.send
 
         def send_if_connected(self, msg):
             if getattr(self, "comm", None) is not None:
                 send(self, msg)
-        monitor.send = send_if_connected
-    import logging
-    logging.getLogger("tornado.sparkmonitor.kernel").setLevel(logging.WARNING)
-    return jar
+        scala_monitor.send = scala_monitor.mmlspark_send = send_if_connected
+    while early_comm and monitor is not None:
+        monitor.target_func(*early_comm.pop(0))
+    try:
+        return extension.get_listener_jar_path(*extension.get_spark_versions())
+    except Exception:  # noqa: BLE001
+        return None
 
 
 def release_at_exit(jvm):

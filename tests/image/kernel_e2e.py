@@ -90,7 +90,7 @@ def spark_and_sc_reach_a_function_a_thread_run_exec_and_globals(ctx):
     check(got.get("active") == "True True SparkSession SparkContext",
           "spark and sc are not the running session and context: %r" % got.get("active"))
     check(int(got.get("jvm_after_kernel_s", 99)) < 10,
-          "the first use did not take the JVM launched at the kernel's start (%s s later)"
+          "the first use did not take the JVM launched at pyspark's first import (%s s later)"
           % got.get("jvm_after_kernel_s"))
     check(got.get("pickle_sc") == got.get("pickle_early") == "PySparkRuntimeError",
           "pickling sc: %r, a name bound before first use: %r (pyspark: PySparkRuntimeError)"
@@ -233,6 +233,58 @@ def interrupt_during_a_launch_stops_it_with_one_press(ctx):
           % got.get("java_left"))
     check(got.get("after") == "3", "spark after the interrupted launch: %r" % got.get("after"))
 
+
+@test
+def a_kernel_that_never_uses_spark_imports_and_launches_nothing(ctx):
+    """A notebook that never touches Spark: pyspark is not imported, no Java process runs, and
+    `spark`, `sc` and sparkmonitor's `conf` are there as names; the cell that then uses `spark`
+    gets the session (pyspark's shell has it from the start)."""
+    _, got = run_cells(ctx, "nospark", [
+        "import builtins, os, sys\nx = sum(range(10))",
+        "def java():\n"
+        "    n = 0\n"
+        "    for p in filter(str.isdigit, os.listdir('/proc')):\n"
+        "        try:\n"
+        "            n += open('/proc/%s/comm' % p).read().strip() == 'java'\n"
+        "        except OSError:\n"
+        "            pass\n"
+        "    return n\n"
+        "import time\ntime.sleep(3)\n"
+        "print('RESULT pyspark', 'pyspark' in sys.modules, java())\n"
+        "print('RESULT names', hasattr(builtins, 'spark'), hasattr(builtins, 'sc'), 'conf' in dir())",
+        "print('RESULT later', spark.range(3).count(), type(conf).__name__, java())"], *MOUNT)
+    check(got.get("pyspark") == "False 0",
+          "a kernel that has not used Spark: pyspark imported, Java processes: %r" % got.get("pyspark"))
+    check(got.get("names") == "True True True", "spark, sc, conf as names: %r" % got.get("names"))
+    check(got.get("later") == "3 SparkConf 1", "spark then: %r" % got.get("later"))
+
+
+@test
+def two_busy_kernels_share_the_driver_heap_under_a_memory_limit(ctx):
+    """Two kernels in a container with `-m 5g` both start Spark and then fill their drivers'
+    heaps at once (all but 256 MiB): the second kernel's driver gets what the first leaves of the image's
+    driver heap (at least 512 MiB, said in its cell), no process of the container is killed for
+    memory, and both kernels answer afterwards. (Each with the whole driver heap, 2 x 2.4 GiB,
+    the two would pass the limit.)"""
+    name = new_name("two-heaps")
+    ctx["containers"] = [name]
+    rc, out = docker("run", "--name", name, *NONE, "-m", "5g", "-v", "%s/jobs:/jobs:ro" % HERE,
+                     *MOUNT, e2e.image, "python3", "/jobs/kernel_two_heaps.py", timeout=600)
+    ctx["output"] = out
+    check(rc == 0, "kernel_two_heaps.py exited %d: %s" % (rc, out[-1500:]))
+    got = dict(m.groups() for m in re.finditer(r"^RESULT (\w+) (.*)$", out, re.M))
+    print("    %s" % got)
+    a, b = int(got.get("heap_a", 0)), int(got.get("heap_b", 0))
+    said = re.search(r"leave (\d+) of the (\d+) MiB", out)
+    check(said and b == 512 and a == int(said.group(2)),
+          "driver heaps %s and %s MiB; the second kernel's cell said: %s (expected the image's "
+          "driver heap, then 512 MiB and one line saying why)" % (a, b, said and said.group(0)))
+    check(int(got.get("held_a", 0)) > a - 300 and int(got.get("held_b", 0)) > b - 300,
+          "the drivers did not fill their heaps: %r %r" % (got.get("held_a"), got.get("held_b")))
+    check(got.get("oom_kills") == "0", "processes killed for memory: %r" % got.get("oom_kills"))
+    check(got.get("alive_a") == "3" and got.get("alive_b") == "3",
+          "a kernel does not answer after the busy cells: %r %r"
+          % (got.get("alive_a"), got.get("alive_b")))
 
 def main():
     ap = argparse.ArgumentParser()

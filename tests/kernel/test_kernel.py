@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """test_kernel.py - the notebook kernels' Spark module, unit by unit, with no pyspark and no JVM:
 the redaction of "not applied" notices, the `spark`/`sc` stand-ins, the first-use trigger's
-guard, the launch key (environment, working directory) and the interrupt of a cell.
+guard, the launch key (environment, working directory), the interrupt of a cell, the setup on
+pyspark's first import and the driver heap shared by the container's kernels.
 Usage: python3 tests/kernel/test_kernel.py [-v]"""
 import os
 import pickle
@@ -119,7 +120,7 @@ class StandIns(unittest.TestCase):
         return Real()
 
     def names(self, make=None):
-        mk.spark_names(self.ns, {"spark": (Real, make or self.make)})
+        mk.spark_names(self.ns, {"spark": (lambda: Real, make or self.make)})
         self.addCleanup(lambda: vars(mk.builtins).pop("spark", None))
         return self.ns["spark"]
 
@@ -267,6 +268,117 @@ class CellInterrupt(unittest.TestCase):
         signal.getsignal(signal.SIGINT)(signal.SIGINT, None)
         self.assertEqual(len(called), 1)
         self.assertEqual(self.cancelled, ["mmlspark-cell-3"])
+
+
+class FirstImport(unittest.TestCase):
+    """on_pyspark_import(): the setup runs once the package pyspark has been imported, not
+    before; a failing setup leaves the import working."""
+
+    def setUp(self):
+        import tempfile
+
+        self.dir = tempfile.mkdtemp()
+        os.mkdir(os.path.join(self.dir, "pyspark"))
+        with open(os.path.join(self.dir, "pyspark", "__init__.py"), "w") as f:
+            f.write("VALUE = 42\n")
+        sys.path.insert(0, self.dir)
+        self.addCleanup(sys.path.remove, self.dir)
+        self.addCleanup(lambda: sys.modules.pop("pyspark", None))
+        self.meta = list(sys.meta_path)
+        self.addCleanup(lambda: sys.meta_path.__setitem__(slice(None), self.meta))
+        sys.modules.pop("pyspark", None)
+
+    def test_setup_runs_after_the_import_and_sees_the_module(self):
+        seen = []
+        mk.on_pyspark_import(lambda: seen.append(sys.modules["pyspark"].VALUE))
+        self.assertEqual(seen, [])
+        import pyspark  # noqa: F401
+        self.assertEqual(seen, [42])
+        self.assertEqual(len(sys.meta_path), len(self.meta))  # the finder is gone
+
+    def test_a_failing_setup_warns_and_the_import_works(self):
+        import contextlib
+        import io
+
+        def fail():
+            raise RuntimeError("broken")
+        mk.on_pyspark_import(fail)
+        err = io.StringIO()
+        with contextlib.redirect_stderr(err):
+            import pyspark
+        self.assertEqual(pyspark.VALUE, 42)
+        self.assertIn("Spark's notebook setup failed: broken", err.getvalue())
+
+    def test_already_imported_runs_at_once(self):
+        import pyspark  # noqa: F401
+        seen = []
+        mk.on_pyspark_import(lambda: seen.append(1))
+        self.assertEqual(seen, [1])
+
+
+class DriverHeap(unittest.TestCase):
+    """driver_heap_mib(): a kernel's driver gets the image's driver heap less the heaps of the
+    drivers already running in the container, at least 512 MiB; the notebook's own wins."""
+
+    def setUp(self):
+        import tempfile
+
+        self.dir = tempfile.mkdtemp()
+        self.proc = os.path.join(self.dir, "proc")
+        os.mkdir(self.proc)
+        bin_dir = os.path.join(self.dir, "bin")
+        os.mkdir(bin_dir)
+        with open(os.path.join(bin_dir, "mmlspark-env"), "w") as f:
+            f.write("#!/bin/sh\necho \"export SPARK_HOME='/opt/spark'\"\n"
+                    "[ -n \"$SPARK_DRIVER_MEMORY\" ] && exit 3\n"
+                    "echo \"export SPARK_DRIVER_MEMORY='1216m'\"\n")
+        os.chmod(os.path.join(bin_dir, "mmlspark-env"), 0o755)
+        path = os.environ["PATH"]
+        os.environ["PATH"] = bin_dir + ":" + path
+        self.addCleanup(os.environ.__setitem__, "PATH", path)
+        self.logged = []
+
+    def driver(self, pid, xmx, main="org.apache.spark.deploy.SparkSubmit"):
+        os.mkdir(os.path.join(self.proc, str(pid)))
+        with open(os.path.join(self.proc, str(pid), "cmdline"), "wb") as f:
+            f.write(b"\0".join(a.encode() for a in
+                               ["/usr/bin/java", "-cp", "x", "-Xmx" + xmx, main, "pyspark-shell"]))
+
+    def heap(self, conf=None, env=None):
+        env = {"PATH": os.environ["PATH"], "SPARK_DRIVER_MEMORY": "1216m"} if env is None else env
+        return mk.driver_heap_mib(self.logged.append, conf or {}, env, self.proc)
+
+    def test_alone_it_gets_the_images_driver_heap(self):
+        self.driver(10, "4g", main="org.apache.spark.deploy.worker.Worker")  # not a driver
+        self.assertEqual(self.heap(), 1216)
+
+    def test_a_second_driver_gets_what_the_first_leaves(self):
+        self.driver(10, "700m")
+        self.assertEqual(self.heap(), 516)
+        self.assertEqual(self.logged, [])
+
+    def test_nothing_left_gives_512_and_says_so(self):
+        self.driver(10, "1216m")
+        self.driver(11, "1048576k")
+        self.assertEqual(self.heap(), 512)
+        self.assertEqual(len(self.logged), 1)
+        self.assertIn("(2, with 2240 MiB of heap) leave 0 of the 1216 MiB", self.logged[0])
+
+    def test_the_notebooks_own_heap_wins(self):
+        self.driver(10, "1216m")
+        self.assertIsNone(self.heap(conf={"spark.driver.memory": "2g"}))
+        self.assertIsNone(self.heap(env={"PATH": os.environ["PATH"],
+                                         "PYSPARK_SUBMIT_ARGS": "--driver-memory 2g pyspark-shell"}))
+        self.assertIsNone(self.heap(env={"PATH": os.environ["PATH"], "SPARK_DRIVER_MEMORY": "3g"}))
+
+    def test_no_memory_limit_leaves_sparks_default(self):
+        with open(os.path.join(self.dir, "bin", "mmlspark-env"), "w") as f:
+            f.write("#!/bin/sh\necho \"export SPARK_HOME='/opt/spark'\"\n")
+        self.assertIsNone(self.heap(env={"PATH": os.environ["PATH"]}))
+
+    def test_jvm_sizes(self):
+        self.assertEqual([mk.heap_mib(t) for t in ("512m", "2g", "1048576k", "1073741824", "x")],
+                         [512, 2048, 1024, 1024, None])
 
 
 if __name__ == "__main__":
