@@ -942,7 +942,7 @@ def docker_stop_during_a_slow_jupyter_start_exits_cleanly(ctx):
     os.chmod(conf, 0o755)
     with open(os.path.join(conf, "jupyter_server_config.py"), "w") as f:
         f.write(SLOW_EXTENSION_CONFIG)
-    times = []
+    times, bad = [], []
     for moment in (0.5, 1, 2, 3, "loading", "idle"):
         name, port = start_detached("slow-stop", "-e", "ACCEPT_EULA=y", "-e", "MML_PACKAGE=",
                                     "-v", "%s:/etc/mmlspark-e2e:ro" % conf,
@@ -960,12 +960,13 @@ def docker_stop_during_a_slow_jupyter_start_exits_cleanly(ctx):
         docker("stop", name, timeout=30)
         took = time.monotonic() - t0
         code = container_state(name)[1]
-        times.append("%s: %.2fs exit %s" % (moment, took, code))
-        check(code in ("0", "143") and took < 5,
-              "docker stop %s s after start: exit %s after %.1f s" % (moment, code, took))
+        times.append("%s: exit %s after %.1f s" % (moment, code, took))
+        if code not in ("0", "143") or took >= 5:
+            bad.append(times[-1])
         subprocess.run(["docker", "rm", "-f", name], stdout=subprocess.DEVNULL,
                        stderr=subprocess.DEVNULL, timeout=60)
     print("    " + "; ".join(times))
+    check(not bad, "docker stop during a slow start: %s" % "; ".join(bad))
 
 
 @test
