@@ -196,8 +196,8 @@ def main():
             print("%s: %s (%.1f s)%s" % (outcome, fn.__name__, time.monotonic() - t0,
                                          ": " + why if why else ""), flush=True)
             for name in (NAME, BUSY_NAME):
-                if outcome == "FAIL":
-                    _, logs = docker("logs", "--tail", "40", name)
+                rc, logs = docker("logs", "--tail", "40", name)
+                if outcome == "FAIL" and rc == 0:
                     print(logs, flush=True)
                 subprocess.run(["docker", "rm", "-f", name], stdout=subprocess.DEVNULL,
                                stderr=subprocess.DEVNULL, timeout=60)
