@@ -22,6 +22,7 @@
 #include "page.h"
 #include "priv.h"
 #include "server.h"
+#include "smallfile.h"
 #include "stopsig.h"
 
 struct cli {
@@ -111,36 +112,12 @@ static int load_settings(const struct cli *cli, struct mml_settings *s)
 /* Reads the whole license text (at most EULA_TEXT_MAX bytes) into a malloc'ed buffer. */
 static char *read_text(const char *path, size_t *len)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        log_error("cannot open the EULA file %s: %s", path, strerror(errno));
-        return NULL;
-    }
-    char *buf = malloc(EULA_TEXT_MAX + 1);
-    if (buf == NULL)
-        log_error("out of memory reading the EULA file %s", path);
-    size_t used = 0;
-    while (buf != NULL && used <= EULA_TEXT_MAX) {
-        ssize_t n = read(fd, buf + used, EULA_TEXT_MAX + 1 - used);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0) {
-            log_error("cannot read the EULA file %s: %s", path, strerror(errno));
-            free(buf);
-            buf = NULL;
-        } else if (n == 0) {
-            break;
-        }
-        used += n > 0 ? (size_t)n : 0;
-    }
-    close(fd);
-    if (buf != NULL && used > EULA_TEXT_MAX) {
+    char *text = smallfile_load(path, 0, 0, EULA_TEXT_MAX, len, NULL);
+    if (text == NULL && errno == EFBIG)
         log_error("the EULA file %s is larger than %d bytes", path, EULA_TEXT_MAX);
-        free(buf);
-        return NULL;
-    }
-    *len = used;
-    return buf;
+    else if (text == NULL)
+        log_error("cannot open the EULA file %s: %s", path, strerror(errno));
+    return text;
 }
 
 /* Many idle browsers and proxies need many fds: take the whole hard limit. */

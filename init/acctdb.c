@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "smallfile.h"
 
 #define ETC "/etc"
 #define TEMP_TAG ".mmlspark-" /* a replacement being written: PATH.mmlspark-XXXXXX */
@@ -20,42 +21,22 @@
 
 static int db_read(struct dbfile *f)
 {
-    int fd = open(f->path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-    if (fd < 0) {
-        if (errno == ENOENT)
-            return 0;
-        log_error("cannot renumber the notebook user: cannot open %s: %s", f->path,
-                  strerror(errno));
-        return -1;
+    f->text = smallfile_load(f->path, O_NOFOLLOW, SMALLFILE_REGULAR, DB_MAX, &f->len, &f->st);
+    if (f->text != NULL) {
+        f->exists = true;
+        return 0;
     }
-    int rc = -1;
-    if (fstat(fd, &f->st) != 0 || !S_ISREG(f->st.st_mode) || f->st.st_size > (off_t)DB_MAX) {
+    if (errno == ENOENT)
+        return 0;
+    if (errno == EINVAL || errno == EISDIR || errno == EFBIG)
         log_error("cannot renumber the notebook user: %s is not a regular file under %u MiB",
                   f->path, DB_MAX >> 20);
-        goto out;
-    }
-    f->text = malloc((size_t)f->st.st_size + 1);
-    if (f->text == NULL) {
+    else if (errno == ENOMEM)
         log_error("cannot renumber the notebook user: out of memory reading %s", f->path);
-        goto out;
-    }
-    while (f->len < (size_t)f->st.st_size) {
-        ssize_t n = read(fd, f->text + f->len, (size_t)f->st.st_size - f->len);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0) {
-            log_error("cannot renumber the notebook user: cannot read %s: %s", f->path,
-                      n < 0 ? strerror(errno) : "it shrank while read");
-            goto out;
-        }
-        f->len += (size_t)n;
-    }
-    f->text[f->len] = '\0';
-    f->exists = true;
-    rc = 0;
-out:
-    close(fd);
-    return rc;
+    else
+        log_error("cannot renumber the notebook user: cannot open %s: %s", f->path,
+                  strerror(errno));
+    return -1;
 }
 
 static bool out_add(struct dbfile *f, const char *s, size_t n)

@@ -23,6 +23,8 @@
 #define STATX_WANT                                                                                 \
     (STATX_TYPE | STATX_MODE | STATX_NLINK | STATX_UID | STATX_GID | STATX_INO | STATX_MNT_ID)
 
+#define SPENT_MAX 64 /* file descriptors closed together */
+
 struct inode_key {
     dev_t dev;
     ino_t ino;
@@ -70,6 +72,8 @@ struct walk {
     char *first_left;
     char *path; /* for messages and to re-open a level: the walk itself works on fds */
     size_t path_len, path_cap;
+    int spent[SPENT_MAX]; /* the files' O_PATH descriptors not closed yet */
+    size_t n_spent;
     char dents[32768];
 };
 
@@ -296,6 +300,30 @@ static void link_finish(struct walk *w, int fd, const struct statx *s)
 
 /* ---- one directory ---- */
 
+/* The files' O_PATH descriptors that are done with, closed together: each run of consecutive
+ * numbers in one call (a directory's files get consecutive numbers), not one call each. Only
+ * the walk's own descriptors are listed, so a run closes nothing else. */
+static void spent_close(struct walk *w)
+{
+    for (size_t i = 0; i < w->n_spent;) {
+        size_t j = i;
+        while (j + 1 < w->n_spent && w->spent[j + 1] == w->spent[j] + 1)
+            j++;
+        if (close_range((unsigned)w->spent[i], (unsigned)w->spent[j], 0) != 0)
+            for (size_t k = i; k <= j; k++)
+                close(w->spent[k]);
+        i = j + 1;
+    }
+    w->n_spent = 0;
+}
+
+static void spent_add(struct walk *w, int fd)
+{
+    w->spent[w->n_spent++] = fd;
+    if (w->n_spent == SPENT_MAX)
+        spent_close(w);
+}
+
 /* An entry that is not a directory: changed at once, or counted/changed by pass when linked. */
 static void visit_file(struct walk *w, int dirfd, const char *name)
 {
@@ -306,6 +334,10 @@ static void visit_file(struct walk *w, int dirfd, const char *name)
         return;
     /* Statted and changed through one O_PATH descriptor: the name cannot be swapped between. */
     int fd = openat(dirfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0 && (errno == EMFILE || errno == ENFILE) && w->n_spent > 0) {
+        spent_close(w);
+        fd = openat(dirfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+    }
     if (fd < 0) {
         if (errno == EMFILE || errno == ENFILE)
             out_of(w, "out of file descriptors");
@@ -326,7 +358,7 @@ static void visit_file(struct walk *w, int dirfd, const char *name)
     } else {
         chown_fd(w, fd, &s);
     }
-    close(fd);
+    spent_add(w, fd);
 }
 
 /* A pending signal of stops, looked at every 5 ms (the clock is read without a system call). */
@@ -365,9 +397,18 @@ static bool add_subdir(struct frame *f, const char *name, size_t *cap)
     return true;
 }
 
+static void read_entries(struct walk *w, int fd);
+
 /* Reads directory fd (the top frame) once: files are handled now, subdirectories are listed in
- * the frame for later. Stops early when a stop signal is pending. */
+ * the frame for later. Stops early when a stop signal is pending. No file's descriptor is left
+ * open after it: the walk goes on with a few descriptors, whatever the directory. */
 static void read_dir(struct walk *w, int fd)
+{
+    read_entries(w, fd);
+    spent_close(w);
+}
+
+static void read_entries(struct walk *w, int fd)
 {
     struct frame *f = &w->stack[w->depth - 1];
     size_t cap = 0;
@@ -445,8 +486,10 @@ static int enter(struct walk *w, int dirfd, const char *name, struct statx *s)
     if (fd < 0) {
         if (errno == EMFILE || errno == ENFILE)
             out_of(w, "out of file descriptors");
-        else if (errno == ENOTDIR || errno == ELOOP)
+        else if (errno == ENOTDIR || errno == ELOOP) {
             visit_file(w, dirfd, name); /* DT_UNKNOWN, or replaced meanwhile */
+            spent_close(w);
+        }
         else if (errno != ENOENT)
             log_warn("cannot open %s: %s", w->path, strerror(errno));
         return -1;

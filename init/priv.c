@@ -175,7 +175,7 @@ static void fill_plan(struct priv_plan *plan, const struct user_info *u)
     snprintf(plan->shell, sizeof(plan->shell), "%s", u->shell);
 }
 
-/* The root-time work, in the preparation process (the setup's child). */
+/* The root-time work: in the preparation process (the setup's child) when the setup may drop. */
 static int prepare(const struct mml_settings *s, const struct requests *rq, struct prep_result *out)
 {
     struct priv_plan *plan = &out->plan;
@@ -271,6 +271,14 @@ static int prepare_in_child(const struct mml_settings *s, const struct requests 
     return out->rc;
 }
 
+/* Whether the setup may become the session process: only a start as root with something to do
+ * can drop. Otherwise the setup execs the job next, and the work is done here, without a fork. */
+static bool may_drop(const struct mml_settings *s, const struct requests *rq)
+{
+    return geteuid() == 0 &&
+           (rq->uid_set || rq->gid_set || renumber_pending() || hooks_count(s->hooks_dir) > 0);
+}
+
 int priv_prepare(const struct mml_settings *s, struct priv_plan *plan)
 {
     memset(plan, 0, sizeof(*plan));
@@ -282,7 +290,7 @@ int priv_prepare(const struct mml_settings *s, struct priv_plan *plan)
         umask(rq.umask);
     static struct prep_result result; /* 12 kB: off the stack, zeroed */
     memset(&result, 0, sizeof(result));
-    rc = prepare_in_child(s, &rq, &result);
+    rc = may_drop(s, &rq) ? prepare_in_child(s, &rq, &result) : prepare(s, &rq, &result);
     if (rc != 0)
         return rc;
     *plan = result.plan;

@@ -80,13 +80,6 @@ void exec_with_default_signals_at(const char *path, char *const argv[])
     exec_failed(argv[0]);
 }
 
-double monotonic_seconds(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 bool is_terminal_stop_signal(int sig)
 {
     return sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU;

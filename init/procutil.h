@@ -24,9 +24,6 @@ void exec_with_default_signals(char *const argv[], const sigset_t *mask, bool se
  * /proc/PID/fd/N: what runs is the file that descriptor holds, whatever its path now names). */
 void exec_with_default_signals_at(const char *path, char *const argv[]) __attribute__((noreturn));
 
-/* CLOCK_MONOTONIC in seconds: the clock of every grace period. */
-double monotonic_seconds(void);
-
 /* TSTP, TTIN or TTOU: the stops a terminal causes, which nobody in a container can resume (no
  * job-control shell), so init and the session process neither pass them on nor leave a job
  * stopped by them. */

@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "grace.h"
 #include "log.h"
 #include "procutil.h"
 
@@ -40,9 +41,8 @@ static void exec_helper(int fd, char *const argv[])
 
 struct waiting {
     pid_t pid;
-    int stopsig;     /* the first stop signal received, 0 if none */
-    double deadline; /* when the group gets SIGKILL after a stop */
-    bool killed;
+    int stopsig;        /* the first stop signal received, 0 if none */
+    struct grace grace; /* from that signal: then the group gets SIGKILL */
 };
 
 static void take_stop(struct waiting *w, int sig, double grace_seconds)
@@ -52,15 +52,7 @@ static void take_stop(struct waiting *w, int sig, double grace_seconds)
     if (w->stopsig)
         return;
     w->stopsig = sig;
-    w->deadline = monotonic_seconds() + grace_seconds;
-}
-
-static int poll_timeout_ms(const struct waiting *w)
-{
-    if (!w->stopsig || w->killed)
-        return -1; /* no grace period runs: wait for the helper or a signal */
-    double left = (w->deadline - monotonic_seconds()) * 1000.0 + 1.0;
-    return left <= 0 ? 0 : left > 3600000 ? 3600000 : (int)left;
+    grace_start(&w->grace, grace_seconds);
 }
 
 /* Waits for w->pid, taking SIGCHLD and the stop signals from sigfd (-1: none). Returns its wait
@@ -78,16 +70,15 @@ static int wait_taking_stops(struct waiting *w, int sigfd, double grace_seconds)
         if (got < 0)
             continue;
         struct pollfd p = {.fd = sigfd, .events = POLLIN};
-        if (poll(&p, 1, poll_timeout_ms(w)) < 0 && errno != EINTR)
+        if (poll(&p, 1, grace_wait_ms(&w->grace, -1)) < 0 && errno != EINTR)
             break;
         struct signalfd_siginfo si;
         while (read(sigfd, &si, sizeof(si)) == (ssize_t)sizeof(si))
             if (si.ssi_signo != SIGCHLD)
                 take_stop(w, (int)si.ssi_signo, grace_seconds);
-        if (w->stopsig && !w->killed && monotonic_seconds() >= w->deadline) {
+        if (grace_expired(&w->grace)) {
             log_warn("the helper did not end within the grace period: killing it");
             signal_group_or_leader(w->pid, SIGKILL, true);
-            w->killed = true;
         }
     }
     return wstatus;

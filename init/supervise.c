@@ -16,8 +16,10 @@
 #include <unistd.h>
 
 #include "exitcodes.h"
+#include "grace.h"
 #include "log.h"
 #include "procutil.h"
+#include "smallfile.h"
 #include "tty.h"
 
 enum sup_state {
@@ -33,9 +35,7 @@ struct supervisor {
     pid_t child;
     int status;
     int stop_signal;
-    bool killed;              /* SIGKILL already sent */
-    double deadline; /* end of the grace (or close) period, when one runs (monotonic_seconds) */
-    bool deadline_set;
+    struct grace grace; /* the grace period (or the session's close period), when one runs */
     sigset_t signals; /* the set sigtimedwait() takes */
     const struct supervise_opts *opts;
 };
@@ -84,23 +84,6 @@ int supervise_pending_stop(void)
     return 0;
 }
 
-static void set_deadline_in(struct supervisor *sv, double seconds)
-{
-    sv->deadline = monotonic_seconds() + seconds;
-    sv->deadline_set = true;
-}
-
-static void set_deadline(struct supervisor *sv)
-{
-    if (!sv->deadline_set)
-        set_deadline_in(sv, sv->opts->grace_seconds);
-}
-
-static double remaining(const struct supervisor *sv)
-{
-    return sv->deadline - monotonic_seconds();
-}
-
 /* ---- signals to others ---- */
 
 static void signal_job(struct supervisor *sv, int sig)
@@ -113,16 +96,10 @@ static void signal_job(struct supervisor *sv, int sig)
 /* The parent pid in /proc/PID/stat (after the last ')': state, then ppid), or -1. */
 static pid_t parent_of(const char *pid)
 {
-    char path[300], buf[512];
+    char path[300], buf[1024];
     snprintf(path, sizeof(path), "/proc/%s/stat", pid);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
+    if (smallfile_read(path, 0, buf, sizeof(buf) - 1) <= 0)
         return -1;
-    ssize_t n = read(fd, buf, sizeof(buf) - 1);
-    close(fd);
-    if (n <= 0)
-        return -1;
-    buf[n] = '\0';
     const char *rp = strrchr(buf, ')');
     int ppid;
     if (rp == NULL || sscanf(rp + 1, " %*c %d", &ppid) != 1)
@@ -206,7 +183,7 @@ static void begin_stop(struct supervisor *sv, int sig)
              sv->opts->grace_seconds);
     sv->stop_signal = sig;
     sv->state = ST_STOPPING;
-    set_deadline(sv);
+    grace_start(&sv->grace, sv->opts->grace_seconds);
 }
 
 static void job_ended(struct supervisor *sv, int wstatus)
@@ -223,7 +200,7 @@ static void job_ended(struct supervisor *sv, int wstatus)
                  sv->opts->grace_seconds);
         signal_leftovers(sv, SIGTERM);
         signal_leftovers(sv, SIGCONT);
-        set_deadline(sv);
+        grace_start(&sv->grace, sv->opts->grace_seconds);
     }
     sv->state = ST_DRAINING;
 }
@@ -253,10 +230,10 @@ static bool reap(struct supervisor *sv)
     }
 }
 
+/* The grace period ended: the job and what is left are killed (a session process is asked to
+ * kill the job and close its PAM session first). */
 static void deadline_passed(struct supervisor *sv)
 {
-    if (sv->killed)
-        return;
     if (sv->state == ST_STOPPING && sv->opts->holds_session &&
         sv->opts->holds_session(sv->child)) {
         /* The session process holds the PAM session: let it kill the job and close it. */
@@ -266,11 +243,10 @@ static void deadline_passed(struct supervisor *sv)
         union sigval v = {.sival_int = MML_SESSION_CLOSE};
         if (sigqueue(sv->child, SIGTERM, v) == 0) {
             sv->state = ST_CLOSING;
-            set_deadline_in(sv, MML_SESSION_CLOSE_SECONDS);
+            grace_restart(&sv->grace, MML_SESSION_CLOSE_SECONDS);
             return;
         }
     }
-    sv->killed = true;
     if (sv->state == ST_STOPPING || sv->state == ST_CLOSING) {
         log_warn("the job did not end within %.1f s: sending SIGKILL", sv->opts->grace_seconds);
         signal_job(sv, SIGKILL);
@@ -334,25 +310,16 @@ struct job_result supervise_child(pid_t child, const struct supervise_opts *opts
             sv.state = ST_DONE;
             break;
         }
-        if (sv.state == ST_DRAINING && (!sv.deadline_set || !leftovers_running(&sv))) {
+        if (sv.state == ST_DRAINING && (!sv.grace.running || !leftovers_running(&sv))) {
             sv.state = ST_DONE; /* nothing to wait for but reaped-later zombies */
             break;
         }
-        struct timespec wait = {.tv_sec = 1, .tv_nsec = 0};
-        if (sv.deadline_set) {
-            double r = remaining(&sv);
-            if (r <= 0) {
-                deadline_passed(&sv);
-                /* Orphans reparented since the last round are killed too. */
-                if (sv.killed)
-                    signal_leftovers(&sv, SIGKILL);
-                r = sv.killed ? 0.05 : remaining(&sv);
-            }
-            if (r < 1.0) {
-                wait.tv_sec = 0;
-                wait.tv_nsec = r > 0 ? (long)(r * 1e9) : 0;
-            }
-        }
+        if (grace_expired(&sv.grace))
+            deadline_passed(&sv);
+        if (sv.grace.killed)
+            signal_leftovers(&sv, SIGKILL); /* orphans reparented since the last round too */
+        int ms = sv.grace.killed ? 50 : grace_wait_ms(&sv.grace, 1000);
+        struct timespec wait = {.tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000L};
         siginfo_t si;
         int sig = sigtimedwait(&sv.signals, &si, &wait);
         if (sig > 0 && !is_own_sigpipe(sig, si.si_code, si.si_pid))

@@ -2,13 +2,12 @@
 #include "sparkauth.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "exitcodes.h"
+#include "smallfile.h"
 
 static bool set(const char *v)
 {
@@ -18,38 +17,6 @@ static bool set(const char *v)
 bool spark_auth_requested(const char *value, const char *file)
 {
     return set(value) || set(file);
-}
-
-/* Reads up to cap bytes of PATH into buf (cap + 1 bytes), one more to tell a longer file.
- * Returns the length, or -1 with errno set (EFBIG: longer than cap; EISDIR: a directory, as
- * Docker makes when the secret's source file is missing). */
-static long read_small_file(const char *path, char *buf, size_t cap)
-{
-    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-    if (fd < 0)
-        return -1;
-    struct stat st;
-    int e = 0;
-    size_t len = 0;
-    if (fstat(fd, &st) != 0)
-        e = errno;
-    else if (S_ISDIR(st.st_mode))
-        e = EISDIR;
-    while (e == 0 && len <= cap) {
-        ssize_t n = read(fd, buf + len, cap + 1 - len);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0)
-            e = errno;
-        if (n <= 0)
-            break;
-        len += (size_t)n;
-    }
-    close(fd);
-    if (e == 0 && len > cap)
-        e = EFBIG;
-    errno = e;
-    return e ? -1 : (long)len;
 }
 
 static int refuse(char *out, char *err, size_t errlen, const char *file, const char *why)
@@ -82,7 +49,7 @@ int spark_auth_secret(const char *value, const char *file, char out[SPARK_AUTH_B
     if (!set(file))
         return 0;
     char why[256];
-    long n = read_small_file(file, out, SPARK_AUTH_BUFSIZE - 1);
+    long n = smallfile_read(file, 0, out, SPARK_AUTH_BUFSIZE - 1);
     if (n < 0 && errno == EFBIG)
         n = SPARK_AUTH_BUFSIZE; /* reported as too long below */
     else if (n < 0) {

@@ -12,6 +12,7 @@
 
 #include "envparse.h"
 #include "exitcodes.h"
+#include "smallfile.h"
 
 #define EXECUTOR_BACKEND "org.apache.spark.scheduler.cluster.k8s.KubernetesExecutorBackend"
 #define JAVA_OPT_PREFIX "SPARK_JAVA_OPT_"
@@ -401,32 +402,13 @@ void k8s_command_free(struct k8s_command *c)
     memset(c, 0, sizeof(*c));
 }
 
-/* The whole file PATH (at most MAX bytes) as a malloc'd, NUL-terminated string, or NULL. */
-static char *read_all(const char *path, size_t max, size_t *len)
-{
-    FILE *f = fopen(path, "re");
-    if (f == NULL)
-        return NULL;
-    char *s = malloc(max + 1);
-    size_t n = s ? fread(s, 1, max, f) : 0;
-    bool whole = s && feof(f) && !ferror(f);
-    fclose(f);
-    if (!whole) {
-        free(s);
-        return NULL;
-    }
-    s[n] = '\0';
-    if (len)
-        *len = n;
-    return s;
-}
-
 /* ROOT/NAME, one of the image's small lists. */
 static char *read_small(const char *root, const char *name)
 {
     char path[PATH_MAX];
     snprintf(path, sizeof(path), "%s/%s", root, name);
-    return read_all(path, 1 << 16, NULL);
+    size_t len;
+    return smallfile_load(path, 0, 0, 1 << 16, &len, NULL);
 }
 
 /* The coordinates of a package list, trimmed and sorted, joined by ','; NULL for none. */
@@ -510,7 +492,7 @@ long k8s_find_executor(const char *proc)
         char path[PATH_MAX];
         snprintf(path, sizeof(path), "%s/%s/cmdline", proc, de->d_name);
         size_t n = 0;
-        char *args = read_all(path, 1 << 20, &n); /* the class path alone may be long */
+        char *args = smallfile_load(path, 0, 0, 1 << 20, &n, NULL); /* a long class path */
         for (size_t i = 0; args && i < n; i += strlen(args + i) + 1) /* NUL-separated */
             if (strcmp(args + i, EXECUTOR_BACKEND) == 0)
                 found = pid;

@@ -9,6 +9,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "smallfile.h"
+
 uint64_t memlimit_parse(const char *text, int *ok)
 {
     const char *p = text;
@@ -39,17 +41,8 @@ uint64_t memlimit_parse(const char *text, int *ok)
 static uint64_t read_limit_file(const char *file)
 {
     char buf[64];
-    int fd = open(file, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
+    if (smallfile_read(file, 0, buf, sizeof(buf) - 1) <= 0)
         return 0;
-    ssize_t n;
-    do
-        n = read(fd, buf, sizeof(buf) - 1);
-    while (n < 0 && errno == EINTR);
-    close(fd);
-    if (n <= 0)
-        return 0;
-    buf[n] = '\0';
     int ok;
     uint64_t v = memlimit_parse(buf, &ok);
     return ok ? v : 0;

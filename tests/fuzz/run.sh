@@ -25,7 +25,7 @@ declare -A srcs=(
   [nonce]="eula/nonce.c"
   [origin]="eula/origin.c"
   [htmlesc]="eula/htmlesc.c eula/page.c"
-  [memlimit]="spark-env/memlimit.c"
+  [memlimit]="spark-env/memlimit.c lib/smallfile.c"
   [deadline]="lib/log.c"
   [server]="eula/server.c eula/idle.c eula/listen.c eula/form.c eula/nonce.c eula/origin.c eula/htmlesc.c eula/page.c lib/log.c"
 )

@@ -921,6 +921,54 @@ def docker_stop_at_any_moment_exits_cleanly(ctx):
     print("    " + "; ".join(times))
 
 
+SLOW_EXTENSION_CONFIG = """# an extension that takes 20 s to load, as on a busy machine
+import time
+from jupyter_server.serverapp import ServerApp
+_load = ServerApp.load_server_extensions
+def _slow_load(self):
+    open("/tmp/e2e-extensions-loading", "w").close()
+    time.sleep(20)
+    _load(self)
+ServerApp.load_server_extensions = _slow_load
+"""
+
+
+@test
+def docker_stop_during_a_slow_jupyter_start_exits_cleanly(ctx):
+    """A Jupyter whose extensions take 20 s to load (longer than the 5 s grace period) is stopped
+    0.5, 1, 2 and 3 s after docker run, while the extensions load, and once it answers: exit 0
+    or 143 each time, within the grace period, never SIGKILL's 137."""
+    conf = new_dir("slow-start")
+    os.chmod(conf, 0o755)
+    with open(os.path.join(conf, "jupyter_server_config.py"), "w") as f:
+        f.write(SLOW_EXTENSION_CONFIG)
+    times, bad = [], []
+    for moment in (0.5, 1, 2, 3, "loading", "idle"):
+        name, port = start_detached("slow-stop", "-e", "ACCEPT_EULA=y", "-e", "MML_PACKAGE=",
+                                    "-v", "%s:/etc/mmlspark-e2e:ro" % conf,
+                                    "-e", "JUPYTER_CONFIG_PATH=/etc/mmlspark-e2e")
+        ctx["containers"] = [name]
+        if moment == "loading":
+            wait_for("the extensions loading", lambda: docker(
+                "exec", name, "test", "-e", "/tmp/e2e-extensions-loading", timeout=20)[0] == 0,
+                60)
+        elif moment == "idle":
+            jupyter_answers(port)
+        else:
+            time.sleep(moment)
+        t0 = time.monotonic()
+        docker("stop", name, timeout=30)
+        took = time.monotonic() - t0
+        code = container_state(name)[1]
+        times.append("%s: exit %s after %.1f s" % (moment, code, took))
+        if code not in ("0", "143") or took >= 5:
+            bad.append(times[-1])
+        subprocess.run(["docker", "rm", "-f", name], stdout=subprocess.DEVNULL,
+                       stderr=subprocess.DEVNULL, timeout=60)
+    print("    " + "; ".join(times))
+    check(not bad, "docker stop during a slow start: %s" % "; ".join(bad))
+
+
 @test
 def nb_uid_leaves_the_owners_of_a_volume_under_the_home_alone(ctx):
     """--user root -e NB_UID=1001 -v DIR:/home/mmlspark/work: Jupyter starts, the notebook user

@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """eula_idle.py - the EULA page of the real image keeps serving a new browser while 10 000 idle
-connections from one address are held open to it, with its memory bounded; PID 1's VmRSS during
-the page is printed for the record. Python stdlib only; every wait is bounded; the container is
-removed at the end, also on failure.
+connections from one address are held open to it, with its memory bounded (PID 1's VmRSS during
+the page is printed for the record), and while more busy connections than it may hold trickle
+their bodies a byte every two seconds. Python stdlib only; every wait is bounded; the containers
+are removed at the end, also on failure.
 
 The connections go to the container's address on the bridge (they all come from the host's one
 bridge address, as every browser behind a port mapping does), not through the published port:
@@ -10,7 +11,8 @@ Docker's userland proxy (docker-proxy, 2 descriptors and 2 goroutines per connec
 engine's descriptor limit) is the engine's, and on this machine it stops accepting under such a
 flood before the page sees it. The published port is checked once before the flood.
 
-Prints PASS/FAIL per test and a last line "N passed, N failed". Usage: eula_idle.py --image NAME
+Prints PASS/FAIL per test and a last line "N passed, N failed".
+Usage: eula_idle.py --image NAME [-k NAME_SUBSTRING]
 """
 import argparse
 import http.client
@@ -20,6 +22,7 @@ import socket
 import subprocess
 import sys
 import os
+import threading
 import time
 import traceback
 
@@ -40,10 +43,12 @@ def get(port, path="/", timeout=2.0, host="127.0.0.1"):
         c.close()
 
 
-def start_page(image):
-    rc, out = docker("run", "-d", "--name", NAME, "-p", "127.0.0.1::8888", image, timeout=120)
+def start_page(image, name=NAME, *args):
+    """docker run -d [args] image: the EULA page; returns its address on the bridge."""
+    rc, out = docker("run", "-d", "--name", name, "-p", "127.0.0.1::8888", *args, image,
+                     timeout=120)
     check(rc == 0, "docker run: %s" % out)
-    rc, out = docker("port", NAME, "8888/tcp")
+    rc, out = docker("port", name, "8888/tcp")
     m = re.search(r":(\d+)\s*$", out.strip().split("\n")[0])
     check(rc == 0 and m, "docker port: %s" % out)
     port = int(m.group(1))
@@ -55,7 +60,7 @@ def start_page(image):
             return False
     wait_for("the EULA page answers on the published port", serving, 120, 0.5)
     rc, ip = docker("inspect", "-f", "{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}",
-                    NAME)
+                    name)
     check(rc == 0 and ip.strip(), "docker inspect: the container's address: %s" % ip)
     return ip.strip()
 
@@ -68,7 +73,7 @@ def vmrss_kb(pid_expr):
 
 
 def test_new_browser_is_served_while_10000_idle_connections_are_held(ctx):
-    host, port = ctx["host"], 8888
+    host, port = start_page(ctx["image"]), 8888
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     want = IDLE + 256
     if soft < want:
@@ -101,27 +106,87 @@ def test_new_browser_is_served_while_10000_idle_connections_are_held(ctx):
             s.close()
 
 
-TESTS = [test_new_browser_is_served_while_10000_idle_connections_are_held]
+BUSY_NAME = NAME + "-busy"
+BROWSER = {"User-Agent": "Mozilla/5.0 (X11; Linux x86_64) Chrome/120.0", "Accept-Encoding":
+           "gzip, deflate", "Accept": "text/html,application/xhtml+xml,*/*;q=0.8",
+           "Accept-Language": "en-US,en;q=0.9", "Connection": "keep-alive"}
+
+
+def test_browser_is_served_while_busy_trickling_connections_exceed_the_limit(ctx):
+    """--ulimit nofile=256 (the page then holds fewer than 200 connections): 100 idle
+    connections, then 280 POSTs announcing 1000 bytes and 40 GETs announcing a huge body, each
+    with complete headers and its body trickled a byte every 2 s; a browser's GET / gets the
+    page, each of five times, in under 5 s (the page's whole-request deadline is 10 s)."""
+    host, port = start_page(ctx["image"], BUSY_NAME, "--ulimit", "nofile=256:256"), 8888
+    heads = [b"POST /accept HTTP/1.1\r\nHost: %s:8888\r\nContent-Length: 1000\r\n"
+             b"Content-Type: application/x-www-form-urlencoded\r\n\r\n" % host.encode()] * 280
+    heads += [b"GET / HTTP/1.1\r\nHost: %s:8888\r\nContent-Length: 99999999\r\n\r\n"
+              % host.encode()] * 40
+    held, busy, stop = [], [], threading.Event()
+
+    def trickle():
+        while not stop.wait(2.0):
+            for c in busy:
+                try:
+                    c.send(b"n")
+                except OSError:
+                    pass
+    trickler = threading.Thread(target=trickle, daemon=True)
+    try:
+        for _ in range(100):
+            held.append(socket.create_connection((host, port), timeout=5))
+        for head in heads:
+            c = socket.create_connection((host, port), timeout=5)
+            c.setblocking(False)
+            try:
+                c.send(head)
+            except OSError:
+                pass
+            busy.append(c)
+            time.sleep(0.01)  # the page reads the headers: the connection is busy
+        trickler.start()
+        slow = []
+        for i in range(5):
+            t0 = time.monotonic()
+            try:
+                c = http.client.HTTPConnection(host, port, timeout=5.0)
+                c.request("GET", "/", headers=BROWSER)
+                r = c.getresponse()
+                status, body = r.status, r.read()
+                c.close()
+            except OSError as e:
+                status, body = None, str(e).encode()
+            took = time.monotonic() - t0
+            if status != 200 or b"accept" not in body.lower() or took >= 5.0:
+                slow.append("GET %d: %s after %.1f s" % (i + 1, status or body.decode(), took))
+            time.sleep(1.0)
+        check(not slow, "a browser under a flood of %d busy and 100 idle connections: %s"
+              % (len(heads), "; ".join(slow)))
+    finally:
+        stop.set()
+        if trickler.is_alive():
+            trickler.join(5)
+        for c in held + busy:
+            c.close()
+
+
+TESTS = [test_new_browser_is_served_while_10000_idle_connections_are_held,
+         test_browser_is_served_while_busy_trickling_connections_exceed_the_limit]
 
 
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--image", required=True)
+    ap.add_argument("-k", default="")
     opts = ap.parse_args()
     results = {"pass": 0, "fail": 0}
     try:
-        ctx = {}
-        try:
-            ctx["host"] = start_page(opts.image)
-            setup_error = None
-        except Exception as e:
-            setup_error = e
         for fn in TESTS:
+            if opts.k not in fn.__name__:
+                continue
             t0 = time.monotonic()
             try:
-                if setup_error is not None:
-                    raise setup_error
-                fn(ctx)
+                fn({"image": opts.image})
                 outcome, why = "PASS", ""
             except Fail as e:
                 outcome, why = "FAIL", str(e)
@@ -130,12 +195,16 @@ def main():
             results[outcome.lower()] += 1
             print("%s: %s (%.1f s)%s" % (outcome, fn.__name__, time.monotonic() - t0,
                                          ": " + why if why else ""), flush=True)
-            if outcome == "FAIL":
-                _, logs = docker("logs", "--tail", "40", NAME)
-                print(logs, flush=True)
+            for name in (NAME, BUSY_NAME):
+                rc, logs = docker("logs", "--tail", "40", name)
+                if outcome == "FAIL" and rc == 0:
+                    print(logs, flush=True)
+                subprocess.run(["docker", "rm", "-f", name], stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL, timeout=60)
     finally:
-        subprocess.run(["docker", "rm", "-f", NAME], stdout=subprocess.DEVNULL,
-                       stderr=subprocess.DEVNULL, timeout=60)
+        for name in (NAME, BUSY_NAME):
+            subprocess.run(["docker", "rm", "-f", name], stdout=subprocess.DEVNULL,
+                           stderr=subprocess.DEVNULL, timeout=60)
     print("%d passed, %d failed" % (results["pass"], results["fail"]), flush=True)
     return 1 if results["fail"] else 0
 

@@ -52,6 +52,24 @@ def test_800_hard_linked_files_under_ulimit_n_64_all_follow_the_user():
     p.check(not os.path.exists(c.RECORD), "the finished change leaves no record", r.stderr)
 
 
+def test_2000_files_in_one_directory_under_ulimit_n_16_all_follow_the_user():
+    # The files' descriptors are closed in runs: one that meets the fd limit is closed at once.
+    home = f"{p.T}/home/{USER}"
+    os.makedirs(f"{home}/many")
+    os.chown(f"{home}/many", 1500, 1500)
+    for i in range(2000):
+        f = f"{home}/many/f{i}"
+        p.write(f, "x")
+        os.chown(f, 1500, 1500)
+    r = p.run_init(["id", "-u"], env(), preexec=nofile(16))
+    p.check(r.returncode == 0 and r.stdout.strip() == str(NEW[0]), "init runs the job",
+            r.returncode, r.stderr[-2000:])
+    wrong = [i for i in range(2000) if c.owner(f"{home}/many/f{i}") != NEW]
+    p.check(wrong == [], "every file follows the user", len(wrong), r.stderr[-2000:])
+    p.check("out of file descriptors" not in r.stderr, "no file is skipped", r.stderr[-2000:])
+    p.check(not os.path.exists(c.RECORD), "the finished change leaves no record", r.stderr)
+
+
 def test_chain_3000_deep_under_ulimit_n_32_is_walked_with_a_few_descriptors():
     home = f"{p.T}/home/{USER}"
     fd = os.open(home, os.O_RDONLY | os.O_DIRECTORY)
