@@ -10,7 +10,9 @@
 #      min/max and the ratio synapseml/plain (target <= 1.10). Plain Spark is the anchor.
 #   2. the LightGBM fit time printed by /notebooks/synapseml-quickstart.ipynb run headless
 #      (MMLSPARK_BENCH_FIT_RUNS times, default 1; 0 skips it).
-#   3. the image size (target <= 1.6 GB) and its big parts, measured with du inside the image.
+#   3. a kernel that never uses Spark against a plain ipykernel (nospark.py): start, VmRSS, Pss,
+#      private pages (target <= 1.05).
+#   4. the image size (target <= 1.6 GB) and its big parts, measured with du inside the image.
 # Usage: bench/notebook/run.sh [N]      N >= 5 (default 5). Takes about 0.5-1 min per N plus ~1-3 min
 # for the quickstart on a quiet 2-core machine. Does not build the image: it measures the image
 # mmlspark/release:latest points to when it starts (pinned by id for the whole run).
@@ -56,6 +58,11 @@ python3 "$here/bench.py" --image "$image" --work "$work" --label "$label" -n "$n
 pypid=$!
 wait "$pypid"
 pypid=
+
+echo
+echo "== a kernel that never uses Spark vs a plain ipykernel of the same image (nospark.py, N=$n each)"
+docker run --rm --network none --label "$label" -u 0 -v "$here:/bench:ro" "$image" \
+  python3 /bench/nospark.py -n "$n"
 
 echo
 echo "== image size (docker image inspect .Size; parts: du -sb inside the image, apparent bytes)"

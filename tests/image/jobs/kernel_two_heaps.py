@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """kernel_two_heaps.py - runs inside the image, in a container with a memory limit: two notebook
 kernels (as Jupyter starts them, jupyter_client) each start Spark, then both fill their driver's
-heap at the same time (arrays held in the JVM up to its heap less 256 MiB: a busy driver). Prints RESULT lines: each driver's heap (MiB), what each held, the container's OOM kills
+heap at the same time (arrays held in the JVM up to 65 % of its heap: a busy driver). Prints RESULT lines: each driver's heap (MiB), what each held, the container's OOM kills
 (cgroup), and whether both kernels still answer. Exit 0 when both kernels answered every cell."""
 import json
 import sys
@@ -13,7 +13,7 @@ HEAP = ("rt = spark._jvm.java.lang.Runtime.getRuntime()\n"
         "print('RESULT heap_%s', rt.maxMemory() // 2**20)")
 FILL = ("held, chunk = [], 2**18\n"  # long[] of 256 KiB: not humongous for G1, and py4j
         # keeps a reference to it (a byte[] would be copied to Python)
-        "while (len(held) + 1) * chunk < rt.maxMemory() - 256 * 2**20:\n"  # Spark's own: < 256
+        "while (len(held) + 1) * chunk < 0.65 * rt.maxMemory():\n"  # G1 keeps a reserve
         "    held.append(sc._gateway.new_array(sc._jvm.long, chunk // 8))\n"
         "import time\ntime.sleep(5)\n"
         "print('RESULT held_%s', len(held) // 4)")
