@@ -2,9 +2,10 @@
 """nospark.py - a notebook kernel that never touches Spark against a plain ipykernel of the same
 image: the kernel's start (start_new_kernel until it answers) and its idle memory after one
 plain cell and 5 s idle (VmRSS, Pss and private pages of the kernel and its children, from
-/proc/PID/smaps_rollup). The plain ipykernel is the same kernel with /etc/ipython (the image's
-startup file) moved away. Alternating, N runs each, medians and ratios (target <= 1.05).
-Runs inside the image as root (it moves /etc/ipython and puts it back):
+/proc/PID/smaps_rollup). The plain ipykernel is the same kernel with the image's startup file
+(/etc/ipython/startup/00-spark.py) moved away. Alternating, N runs each, medians and ratios
+(target <= 1.05); each run also says how many Java processes the kernel has (0 expected).
+Runs inside the image as root (it moves that file and puts it back):
   docker run --rm --network none -u 0 -v $PWD/bench/notebook:/bench:ro IMAGE \
       python3 /bench/nospark.py [-n N]
 Not a test: prints numbers."""
@@ -15,6 +16,7 @@ import time
 
 from jupyter_client.manager import start_new_kernel
 
+STARTUP = "/etc/ipython/startup/00-spark.py"  # the image's Spark in kernels
 CELL = "import os, sys\nx = sum(range(1000))\nprint(x)"
 FIELDS = ("Rss", "Pss", "Private_Clean", "Private_Dirty")
 
@@ -53,14 +55,14 @@ def memory_kib(pid):
 
 def one(plain):
     if plain:
-        os.rename("/etc/ipython", "/etc/ipython.bench-off")
+        os.rename(STARTUP, STARTUP + ".bench-off")
     try:
         t0 = time.monotonic()
         km, kc = start_new_kernel(kernel_name="python3", startup_timeout=120)
         started = time.monotonic() - t0
     finally:
         if plain:
-            os.rename("/etc/ipython.bench-off", "/etc/ipython")
+            os.rename(STARTUP + ".bench-off", STARTUP)
     try:
         reply = kc.execute_interactive(CELL, timeout=60, output_hook=lambda m: None)
         assert reply["content"]["status"] == "ok", reply["content"]
@@ -68,11 +70,10 @@ def one(plain):
         mem = memory_kib(km.provisioner.process.pid)
         java = sum(1 for p in tree(km.provisioner.process.pid)
                    if open("/proc/%d/comm" % p).read().strip() == "java")
-        assert java == 0, "a Java process runs under the kernel"
     finally:
         kc.stop_channels()
         km.shutdown_kernel(now=True)
-    return dict(mem, start=started)
+    return dict(mem, start=started, java=java)
 
 
 def main():
@@ -84,8 +85,9 @@ def main():
         for label in (list(res) if i % 2 == 0 else list(res)[::-1]):
             x = one(label == "plain ipykernel")
             res[label].append(x)
-            print("run %d %-15s start %5.2f s  VmRSS %6d KiB  Pss %6d KiB  private %6d KiB"
-                  % (i + 1, label, x["start"], x["rss"], x["pss"], x["private"]), flush=True)
+            print("run %d %-15s start %5.2f s  VmRSS %6d KiB  Pss %6d KiB  private %6d KiB  "
+                  "Java processes %d" % (i + 1, label, x["start"], x["rss"], x["pss"],
+                                         x["private"], x["java"]), flush=True)
     print()
     ours, plain = res["image's kernel"], res["plain ipykernel"]
     for key, what in (("start", "start (s)"), ("rss", "VmRSS (KiB)"), ("pss", "Pss (KiB)"),

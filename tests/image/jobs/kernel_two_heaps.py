@@ -5,9 +5,11 @@ heap at the same time (arrays held in the JVM up to 65 % of its heap: a busy dri
 (cgroup), and whether both kernels still answer. Exit 0 when both kernels answered every cell."""
 import json
 import sys
-import time
+import threading
 
 from jupyter_client.manager import start_new_kernel
+
+from kernel_session import run_cell
 
 HEAP = ("rt = spark._jvm.java.lang.Runtime.getRuntime()\n"
         "print('RESULT heap_%s', rt.maxMemory() // 2**20)")
@@ -31,24 +33,6 @@ def oom_kills():
     return "?"
 
 
-def reply(kc, msg_id, timeout=240):
-    out, deadline = "", time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            msg = kc.get_iopub_msg(timeout=1)
-        except Exception:  # noqa: BLE001 - queue.Empty: poll again
-            continue
-        if msg["parent_header"].get("msg_id") != msg_id:
-            continue
-        if msg["msg_type"] == "stream":
-            out += msg["content"]["text"]
-        elif msg["msg_type"] == "error":
-            out += "%s: %s\n" % (msg["content"]["ename"], msg["content"]["evalue"][:300])
-        elif msg["msg_type"] == "status" and msg["content"]["execution_state"] == "idle":
-            return out
-    return out + "TIMEOUT\n"
-
-
 def show(cell, out):
     print("CELL %s %s" % (cell, json.dumps(out)), flush=True)
     for line in out.splitlines():
@@ -62,12 +46,19 @@ def main():
         for name in ("a", "b"):  # the second kernel starts Spark while the first's runs
             km, kc = start_new_kernel(kernel_name="python3", startup_timeout=240)
             kernels[name] = (km, kc)
-            show("heap_" + name, reply(kc, kc.execute(HEAP % name)))
-        ids = {name: kc.execute(FILL % name) for name, (_, kc) in kernels.items()}
-        for name, (_, kc) in kernels.items():  # both busy at once
-            show("held_" + name, reply(kc, ids[name], 400))
-        for name, (_, kc) in kernels.items():
-            show("alive_" + name, reply(kc, kc.execute(ALIVE % name)))
+            show("heap_" + name, run_cell(kc, km, HEAP % name)[2])
+        held = {}
+        busy = [threading.Thread(target=lambda n, km, kc: held.update({n: run_cell(
+            kc, km, FILL % n, timeout=400)[2]}), args=(name, km, kc))
+            for name, (km, kc) in kernels.items()]  # both busy at once
+        for t in busy:
+            t.start()
+        for t in busy:
+            t.join()
+        for name in kernels:
+            show("held_" + name, held.get(name, "no reply\n"))
+        for name, (km, kc) in kernels.items():
+            show("alive_" + name, run_cell(kc, km, ALIVE % name)[2])
         print("RESULT oom_kills %s" % oom_kills(), flush=True)
     finally:
         for km, kc in kernels.values():
