@@ -358,9 +358,11 @@ def detached_server_logs_stop_start_exec(ctx):
 @test
 def kernel_started_by_jupyter_starts_spark(ctx):
     """A kernel the running Jupyter starts (REST API, as the browser does) runs the venv's Python
-    and brings Spark up (its SparkSubmit JVM appears) with the container's Spark environment."""
+    and, with MMLSPARK_SPARK_HEAD_START=yes, brings Spark up at once (its SparkSubmit JVM
+    appears) with the container's Spark environment; `docker stop` then ends cleanly. (Without
+    it a kernel launches nothing until pyspark is imported: kernel_e2e.py.)"""
     name, port = start_detached("kernel", "-e", "ACCEPT_EULA=y", "-e", "JUPYTER_TOKEN=e2e-token",
-                                "-e", "MML_PACKAGE=")
+                                "-e", "MML_PACKAGE=", "-e", "MMLSPARK_SPARK_HEAD_START=yes")
     ctx["containers"] = [name]
     jupyter_answers(port)
     status, body = http_req(port, "/api/kernels", "POST", json.dumps({"name": "python3"}),
