@@ -12,14 +12,15 @@
   the user's settings; the image only fills in what the user left unset (NOTEBOOK_DEFAULTS) and
   adds SynapseML and the progress listener to the list settings (class paths, listeners,
   packages).
-- A kernel that never uses Spark costs nothing of it: pyspark is not imported and no JVM runs
-  until the first import of pyspark (by the notebook, a library, or a first use of `spark`/`sc`).
-  That import launches Spark's JVM in the background (the head start; with
-  MMLSPARK_SPARK_HEAD_START=yes it happens when the kernel starts), with the image's defaults,
-  the kernel's environment and working directory then. The first session uses it when it would
-  be launched the same way; when the session's launch settings (spark.driver.*, spark.jars*,
-  ...), the environment (PYSPARK_SUBMIT_ARGS, credentials, SPARK_CONF_DIR) or the working
-  directory differ at its first use, a new JVM is launched instead, as a fresh pyspark would.
+- A kernel that never uses Spark costs nothing of it: pyspark is not imported until the first
+  import of pyspark (by the notebook, a library, or a first use of `spark`/`sc`), and Spark's JVM
+  is launched by the first session, with the kernel's environment and working directory then
+  (a Spark Connect client launches none). MMLSPARK_SPARK_HEAD_START=yes launches it in the
+  background when the kernel starts instead, with the image's defaults; the first session uses
+  it when it would be launched the same way; when the session's launch settings
+  (spark.driver.*, spark.jars*, ...), the environment (PYSPARK_SUBMIT_ARGS, credentials,
+  SPARK_CONF_DIR) or the working directory differ at its first use, a new JVM is launched
+  instead, as a fresh pyspark would.
 - Memory: the Spark drivers of the container's kernels share the driver heap the image gives one
   driver (SPARK_DRIVER_MEMORY from the memory limit, spark-env): a kernel's driver gets what the
   drivers already running in the container leave of it, at least 512 MiB (driver_heap_mib).
@@ -529,9 +530,10 @@ def load(ip, env=os.environ):
         monitor_jar = load_monitor(ip, early_comm)
         defaults, adds = image_settings(env, monitor_jar)
         jvm = Jvm(log, timeout, adds)
-        # the JVM's head start: pyspark is imported, Spark is about to be used
-        jvm.launch_in_background(complete(SparkConf(loadDefaults=False), defaults, adds))
         preimporting = []
+        if head_start:  # else the first use launches it: an import may be for Spark Connect
+            # only, whose gRPC client must not see a fork (the launch) while it connects
+            jvm.launch_in_background(complete(SparkConf(loadDefaults=False), defaults, adds))
         if head_start and "spark.executor.extraClassPath" in adds:  # the image's SynapseML
             preimporting.append(threading.Thread(target=preimport, args=(PREIMPORT,),
                                                  name="mmlspark-preimport", daemon=True))
