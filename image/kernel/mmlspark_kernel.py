@@ -551,10 +551,16 @@ def load(ip, env=os.environ):
                 given = conf.getAll() if conf else []
                 preview = SparkConf(loadDefaults=False).setAll(given)
                 jvm.settle(launch_key(complete(preview, defaults, adds)))
-                # after the background launch: packages it could not load are left out by now
+                watched = not given and "PYSPARK_SUBMIT_ARGS" not in os.environ
+                if watched and jvm.gateway is None:  # the default session's first launch: Spark
+                    with jvm.lock:  # starts without an MML_PACKAGE that does not resolve
+                        jvm._launch_with_fallback(complete(SparkConf(loadDefaults=False),
+                                                           defaults, adds))
+                    if jvm.gateway is None:
+                        raise RuntimeError("Spark did not start (the line above says why)")
+                # after the first launch: packages it could not load are left out by now
                 launch_conf = complete(conf if conf is not None else SparkConf(loadDefaults=False),
                                        defaults, adds)
-                watched = not given and "PYSPARK_SUBMIT_ARGS" not in os.environ
                 gateway = jvm.for_conf(launch_conf, watched)
                 SparkContext._gateway, SparkContext._jvm = gateway, gateway.jvm
             return original_ensure(cls, instance, gateway, conf)
