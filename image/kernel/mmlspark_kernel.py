@@ -534,10 +534,10 @@ def load(ip, env=os.environ):
         if head_start:  # else the first use launches it: an import may be for Spark Connect
             # only, whose gRPC client must not see a fork (the launch) while it connects
             jvm.launch_in_background(complete(SparkConf(loadDefaults=False), defaults, adds))
-        if head_start and "spark.executor.extraClassPath" in adds:  # the image's SynapseML
-            preimporting.append(threading.Thread(target=preimport, args=(PREIMPORT,),
-                                                 name="mmlspark-preimport", daemon=True))
-            preimporting[0].start()
+            if "spark.executor.extraClassPath" in adds:  # the image's SynapseML
+                preimporting.append(threading.Thread(target=preimport, args=(PREIMPORT,),
+                                                     name="mmlspark-preimport", daemon=True))
+                preimporting[0].start()
 
         making = Making()
         original_ensure = SparkContext._ensure_initialized.__func__
