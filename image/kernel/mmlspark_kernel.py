@@ -15,7 +15,8 @@
 - A kernel that never uses Spark costs nothing of it: pyspark is not imported until the first
   import of pyspark (by the notebook, a library, or a first use of `spark`/`sc`), and Spark's JVM
   is launched by the first session, with the kernel's environment and working directory then
-  (a Spark Connect client launches none). MMLSPARK_SPARK_HEAD_START=yes launches it in the
+  (a Spark Connect client launches none); the first import of SynapseML (synapse.ml) launches it
+  in the background while the import goes on. MMLSPARK_SPARK_HEAD_START=yes launches it in the
   background when the kernel starts instead, with the image's defaults; the first session uses
   it when it would be launched the same way; when the session's launch settings
   (spark.driver.*, spark.jars*, ...), the environment (PYSPARK_SUBMIT_ARGS, credentials,
@@ -659,11 +660,21 @@ def load(ip, env=os.environ):
                 print("Spark UI of this kernel: /proxy/%s/jobs/ on Jupyter's address (or port %s "
                       "if published)" % (port, port), flush=True)
 
+        def launch_ahead():
+            """SynapseML's import announces Spark (its API drives the JVM, and Spark Connect does
+            not serve it): the JVM launches while the import goes on, as with the head start. A
+            session that then needs other launch settings, environment or working directory
+            gets a new JVM (settle)."""
+            if (jvm.gateway is not None or not jvm.ready.is_set() or active_context() is not None
+                    or connect_client(os.environ)):
+                return
+            jvm.launch_in_background(complete(SparkConf(loadDefaults=False), defaults, adds))
+
         import logging
         logging.getLogger().addFilter(quiet_py4j_interrupt)
         threading._register_atexit(lambda: release_at_exit(jvm))
         state.update(default_session=default_session, default_context=default_context,
-                     pre_run_cell=spark_pre_run_cell, post_run_cell=spark_post_run_cell)
+                     launch_ahead=launch_ahead, pre_run_cell=spark_pre_run_cell, post_run_cell=spark_post_run_cell)
         if running_cell.is_set():  # set up by the running cell (its import of pyspark)
             spark_pre_run_cell()
 
@@ -707,7 +718,45 @@ def load(ip, env=os.environ):
     ip.events.register("post_run_cell", post_run_cell)
     if head_start:
         import pyspark  # noqa: F401
+    else:
+        def synapseml_import():
+            import pyspark  # noqa: F401 - its import runs setup()
+
+            setup()["launch_ahead"]()
+        before_import("synapse.ml", synapseml_import)
     on_pyspark_import(setup)
+
+
+def connect_client(env):
+    """Whether this kernel's pyspark talks to a Spark Connect server (SPARK_REMOTE, or a Connect
+    session made already): then it launches no JVM of its own."""
+    return bool(env.get("SPARK_REMOTE") or env.get("SPARK_CONNECT_MODE_ENABLED")
+                or "pyspark.sql.connect.session" in sys.modules)
+
+
+def before_import(name, run):
+    """Calls RUN() once, when the module NAME is first imported, before its code runs. RUN's
+    failure is a warning; the import itself goes on."""
+    import importlib.abc
+
+    if name in sys.modules:
+        return
+
+    class Finder(importlib.abc.MetaPathFinder):
+        def find_spec(self, fullname, path=None, target=None):
+            if fullname != name:
+                return None
+            try:
+                sys.meta_path.remove(self)
+            except ValueError:  # another thread's import of NAME got here first
+                return None
+            try:
+                run()
+            except Exception as e:  # noqa: BLE001
+                print("mmlspark: warning: Spark's notebook setup failed: %s" % last_line(e),
+                      file=sys.stderr, flush=True)
+            return None  # the other finders find it
+    sys.meta_path.insert(0, Finder())
 
 
 def on_pyspark_import(run):

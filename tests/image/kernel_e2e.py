@@ -259,6 +259,60 @@ def a_kernel_that_never_uses_spark_imports_and_launches_nothing(ctx):
     check(got.get("later") == "3 SparkConf 1", "spark then: %r" % got.get("later"))
 
 
+# Spark's driver JVMs in the container (not spark-submit's launcher JVM, which runs first)
+JAVA_PIDS = ("def java():\n"
+             "    pids = []\n"
+             "    for p in filter(str.isdigit, os.listdir('/proc')):\n"
+             "        try:\n"
+             "            cmd = open('/proc/%s/cmdline' % p, 'rb').read().split(b'\\0')\n"
+             "        except OSError:\n"
+             "            continue\n"
+             "        if (cmd[0].endswith(b'/java') and b'org.apache.spark.deploy.SparkSubmit' in cmd\n"
+             "                and b'org.apache.spark.launcher.Main' not in cmd):\n"
+             "            pids.append(int(p))\n"
+             "    return sorted(pids)\n")
+
+
+@test
+def importing_synapseml_launches_spark_ahead_and_the_notebooks_world_still_wins(ctx):
+    """`import synapse.ml...` launches Spark's JVM while the import goes on (SynapseML needs it;
+    the first cell with SynapseML is then no slower than plain Spark's). The session then uses
+    that JVM; when the notebook changes its environment or working directory after the import,
+    the session gets a new JVM with them, as plain pyspark would, and the early one is gone."""
+    _, got = run_cells(ctx, "ahead", [
+        "import os, sys, time\n" + JAVA_PIDS +
+        "import synapse.ml.lightgbm\n"
+        "deadline = time.time() + 60\n"
+        "while not java() and time.time() < deadline:\n"
+        "    time.sleep(0.2)\n"
+        "early = java()\n"
+        "from pyspark.sql import SparkSession\n"
+        "print('RESULT early', len(early), SparkSession._instantiatedSession is not None)",
+        "print('RESULT same', spark._jvm.java.lang.ProcessHandle.current().pid() == early[0], "
+        "java() == early)"], *MOUNT)
+    check(got.get("early") == "1 False",
+          "after the import, before any session: Java processes, a session: %r" % got.get("early"))
+    check(got.get("same") == "True True", "the session runs in the JVM the import launched: %r"
+          % got.get("same"))
+    _, got = run_cells(ctx, "ahead-world", [
+        "import os, time\n" + JAVA_PIDS +
+        "import synapse.ml.lightgbm\n"
+        "deadline = time.time() + 60\n"
+        "while not java() and time.time() < deadline:\n"
+        "    time.sleep(0.2)\n"
+        "early = java()\n"
+        "os.environ['MMLTEST_VAR'] = 'set-after-the-import'\n"
+        "os.makedirs('/tmp/wd', exist_ok=True)\nos.chdir('/tmp/wd')",
+        "print('RESULT env', spark._jvm.java.lang.System.getenv('MMLTEST_VAR'))\n"
+        "print('RESULT cwd', spark._jvm.java.lang.System.getProperty('user.dir'))\n"
+        "pid = spark._jvm.java.lang.ProcessHandle.current().pid()\n"
+        "print('RESULT jvms', len(early), pid not in early, java() == [pid])"], *MOUNT)
+    check(got.get("env") == "set-after-the-import", "the JVM's environment: %r" % got.get("env"))
+    check(got.get("cwd") == "/tmp/wd", "the JVM's working directory: %r" % got.get("cwd"))
+    check(got.get("jvms") == "1 True True",
+          "early JVMs, the session's is another, only it runs: %r" % got.get("jvms"))
+
+
 @test
 def two_busy_kernels_share_the_driver_heap_under_a_memory_limit(ctx):
     """Two kernels in a container with `-m 5g` both start Spark and then fill their drivers'

@@ -2,7 +2,7 @@
 """test_kernel.py - the notebook kernels' Spark module, unit by unit, with no pyspark and no JVM:
 the redaction of "not applied" notices, the `spark`/`sc` stand-ins, the first-use trigger's
 guard, the launch key (environment, working directory), the interrupt of a cell, the setup on
-pyspark's first import and the driver heap shared by the container's kernels.
+pyspark's first import, the launch at SynapseML's import and the driver heap shared by the container's kernels.
 Usage: python3 tests/kernel/test_kernel.py [-v]"""
 import os
 import pickle
@@ -314,6 +314,59 @@ class FirstImport(unittest.TestCase):
         seen = []
         mk.on_pyspark_import(lambda: seen.append(1))
         self.assertEqual(seen, [1])
+
+
+class BeforeImport(unittest.TestCase):
+    """before_import(): SynapseML's import starts the launch before its own code runs, once; a
+    failure leaves the import working; a Spark Connect client launches nothing."""
+
+    def setUp(self):
+        import tempfile
+
+        self.dir = tempfile.mkdtemp()
+        os.makedirs(os.path.join(self.dir, "fakesyn", "ml"))
+        open(os.path.join(self.dir, "fakesyn", "__init__.py"), "w").close()
+        with open(os.path.join(self.dir, "fakesyn", "ml", "__init__.py"), "w") as f:
+            f.write("import builtins\nSEEN_AT_IMPORT = list(builtins.before_import_seen)\n")
+        sys.path.insert(0, self.dir)
+        self.addCleanup(sys.path.remove, self.dir)
+        for name in ("fakesyn", "fakesyn.ml"):
+            self.addCleanup(lambda n=name: sys.modules.pop(n, None))
+        self.meta = list(sys.meta_path)
+        self.addCleanup(lambda: sys.meta_path.__setitem__(slice(None), self.meta))
+        import builtins
+        builtins.before_import_seen = []
+        self.addCleanup(lambda: delattr(builtins, "before_import_seen"))
+        self.seen = builtins.before_import_seen
+
+    def test_runs_once_before_the_modules_code(self):
+        mk.before_import("fakesyn.ml", lambda: self.seen.append("launch"))
+        import fakesyn  # noqa: F401 - the parent package alone: nothing yet
+        self.assertEqual(self.seen, [])
+        import fakesyn.ml
+        self.assertEqual(fakesyn.ml.SEEN_AT_IMPORT, ["launch"])
+        sys.modules.pop("fakesyn.ml")
+        import fakesyn.ml  # noqa: F811 - a second import: not again
+        self.assertEqual(self.seen, ["launch"])
+        self.assertEqual(len(sys.meta_path), len(self.meta))
+
+    def test_a_failure_warns_and_the_import_works(self):
+        import contextlib
+        import io
+
+        def fail():
+            raise RuntimeError("no java")
+        mk.before_import("fakesyn.ml", fail)
+        err = io.StringIO()
+        with contextlib.redirect_stderr(err):
+            import fakesyn.ml
+        self.assertEqual(fakesyn.ml.SEEN_AT_IMPORT, [])
+        self.assertIn("Spark's notebook setup failed: no java", err.getvalue())
+
+    def test_a_spark_connect_client_launches_nothing(self):
+        self.assertTrue(mk.connect_client({"SPARK_REMOTE": "sc://connect:15002"}))
+        self.assertTrue(mk.connect_client({"SPARK_CONNECT_MODE_ENABLED": "1"}))
+        self.assertFalse(mk.connect_client({}))
 
 
 class DriverHeap(unittest.TestCase):
