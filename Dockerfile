@@ -39,6 +39,8 @@ COPY --from=debian / /
 # Pinned for reproducibility: Java's major version (the package name) and everything Python and
 # Maven (below); Debian's packages are whatever the suites hold at build time, recorded in
 # /usr/share/mmlspark/manifest.txt.
+# Not kept: the JDK's class-data archive for heaps of 32 GB and more (classes_nocoops.jsa, 12 MB;
+# such a JVM starts as without one).
 # libnss-wrapper: Spark's JVMs under an arbitrary uid get a passwd entry (/opt/spark/conf/spark-env.sh).
 FROM os AS runtime
 ARG DEBIAN_MIRROR
@@ -66,6 +68,7 @@ RUN . /etc/os-release \
       libgomp1 libnss-wrapper \
       libconfuse2 libpam0g libpam-modules libpam-runtime libmicrohttpd12 libcap2 \
  && ln -s "$(dirname "$(dirname "$(readlink -f "$(command -v java)")")")" /usr/lib/jvm/default-java \
+ && rm -f /usr/lib/jvm/default-java/lib/server/classes_nocoops.jsa \
  && apt-get clean \
  && rm -rf /var/lib/apt/lists/* /var/cache/apt/*.bin /var/cache/apt/archives/*.deb \
       /var/cache/debconf/*-old /var/lib/dpkg/*-old /var/log/apt /var/log/dpkg.log /var/log/alternatives.log \
@@ -315,6 +318,13 @@ RUN python3 -c 'import sys, zipfile; [zipfile.ZipFile(j).extractall("/opt/synaps
 RUN test -s /opt/connectors/classpath \
  && xargs -a /opt/connectors/classpath ln -s -t /opt/spark/jars/ \
  && ls -l /opt/spark/jars | grep -c -- '-> /opt/connectors/'
+# Class-data sharing for the notebook kernels' drivers (image/cds/dump.py): the classes a driver's
+# first work loads, mapped from one archive instead of loaded and verified (Spark's start 2.4 ->
+# 1.4 s, its first job 2.7 -> 1.4 s: docs/benchmarks.md). Made after the last change to Spark's
+# jars and the JVM: it holds their sizes and times, and a JVM ignores it when they differ.
+COPY image/cds/dump.py /tmp/cds/dump.py
+RUN python3 /tmp/cds/dump.py /usr/share/mmlspark/spark-driver.jsa \
+ && rm -rf /tmp/* /root/.ivy2 /root/.cache
 # The manifest: the exact version of every Debian package, Python package (the venv) and Maven
 # artifact (the image's repository) installed; tools/release.sh puts it into the release notes.
 RUN { echo "# mmlspark image manifest: deb NAME VERSION (dpkg), pypi NAME VERSION (/opt/venv), maven GROUP:ARTIFACT VERSION (/opt/synapseml/maven, /opt/connectors/maven)"; \

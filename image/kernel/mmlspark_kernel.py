@@ -33,6 +33,9 @@
 - The JVM's output goes to the kernel's own stderr (the terminal, `docker logs`); lines that
   explain a stuck or failing cell (no resources accepted, out of memory, a setting ignored) are
   shown in the cell too.
+- Class-data sharing: the driver maps the image's archive of the classes a driver's first work
+  loads (CDS_ARCHIVE), with Spark's jars first on its class path (an archive covers only the
+  entries it was made with, in their order, and no directory such as Spark's conf/).
 - SynapseML: when MML_PACKAGE is what the image was built with, its jars are put on the driver's
   and executors' class path where they lie in the image (/opt/synapseml; every node of this image
   has them: nothing is copied or fetched), and its Python API is on the venv's path. Other
@@ -48,6 +51,10 @@ import threading
 import time
 
 SYNAPSEML = "/opt/synapseml"
+# Class-data sharing (image/cds/dump.py): Spark's classes as a driver's first work loads them,
+# mapped instead of loaded and verified. Used with Spark's jars first on the class path.
+CDS_ARCHIVE = "/usr/share/mmlspark/spark-driver.jsa"
+SPARK_JARS = "/opt/spark/jars/*"
 MONITOR_LISTENER = "sparkmonitor.listener.JupyterSparkMonitorListener"
 # Settings a notebook session gets unless the user sets them.
 NOTEBOOK_DEFAULTS = {
@@ -132,7 +139,26 @@ def image_settings(env, monitor_jar=None):
         cp = adds.get("spark.driver.extraClassPath")
         adds["spark.driver.extraClassPath"] = cp + ":" + monitor_jar if cp else monitor_jar
         adds["spark.extraListeners"] = MONITOR_LISTENER
+    if cds_archive():  # Spark puts its jars after this setting's entries: here they come first
+        cp = adds.get("spark.driver.extraClassPath")
+        adds["spark.driver.extraClassPath"] = SPARK_JARS + (":" + cp if cp else "")
     return defaults, adds
+
+
+def cds_archive(path=CDS_ARCHIVE):
+    """The image's CDS archive of Spark's driver classes, or None."""
+    return path if os.path.isfile(path) else None
+
+
+def with_cds(env, archive):
+    """ENV (a launch's environment) with the driver JVM mapping ARCHIVE (SPARK_SUBMIT_OPTS: the
+    driver's options, not spark-submit's launcher's), unless its options name an archive of
+    their own. A class path that does not start with Spark's jars leaves it unused (one line in
+    the kernel's log), and the JVM loads its classes as without it."""
+    opts = env.get("SPARK_SUBMIT_OPTS", "")
+    if archive and "-XX:SharedArchiveFile=" not in opts and "-Xshare:off" not in opts:
+        env["SPARK_SUBMIT_OPTS"] = ("-XX:SharedArchiveFile=%s %s" % (archive, opts)).strip()
+    return env
 
 
 def complete(conf, defaults, adds):
@@ -226,6 +252,8 @@ class Jvm:
             heap = driver_heap_mib(self.log, conf, env) if env is not None else None
             if heap:
                 env["SPARK_DRIVER_MEMORY"] = "%dm" % heap
+            if env is not None:
+                with_cds(env, cds_archive())
             self.proc = popen(*args, **kwargs)
             return self.proc
         key = launch_key(conf)

@@ -277,8 +277,9 @@ JAVA_PIDS = ("def java():\n"
 def importing_synapseml_launches_spark_ahead_and_the_notebooks_world_still_wins(ctx):
     """`import synapse.ml...` launches Spark's JVM while the import goes on (SynapseML needs it;
     the first cell with SynapseML is then no slower than plain Spark's). The session then uses
-    that JVM; when the notebook changes its environment or working directory after the import,
-    the session gets a new JVM with them, as plain pyspark would, and the early one is gone."""
+    that JVM, which maps the image's class-data archive (SynapseML's jars after Spark's); when
+    the notebook changes its environment or working directory after the import, the session
+    gets a new JVM with them, as plain pyspark would, and the early one is gone."""
     _, got = run_cells(ctx, "ahead", [
         "import os, sys, time\n" + JAVA_PIDS +
         "import synapse.ml.lightgbm\n"
@@ -289,11 +290,15 @@ def importing_synapseml_launches_spark_ahead_and_the_notebooks_world_still_wins(
         "from pyspark.sql import SparkSession\n"
         "print('RESULT early', len(early), SparkSession._instantiatedSession is not None)",
         "print('RESULT same', spark._jvm.java.lang.ProcessHandle.current().pid() == early[0], "
-        "java() == early)"], *MOUNT)
+        "java() == early)\n"
+        "maps = open('/proc/%d/maps' % early[0]).read()\n"
+        "print('RESULT cds', '/usr/share/mmlspark/spark-driver.jsa' in maps)"], *MOUNT)
     check(got.get("early") == "1 False",
           "after the import, before any session: Java processes, a session: %r" % got.get("early"))
     check(got.get("same") == "True True", "the session runs in the JVM the import launched: %r"
           % got.get("same"))
+    check(got.get("cds") == "True", "the driver maps the image's class-data archive: %r"
+          % got.get("cds"))
     _, got = run_cells(ctx, "ahead-world", [
         "import os, time\n" + JAVA_PIDS +
         "import synapse.ml.lightgbm\n"

@@ -369,6 +369,39 @@ class BeforeImport(unittest.TestCase):
         self.assertFalse(mk.connect_client({}))
 
 
+class ClassDataSharing(unittest.TestCase):
+    """with_cds(): the driver maps the image's archive unless the user's options name their own
+    or turn sharing off; image_settings(): Spark's jars first on the driver's class path."""
+
+    def test_the_archive_goes_to_the_drivers_options(self):
+        env = mk.with_cds({"SPARK_SUBMIT_OPTS": "-Dx=1"}, "/a.jsa")
+        self.assertEqual(env["SPARK_SUBMIT_OPTS"], "-XX:SharedArchiveFile=/a.jsa -Dx=1")
+        self.assertEqual(mk.with_cds({}, "/a.jsa")["SPARK_SUBMIT_OPTS"],
+                         "-XX:SharedArchiveFile=/a.jsa")
+
+    def test_the_users_own_archive_or_xshare_off_wins(self):
+        for opts in ("-XX:SharedArchiveFile=/mine.jsa", "-Xshare:off"):
+            self.assertEqual(mk.with_cds({"SPARK_SUBMIT_OPTS": opts}, "/a.jsa"),
+                             {"SPARK_SUBMIT_OPTS": opts})
+
+    def test_no_archive_changes_nothing(self):
+        self.assertEqual(mk.with_cds({}, None), {})
+
+    def test_sparks_jars_come_first_on_the_drivers_class_path(self):
+        import tempfile
+
+        with tempfile.NamedTemporaryFile(suffix=".jsa") as f:
+            saved = mk.CDS_ARCHIVE
+            mk.cds_archive.__defaults__ = (f.name,)
+            try:
+                _, adds = mk.image_settings({"MML_PACKAGE": ""}, "/m/listener.jar")
+            finally:
+                mk.cds_archive.__defaults__ = (saved,)
+        self.assertEqual(adds["spark.driver.extraClassPath"], "/opt/spark/jars/*:/m/listener.jar")
+        _, adds = mk.image_settings({"MML_PACKAGE": ""}, "/m/listener.jar")
+        self.assertEqual(adds["spark.driver.extraClassPath"], "/m/listener.jar")
+
+
 class DriverHeap(unittest.TestCase):
     """driver_heap_mib(): a kernel's driver gets the image's driver heap less the heaps of the
     drivers already running in the container, at least 512 MiB; the notebook's own wins."""
