@@ -136,4 +136,4 @@ for mode in plain held busyh; do
   printf '%-28s %12s %12s %12s %12s %12s\n' "$label" "${m[eula]}" "${m[python]}" "${m[nginx]}" \
     "$(ratio "${m[eula]}" "${m[nginx]}")" "$(ratio "${m[eula]}" "${m[python]}")"
 done
-echo "(target: eula/nginx >= 0.8; python 0 = the single-threaded server stalled on an idle socket)"
+echo "(target: eula/nginx >= 1.0; python 0 = the single-threaded server stalled on an idle socket)"
