@@ -332,7 +332,9 @@ static void visit_file(struct walk *w, int dirfd, const char *name)
     if (w->pass == PASS_LINKED &&
         (stat_at(dirfd, name, &s) != 0 || s.stx_nlink <= 1 || !needs_change(w, &s)))
         return;
-    /* Statted and changed through one O_PATH descriptor: the name cannot be swapped between. */
+    /* Statted and changed through one O_PATH descriptor: the name cannot be swapped between. By
+     * name (chown -R's way, a fifth less time) a hard link or a directory swapped in between
+     * would take the change, and no check after it could undo that (docs/init.md). */
     int fd = openat(dirfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
     if (fd < 0 && (errno == EMFILE || errno == ENFILE) && w->n_spent > 0) {
         spent_close(w);

@@ -2,9 +2,11 @@
 """measure_walk.py - init's ownership walk (NB_UID/NB_GID) against GNU `chown -R --from`, the same
 100 000-file tree on tmpfs, in one run; prints wall and CPU medians, the ratio, and peak memory.
 
-Usage: measure_walk.py WALK_HELPER OUT_FILE [--files N]   (as root; run.sh builds the helper)
-Each round gives the tree to 4321:4322 and back to 1500:1500 with one tool, then with the other
-(interleaved); the walk's and chown's rounds each touch every file.
+Usage: measure_walk.py WALK_HELPER OUT_FILE [--files N] [--rounds R] [--also LABEL=HELPER]...
+(as root; run.sh builds the helper). Each round gives the tree to 4321:4322 and back to
+1500:1500 with one tool, then with the next (interleaved); every tool's rounds touch every file.
+--also times another build of the walk in the same rounds (the walk before a change, say); its
+ratio to chown -R is printed beside the walk's.
 """
 import os
 import resource
@@ -49,6 +51,8 @@ def timed(argv):
 def main():
     walk, out = sys.argv[1], sys.argv[2]
     n = int(sys.argv[sys.argv.index("--files") + 1]) if "--files" in sys.argv else 100000
+    rounds = int(sys.argv[sys.argv.index("--rounds") + 1]) if "--rounds" in sys.argv else ROUNDS
+    also = [sys.argv[i + 1].split("=", 1) for i, a in enumerate(sys.argv) if a == "--also"]
     top = f"/dev/shm/mmlspark-bench-walk-{os.getpid()}"
     make_tree(top, n)
     tools = {
@@ -56,9 +60,11 @@ def main():
         "chown -R": lambda o, nw: ["chown", "-R", "--from", f"{o[0]}:{o[1]}", f"{nw[0]}:{nw[1]}",
                                    top],
     }
+    for label, helper in also:
+        tools[label] = lambda o, nw, h=helper: [h, top, *o, *nw]
     res = {k: {"wall": [], "cpu": []} for k in tools}
     try:
-        for _ in range(ROUNDS):
+        for _ in range(rounds):
             for name, argv in tools.items():
                 for o, nw in ((("1500", "1500"), ("4321", "4322")),
                               (("4321", "4322"), ("1500", "1500"))):
@@ -70,11 +76,14 @@ def main():
     finally:
         shutil.rmtree(top, ignore_errors=True)
     w, c = res["mmlspark walk"], res["chown -R"]
-    lines = [f"ownership walk over {n} files on tmpfs, {ROUNDS} rounds x 2 directions, one run",
-             f"{'':32}{'mmlspark walk':>14}{'chown -R':>10}{'ratio':>8}"]
+    lines = [f"ownership walk over {n} files on tmpfs, {rounds} rounds x 2 directions, one run",
+             f"{'':32}{'mmlspark walk':>14}{'chown -R':>10}{'ratio':>8}"
+             + "".join(f"{label:>16}{'ratio':>8}" for label, _ in also)]
     for key, label in (("wall", "wall, median (ms)"), ("cpu", "CPU user+sys, median (ms)")):
         a, b = statistics.median(w[key]), statistics.median(c[key])
-        lines.append(f"{label:32}{a:14.1f}{b:10.1f}{a / b:8.2f}")
+        extra = "".join(f"{statistics.median(res[t][key]):16.1f}"
+                        f"{statistics.median(res[t][key]) / b:8.2f}" for t, _ in also)
+        lines.append(f"{label:32}{a:14.1f}{b:10.1f}{a / b:8.2f}{extra}")
     ratio = statistics.median(w["wall"]) / statistics.median(c["wall"])
     lines.append(f"target walk <= 1.2 x chown -R     {'MET' if ratio <= 1.2 else 'MISSED'}"
                  f"     ({ratio:.2f} x)")

@@ -18,6 +18,9 @@ import tempfile
 import time
 import unittest
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "testlib"))
+from busyconn import open_busy  # noqa: E402
+
 BIN = os.environ.get("EULA_BIN", "")
 EULA_TEXT = ("Test terms <b>not bold</b> & \"quoted\" 'single'\n"
              "</div><script>alert('x')</script>\n"
@@ -521,17 +524,10 @@ class EulaProcess(ServerCase):
         stop = [False]
         try:
             for i in range(150):
-                c = socket.create_connection(("127.0.0.1", s.port), timeout=5)
-                c.setblocking(False)
                 head = (b"POST /accept HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n"
                         b"Content-Type: application/x-www-form-urlencoded\r\n\r\n" if i < 140 else
                         b"GET / HTTP/1.1\r\nHost: x\r\nContent-Length: 99999999\r\n\r\n")
-                try:
-                    c.send(head)
-                except OSError:
-                    pass
-                busy.append(c)
-                time.sleep(0.01)  # the page reads the headers: the connection is busy
+                busy.append(open_busy(("127.0.0.1", s.port), head))
 
             def trickle():
                 while not stop[0]:

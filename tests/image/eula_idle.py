@@ -27,6 +27,7 @@ import time
 import traceback
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "testlib"))
+from busyconn import open_busy  # noqa: E402
 from harness import Fail, check, docker, wait_for  # noqa: E402
 
 IDLE = 10000
@@ -136,14 +137,7 @@ def test_browser_is_served_while_busy_trickling_connections_exceed_the_limit(ctx
         for _ in range(100):
             held.append(socket.create_connection((host, port), timeout=5))
         for head in heads:
-            c = socket.create_connection((host, port), timeout=5)
-            c.setblocking(False)
-            try:
-                c.send(head)
-            except OSError:
-                pass
-            busy.append(c)
-            time.sleep(0.01)  # the page reads the headers: the connection is busy
+            busy.append(open_busy((host, port), head))
         trickler.start()
         slow = []
         for i in range(5):
