@@ -115,6 +115,14 @@ def test_without_the_module_init_says_so_in_one_line():
             "one line names what is missing", r.stderr)
 
 
+def test_a_home_left_with_an_old_gid_is_walked_although_nss_names_that_gid():
+    """NB_UID/NB_GID's repair of a home left with old ids asks the group file, not getgrgid(3),
+    whether the old gid is gone: the module names every gid."""
+    import test_crash
+    use_module()
+    test_crash.test_home_left_with_old_owner_without_record_is_walked()
+
+
 def main():
     return p.driver(globals(), __doc__)
 
