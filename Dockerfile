@@ -222,15 +222,16 @@ COPY --from=jupyter /opt/venv/ /opt/venv/
 COPY image/identity /usr/local/bin/mmlspark-identity
 # The notebook user (uid 1000): group 0 member and group-0-writable dirs so that an arbitrary uid
 # still works. Interactive bash (`docker exec -it NAME bash`): Docker gives a uid without a passwd
-# line HOME=/ (it reads the file, not NSS), so bash.bashrc takes the home NSS gives the uid.
+# line HOME=/ (it reads the file, not NSS), and a read-only root makes the notebook user's home
+# unwritable, so bash.bashrc takes the home NSS gives the uid, else init's $TMPDIR/home-UID.
 RUN ln -s "$(python3 -c 'import os, pyspark; print(os.path.dirname(pyspark.__file__))')" /opt/spark \
  && useradd --create-home --home-dir /home/mmlspark --shell /bin/bash --uid 1000 \
       --user-group --groups 0,users mmlspark \
  && mkdir -p /notebooks /etc/mmlspark /usr/share/mmlspark /usr/local/bin/start.d \
  && chown mmlspark:0 /notebooks /home/mmlspark \
  && chmod 2775 /notebooks /home/mmlspark \
- && printf '%s\n' '' '# mmlspark: HOME=/ or unwritable (docker exec of a uid without a passwd line): the home NSS names' \
-      'if [ "${HOME:-/}" = / ] || [ ! -w "$HOME" ]; then _h=$(getent passwd "$(id -u)" | cut -d: -f6); { [ -d "$_h" ] || mkdir -m 700 "$_h"; } 2>/dev/null && [ -w "$_h" ] && export HOME="$_h"; unset _h; fi' \
+ && printf '%s\n' '' '# mmlspark: HOME=/ (docker exec of a uid without a passwd line) or unwritable (read-only root): the home NSS names, else the one init makes' \
+      'if [ "${HOME:-/}" = / ] || [ ! -w "$HOME" ]; then for _h in "$(getent passwd "$(id -u)" | cut -d: -f6)" "${TMPDIR:-/tmp}/home-$(id -u)"; do { [ -d "$_h" ] || mkdir -m 700 "$_h"; } 2>/dev/null && [ -w "$_h" ] && export HOME="$_h" && break; done; unset _h; fi' \
       >>/etc/bash.bashrc
 
 # ---------------------------------------------------------------------------------------------
@@ -332,12 +333,15 @@ RUN rm -f /etc/pam.d/.keep \
       /etc/mmlspark/mmlspark.conf
 COPY --from=build /out/ /
 # Every uid and gid has a name, in every process (docker exec included): the NSS service mmlspark
-# (libnss_mmlspark.so.2, in glibc's directory) after the files.
+# (libnss_mmlspark.so.2, in glibc's directory) after the files. Root, which adds users, sees the
+# files alone.
 RUN sed -i -E '/^(passwd|group):/{/[[:space:]]mmlspark([[:space:]]|$)/!s/$/ mmlspark/}' /etc/nsswitch.conf \
  && ldconfig \
  && grep -E '^(passwd|group):' /etc/nsswitch.conf \
- && test "$(getent passwd 12345 | cut -d: -f1,3,7)" = mmlspark-12345:12345:/bin/bash \
- && test "$(getent group 12345 | cut -d: -f1)" = mmlspark-12345
+ && as_12345() { setpriv --reuid 12345 --regid 12345 --clear-groups "$@"; } \
+ && test "$(as_12345 getent passwd 12345 | cut -d: -f1,3,7)" = mmlspark-12345:12345:/bin/bash \
+ && test "$(as_12345 getent group 12345 | cut -d: -f1)" = mmlspark-12345 \
+ && ! getent passwd 12345
 
 # UTF-8 for every process (JVMs included: sun.jnu.encoding, file names): glibc's built-in C.UTF-8.
 ENV LANG=C.UTF-8

@@ -119,6 +119,26 @@ static void home_for(uint32_t uid, char *out, size_t len)
     snprintf(out, len, "%s/home-%u", tmp, (unsigned)uid);
 }
 
+/* Root manages the account files (useradd, groupadd, adduser, init's NB_UID change): it must see
+ * only what they hold, or every free id looks taken. So a root caller is answered for its own real
+ * ids alone (a setuid program asking who ran it); any other caller for every id. */
+static bool answers_uid(uint32_t uid)
+{
+    return geteuid() != 0 || uid == getuid();
+}
+
+static bool answers_gid(uint32_t gid)
+{
+    if (geteuid() != 0 || gid == getgid() || gid == getegid())
+        return true;
+    gid_t groups[256]; /* more supplementary groups: EINVAL, not answered */
+    int n = getgroups((int)(sizeof(groups) / sizeof(groups[0])), groups);
+    for (int i = 0; i < n; i++)
+        if (groups[i] == gid)
+            return true;
+    return false;
+}
+
 /* Strings and pointers laid out in the caller's buffer. */
 struct pack {
     char *next;
@@ -172,7 +192,8 @@ static enum nss_status fill_passwd(uint32_t uid, struct passwd *pw, char *buf, s
 {
     char name[IDNAME_MAX];
     idname_format(uid, name);
-    if (uid == 0 || uid == UINT32_MAX || files_name(NSS_MMLSPARK_ETC "/passwd", uid, name))
+    if (uid == 0 || uid == UINT32_MAX || !answers_uid(uid) ||
+        files_name(NSS_MMLSPARK_ETC "/passwd", uid, name))
         return not_found(errnop);
     char home[PATH_MAX];
     home_for(uid, home, sizeof(home));
@@ -197,7 +218,8 @@ static enum nss_status fill_group(uint32_t gid, struct group *gr, char *buf, siz
 {
     char name[IDNAME_MAX];
     idname_format(gid, name);
-    if (gid == 0 || gid == UINT32_MAX || files_name(NSS_MMLSPARK_ETC "/group", gid, name))
+    if (gid == 0 || gid == UINT32_MAX || !answers_gid(gid) ||
+        files_name(NSS_MMLSPARK_ETC "/group", gid, name))
         return not_found(errnop);
     struct pack k = {buf, buflen};
     char **members = pack_empty_list(&k);

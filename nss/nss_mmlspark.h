@@ -6,7 +6,8 @@
  * /bin/bash, home the notebook user's (NSS_MMLSPARK_HOME) when U may write it, else
  * $TMPDIR/home-U (TMPDIR absolute, else /tmp): the HOME mmlspark-init gives its job. A gid G
  * without a group: mmlspark-G, no members. Ids the files name, or whose mmlspark- name they use,
- * and id 0 are not found; nothing is enumerated. Lookups fill buf (buflen bytes): too small gives
+ * and id 0 are not found; nothing is enumerated. A root caller (effective uid 0: useradd and the
+ * like) is answered only for its own real uid and its gids, so that it sees the files as they are. Lookups fill buf (buflen bytes): too small gives
  * NSS_STATUS_TRYAGAIN with *errnop = ERANGE. No allocation, no state. */
 #ifndef MMLSPARK_NSS_MMLSPARK_H
 #define MMLSPARK_NSS_MMLSPARK_H

@@ -115,6 +115,18 @@ def test_without_the_module_init_says_so_in_one_line():
             "one line names what is missing", r.stderr)
 
 
+def test_root_adds_users_and_groups_with_the_module_loaded():
+    """useradd and groupadd (root, in derived images and hooks) find free ids free: root is
+    answered for its own ids alone."""
+    use_module()
+    r = subprocess.run(["sh", "-c", "useradd -u 2345 fixed && useradd auto && groupadd -g 3456 g1 "
+                        "&& groupadd g2 && id -u fixed && getent group g1 | cut -d: -f3 && "
+                        "getent passwd 12345 || echo root-sees-files-only"],
+                       capture_output=True, text=True, timeout=60)
+    p.check(r.returncode == 0 and r.stdout.split() == ["2345", "3456", "root-sees-files-only"],
+            "useradd and groupadd work, root sees no mmlspark- names", r.stdout, r.stderr)
+
+
 def test_a_home_left_with_an_old_gid_is_walked_although_nss_names_that_gid():
     """NB_UID/NB_GID's repair of a home left with old ids asks the group file, not getgrgid(3),
     whether the old gid is gone: the module names every gid."""

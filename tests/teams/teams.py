@@ -304,6 +304,12 @@ def any_uid_has_a_name_and_a_home_in_every_process_docker_exec_included(ctx):
     ctx["output"] = out
     check(rc == 0 and out.splitlines()[-1:] == ["mmlspark-12345"],
           "docker run --user 12345:12345 IMAGE whoami: %r" % out)
+    # root (a derived image's RUN, a hook) sees the files alone: free ids stay free
+    rc, out = docker("run", "--rm", "--user", "root", "-e", "ACCEPT_EULA=yes", image, "sh", "-c",
+                     "useradd -m alice && groupadd -g 12345 team && id -un alice && "
+                     "getent group 12345 | cut -d: -f1", timeout=60)
+    check(rc == 0 and out.splitlines()[-2:] == ["alice", "team"],
+          "useradd and groupadd as root in the image: %r" % out)
     pyprobe = ("import getpass, pwd, os; "
                "print('WHO', getpass.getuser(), pwd.getpwuid(os.getuid()).pw_dir)")
     spark = ("from pyspark.sql import SparkSession; "

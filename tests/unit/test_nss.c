@@ -20,6 +20,22 @@
 /* NSS_MMLSPARK_ETC and NSS_MMLSPARK_HOME: directories in the build tree (tests/unit/CMakeLists). */
 static char tmpdir[] = "/tmp/mmlspark-nss.XXXXXX";
 
+/* The module answers a root caller for its own ids alone: as root, the lookups run with the
+ * effective uid 4000 (the real one stays 0, so root's work between them is one seteuid away). */
+#define CALLER 4000
+
+static void as_root(void)
+{
+    if (getuid() == 0)
+        assert_int_equal(seteuid(0), 0);
+}
+
+static void as_caller(void)
+{
+    if (getuid() == 0)
+        assert_int_equal(seteuid(CALLER), 0);
+}
+
 static void write_file(const char *path, const char *text)
 {
     FILE *f = fopen(path, "w");
@@ -51,12 +67,14 @@ static int setup(void **state)
     free(passwd);
     write_file(NSS_MMLSPARK_ETC "/group", "root:x:0:\ndaemon:x:1:\nmmlspark-888:x:600:\n"
                                           "users:x:100:a,b\n");
+    as_caller();
     return 0;
 }
 
 static int teardown(void **state)
 {
     (void)state;
+    as_root();
     rmdir(tmpdir);
     return 0;
 }
@@ -94,12 +112,16 @@ static void test_home_is_the_notebook_home_when_the_uid_owns_it(void **state)
     (void)state;
     if (getuid() != 0)
         skip();
+    as_root();
     assert_int_equal(chown(NSS_MMLSPARK_HOME, 12345, 0), 0);
+    as_caller();
     struct passwd pw;
     int err = 0;
     assert_int_equal(pwuid(12345, &pw, &err), NSS_STATUS_SUCCESS);
     assert_string_equal(pw.pw_dir, NSS_MMLSPARK_HOME);
+    as_root();
     assert_int_equal(chown(NSS_MMLSPARK_HOME, 0, 0), 0);
+    as_caller();
 }
 
 /* In a child as uid 12345, gid 777: what that process itself is told. */
@@ -107,12 +129,15 @@ static int own_lookup(mode_t home_mode, gid_t home_gid, const char *tmp, char *d
 {
     int fds[2];
     assert_int_equal(pipe(fds), 0);
+    as_root();
     assert_int_equal(chown(NSS_MMLSPARK_HOME, 0, home_gid), 0);
     assert_int_equal(chmod(NSS_MMLSPARK_HOME, home_mode), 0);
     pid_t pid = fork();
     assert_true(pid >= 0);
     if (pid == 0) {
         close(fds[0]);
+        if (getuid() == 0 && seteuid(0) != 0)
+            _exit(2);
         if (tmp)
             setenv("TMPDIR", tmp, 1);
         else
@@ -128,6 +153,7 @@ static int own_lookup(mode_t home_mode, gid_t home_gid, const char *tmp, char *d
         ssize_t n = write(fds[1], pw.pw_dir, strlen(pw.pw_dir));
         _exit(n < 0 ? 4 : 0);
     }
+    as_caller();
     close(fds[1]);
     ssize_t n = read(fds[0], dir, len - 1);
     close(fds[0]);
@@ -155,8 +181,38 @@ static void test_own_uid_gets_its_gid_and_a_group_writable_notebook_home(void **
     assert_string_equal(dir, "/tmp/home-12345");
     own_lookup(02755, 777, NULL, dir, sizeof(dir));
     assert_string_equal(dir, "/tmp/home-12345");
+    as_root();
     assert_int_equal(chmod(NSS_MMLSPARK_HOME, 0755), 0);
     assert_int_equal(chown(NSS_MMLSPARK_HOME, 0, 0), 0);
+    as_caller();
+}
+
+/* useradd and groupadd (root) must find every free id free. */
+static void test_root_is_answered_for_its_own_ids_alone(void **state)
+{
+    (void)state;
+    if (getuid() != 0)
+        skip();
+    as_root();
+    struct passwd pw;
+    struct group gr;
+    char buf[1024];
+    int err = 0;
+    assert_int_equal(pwuid(12345, &pw, &err), NSS_STATUS_NOTFOUND);
+    assert_int_equal(_nss_mmlspark_getpwnam_r("mmlspark-12345", &pw, buf, sizeof(buf), &err),
+                     NSS_STATUS_NOTFOUND);
+    assert_int_equal(_nss_mmlspark_getgrgid_r(12345, &gr, buf, sizeof(buf), &err),
+                     NSS_STATUS_NOTFOUND);
+    gid_t extra = 5556;
+    assert_int_equal(setgroups(1, &extra), 0);
+    assert_int_equal(setegid(5555), 0);
+    assert_int_equal(_nss_mmlspark_getgrgid_r(5555, &gr, buf, sizeof(buf), &err),
+                     NSS_STATUS_SUCCESS);
+    assert_int_equal(_nss_mmlspark_getgrnam_r("mmlspark-5556", &gr, buf, sizeof(buf), &err),
+                     NSS_STATUS_SUCCESS);
+    assert_int_equal(setegid(0), 0);
+    assert_int_equal(setgroups(0, NULL), 0);
+    as_caller();
 }
 
 static void test_ids_and_names_the_files_hold_are_not_found(void **state)
@@ -293,6 +349,7 @@ int main(void)
         cmocka_unit_test(test_a_uid_without_an_entry_is_named_mmlspark_uid),
         cmocka_unit_test(test_home_is_the_notebook_home_when_the_uid_owns_it),
         cmocka_unit_test(test_own_uid_gets_its_gid_and_a_group_writable_notebook_home),
+        cmocka_unit_test(test_root_is_answered_for_its_own_ids_alone),
         cmocka_unit_test(test_ids_and_names_the_files_hold_are_not_found),
         cmocka_unit_test(test_bad_names_are_not_found),
         cmocka_unit_test(test_a_short_buffer_gives_erange_and_stays_in_bounds),
