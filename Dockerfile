@@ -41,7 +41,6 @@ COPY --from=debian / /
 # /usr/share/mmlspark/manifest.txt.
 # Not kept: the JDK's class-data archive for heaps of 32 GB and more (classes_nocoops.jsa, 12 MB;
 # such a JVM starts as without one).
-# libnss-wrapper: Spark's JVMs under an arbitrary uid get a passwd entry (/opt/spark/conf/spark-env.sh).
 FROM os AS runtime
 ARG DEBIAN_MIRROR
 ARG DEBIAN_SECURITY_MIRROR
@@ -65,7 +64,7 @@ RUN . /etc/os-release \
       ca-certificates openjdk-17-jre-headless ca-certificates-java \
       python3 python3-venv \
       procps less \
-      libgomp1 libnss-wrapper \
+      libgomp1 \
       libconfuse2 libpam0g libpam-modules libpam-runtime libmicrohttpd12 libcap2 \
  && ln -s "$(dirname "$(dirname "$(readlink -f "$(command -v java)")")")" /usr/lib/jvm/default-java \
  && rm -f /usr/lib/jvm/default-java/lib/server/classes_nocoops.jsa \
@@ -225,16 +224,18 @@ FROM runtime AS base
 COPY --from=jupyter /opt/venv/ /opt/venv/
 COPY image/identity /usr/local/bin/mmlspark-identity
 # The notebook user (uid 1000): group 0 member and group-0-writable dirs so that an arbitrary uid
-# still works. Interactive bash (`docker exec -it NAME bash`, which no login script reaches) reads
-# /etc/profile.d/mmlspark-identity.sh too: a user name and a writable HOME for any uid.
+# still works. Interactive bash (`docker exec -it NAME bash`): Docker gives a uid without a passwd
+# line HOME=/ (it reads the file, not NSS), and a read-only root makes the notebook user's home
+# unwritable, so bash.bashrc takes the home NSS gives the uid, else init's $TMPDIR/home-UID.
 RUN ln -s "$(python3 -c 'import os, pyspark; print(os.path.dirname(pyspark.__file__))')" /opt/spark \
  && useradd --create-home --home-dir /home/mmlspark --shell /bin/bash --uid 1000 \
       --user-group --groups 0,users mmlspark \
  && mkdir -p /notebooks /etc/mmlspark /usr/share/mmlspark /usr/local/bin/start.d \
  && chown mmlspark:0 /notebooks /home/mmlspark \
  && chmod 2775 /notebooks /home/mmlspark \
- && printf '%s\n' '' '# mmlspark: a user name and a writable HOME for any uid (--user UID:GID, read-only root)' \
-      '[ -r /etc/profile.d/mmlspark-identity.sh ] && . /etc/profile.d/mmlspark-identity.sh' >>/etc/bash.bashrc
+ && printf '%s\n' '' '# mmlspark: HOME=/ (docker exec of a uid without a passwd line) or unwritable (read-only root): the home NSS names, else the one init makes' \
+      'if [ "${HOME:-/}" = / ] || [ ! -w "$HOME" ]; then for _h in "$(getent passwd "$(id -u)" | cut -d: -f6)" "${TMPDIR:-/tmp}/home-$(id -u)"; do { [ -d "$_h" ] || mkdir -m 700 "$_h"; } 2>/dev/null && [ -w "$_h" ] && export HOME="$_h" && break; done; unset _h; fi' \
+      >>/etc/bash.bashrc
 
 # ---------------------------------------------------------------------------------------------
 # build: the C programs. Only this stage and the final COPY re-run when C code changes.
@@ -250,6 +251,7 @@ COPY lib lib/
 COPY init init/
 COPY eula eula/
 COPY spark-env spark-env/
+COPY nss nss/
 RUN cmake -S . -B /build -DMMLSPARK_TESTS=OFF -DCMAKE_BUILD_TYPE=Release \
  && cmake --build /build -j"$(nproc)" \
  && DESTDIR=/out cmake --install /build --prefix /usr/local --strip \
@@ -340,6 +342,16 @@ RUN rm -f /etc/pam.d/.keep \
  && sed -i "s|^mml_package *=.*|mml_package = \"${MML_PACKAGE}\"|; s|^mml_m2repos *=.*|mml_m2repos = \"${MML_M2REPOS}\"|" \
       /etc/mmlspark/mmlspark.conf
 COPY --from=build /out/ /
+# Every uid and gid has a name, in every process (docker exec included): the NSS service mmlspark
+# (libnss_mmlspark.so.2, in glibc's directory) after the files. Root, which adds users, sees the
+# files alone.
+RUN sed -i -E '/^(passwd|group):/{/[[:space:]]mmlspark([[:space:]]|$)/!s/$/ mmlspark/}' /etc/nsswitch.conf \
+ && ldconfig \
+ && grep -E '^(passwd|group):' /etc/nsswitch.conf \
+ && as_12345() { setpriv --reuid 12345 --regid 12345 --clear-groups "$@"; } \
+ && test "$(as_12345 getent passwd 12345 | cut -d: -f1,3,7)" = mmlspark-12345:12345:/bin/bash \
+ && test "$(as_12345 getent group 12345 | cut -d: -f1)" = mmlspark-12345 \
+ && ! getent passwd 12345
 
 # UTF-8 for every process (JVMs included: sun.jnu.encoding, file names): glibc's built-in C.UTF-8.
 ENV LANG=C.UTF-8

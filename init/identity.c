@@ -2,8 +2,6 @@
 #include "identity.h"
 
 #include <errno.h>
-#include <fcntl.h>
-#include <glob.h>
 #include <pwd.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -52,87 +50,35 @@ static void choose_home(const char *notebook_user, struct identity *id)
               (unsigned)getuid(), id->home);
 }
 
-static bool have_nss_wrapper(void)
+/* A name for USER when the environment has none: every uid has one from passwd or NSS. */
+static void choose_user(struct identity *id)
 {
-    glob_t g;
-    bool found = glob("/usr/lib/*/libnss_wrapper.so", 0, NULL, &g) == 0;
-    globfree(&g);
-    return found;
-}
-
-/* Copies /etc/passwd to fd and adds the line for this uid. */
-static bool write_passwd(int fd, const struct identity *id, const char *home)
-{
-    FILE *out = fdopen(fd, "w");
-    if (out == NULL)
-        return false;
-    FILE *in = fopen("/etc/passwd", "re");
-    char buf[4096];
-    size_t n;
-    while (in && (n = fread(buf, 1, sizeof(buf), in)) > 0)
-        fwrite(buf, 1, n, out);
-    if (in)
-        fclose(in);
-    fprintf(out, "%s:x:%u:%u:notebook user:%s:/bin/bash\n", id->user, (unsigned)getuid(),
-            (unsigned)getgid(), home);
-    return fclose(out) == 0;
-}
-
-/* $TMPDIR/mmlspark-passwd-UID, the name /etc/profile.d/mmlspark-identity.sh reuses in docker
- * exec shells: written as a new file of ours, then renamed over that name unless the name is
- * somebody else's (then the new file's own name is used). */
-static void make_passwd(struct identity *id)
-{
-    const char *wrapped = getenv("NSS_WRAPPER_PASSWD");
-    if (getpwuid(getuid()) != NULL || (wrapped && wrapped[0]))
+    const char *user = getenv("USER");
+    if (user != NULL && user[0] != '\0')
         return;
-    if (!have_nss_wrapper()) {
-        log_warn("uid %u has no passwd entry and no libnss_wrapper gives it one: programs that "
-                 "ask for the user name may fail",
+    struct passwd *pw = getpwuid(getuid());
+    if (pw == NULL || strlen(pw->pw_name) >= sizeof(id->user)) {
+        log_warn("uid %u has no user name (passwd and group in /etc/nsswitch.conf need the "
+                 "service mmlspark, libnss_mmlspark.so.2): programs that ask for it may fail",
                  (unsigned)getuid());
         return;
     }
-    char fixed[PATH_MAX - 8];
-    snprintf(fixed, sizeof(fixed), "%s/mmlspark-passwd-%u", tmp_dir(), (unsigned)getuid());
-    snprintf(id->user, sizeof(id->user), "mmlspark-%u", (unsigned)getuid());
-    snprintf(id->passwd, sizeof(id->passwd), "%s.XXXXXX", fixed);
-    int fd = mkostemp(id->passwd, O_CLOEXEC); /* a new file of ours: nobody else's to swap */
-    const char *home = id->home[0] ? id->home : getenv("HOME") ? getenv("HOME") : "/";
-    if (fd < 0 || fchmod(fd, 0644) != 0 || !write_passwd(fd, id, home)) {
-        log_warn("uid %u has no passwd entry and none could be made in %s: %s", (unsigned)getuid(),
-                 tmp_dir(), strerror(errno));
-        if (fd >= 0)
-            unlink(id->passwd);
-        id->passwd[0] = id->user[0] = '\0';
-        return;
-    }
-    struct stat st;
-    bool ours = lstat(fixed, &st) != 0 ? errno == ENOENT
-                                       : S_ISREG(st.st_mode) && st.st_uid == getuid();
-    if (ours && rename(id->passwd, fixed) == 0)
-        snprintf(id->passwd, sizeof(id->passwd), "%s", fixed);
+    snprintf(id->user, sizeof(id->user), "%s", pw->pw_name);
 }
 
 void identity_prepare(const char *notebook_user, struct identity *id)
 {
     memset(id, 0, sizeof(*id));
     choose_home(notebook_user, id);
-    make_passwd(id);
+    choose_user(id);
 }
 
 void identity_export(const struct identity *id)
 {
     if (id->home[0])
         setenv("HOME", id->home, 1);
-    if (!id->passwd[0])
-        return;
-    const char *pre = getenv("LD_PRELOAD");
-    char preload[4096];
-    snprintf(preload, sizeof(preload), "libnss_wrapper.so%s%s", pre && *pre ? " " : "",
-             pre ? pre : "");
-    setenv("NSS_WRAPPER_PASSWD", id->passwd, 1);
-    setenv("NSS_WRAPPER_GROUP", "/etc/group", 1);
-    setenv("LD_PRELOAD", preload, 1);
-    setenv("USER", id->user, 1);
-    setenv("LOGNAME", id->user, 1);
+    if (id->user[0]) {
+        setenv("USER", id->user, 1);
+        setenv("LOGNAME", id->user, 1);
+    }
 }

@@ -173,6 +173,21 @@ static int complete_recorded(const char *const dirs[], const sigset_t *stops)
     return rc != 0 ? rc : walk_and_finish(&c, dirs, stops);
 }
 
+/* Whether /etc/group itself holds gid: getgrgid(3) cannot tell, as the NSS module (nss/) names
+ * every gid the file lacks. Unreadable: held, so nothing is taken for left behind. */
+static bool group_file_holds(gid_t gid)
+{
+    FILE *f = fopen("/etc/group", "re");
+    if (f == NULL)
+        return true;
+    bool held = false;
+    struct group *g;
+    while (!held && (g = fgetgrent(f)) != NULL)
+        held = g->gr_gid == gid;
+    fclose(f);
+    return held;
+}
+
 /* The account files already say what is asked: true when the home (not a mounted volume) is
  * still owned by other ids than the account's, as a walk killed without a record leaves it (an
  * older mmlspark-init, or a home re-owned by hand); c->ids then go from the home's owner. */
@@ -195,7 +210,7 @@ static bool home_left_behind(struct change *c, bool dry)
     /* A group that still exists (the own group, when NB_GID joined another) is not left behind:
      * only the gid a renumbered group had, which no group holds now. */
     bool gid_behind = c->ask.set_gid && home.stx_gid != c->ask.gid && home.stx_gid != 0 &&
-                      getgrgid(home.stx_gid) == NULL;
+                      !group_file_holds(home.stx_gid);
     if (mounted || !(uid_behind || gid_behind))
         return false;
     if (dry)

@@ -182,7 +182,7 @@ static int run(enum k8s_role role, int argc, char **argv)
         k8s_command_free(&cmd);
         return 71;
     }
-    /* A uid without a passwd entry has its name from mmlspark-init (the pod's entrypoint). */
+    /* A uid without a passwd entry has its name from the NSS module, its HOME from mmlspark-init. */
     log_debug("running %s (%zu arguments)", cmd.argv[0], cmd.argc);
     execv(cmd.argv[0], cmd.argv);
     int e = errno;

@@ -26,7 +26,7 @@ wants=(
   "build-essential cmake pkg-config|build the C programs (cmake, gcc)"
   "libconfuse-dev libpam0g-dev libmicrohttpd-dev libcap-dev|headers of the libraries the programs use"
   "libcmocka-dev|unit tests (cmocka)"
-  "musl-tools libnss-wrapper|PID 1's static musl build as the image makes it; a name for any uid (nss_wrapper) in the identity tests"
+  "musl-tools|PID 1's static musl build as the image makes it"
   "libpam-modules util-linux procps python3 dumb-init|process tests (PAM session, unshare, script, ps; dumb-init's behaviour compared)"
   "clang libclang-rt-14-dev|fuzz tests (libFuzzer, clang's sanitizers)"
   "valgrind|memcheck of the programs"

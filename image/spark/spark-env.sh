@@ -16,10 +16,26 @@ if command -v mmlspark-env >/dev/null 2>&1 \
   eval "$(mmlspark-env 2>/dev/null | grep -E '^export SPARK_(LOCAL_IP|DRIVER_MEMORY|WORKER_MEMORY)=')"
 fi
 
-# A user name and a writable HOME for any uid (`--user 12345:12345`, OpenShift): Hadoop's login in
-# every Spark JVM fails without a user name ("invalid null input: name"); nss_wrapper gives one
-# (/etc/passwd itself stays read-only). Already in place when inherited (Jupyter's kernels).
-[ -r /etc/profile.d/mmlspark-identity.sh ] && . /etc/profile.d/mmlspark-identity.sh
+# (Hadoop's login in every Spark JVM needs a user name, and Java's user.home is the passwd
+# entry's home: the NSS module, libnss_mmlspark.so.2, gives both to any uid.)
+
+# Writes text (argument 2) to path (argument 1) unless it already holds exactly that text; a file
+# that is not this uid's own regular file, or that others may write, is never used. Atomic: a
+# rename, so a concurrent reader sees the old file or the new one. Exit 0 when the file is ready.
+mmlspark_keep_file() {
+  if [ -f "$1" ] && [ ! -L "$1" ] && [ -O "$1" ]; then
+    case $(ls -ln "$1" 2>/dev/null) in
+      ?????w????* | ????????w?*) return 1 ;;
+    esac
+    [ "$(cat "$1" 2>/dev/null)" = "$2" ] && return 0
+  elif [ -e "$1" ] || [ -L "$1" ]; then
+    return 1
+  fi
+  (umask 022 && printf '%s\n' "$2" >"$1.$$" && mv -f "$1.$$" "$1") 2>/dev/null || {
+    rm -f "$1.$$" 2>/dev/null
+    return 1
+  }
+}
 
 if [ "${SPARK_LOCAL_IP:-}" = 127.0.0.1 ] && [ "$(ls /sys/class/net 2>/dev/null)" = lo ] \
    && _mmlspark_hosts=${TMPDIR:-/tmp}/mmlspark-hosts-$(id -u) \
@@ -184,5 +200,5 @@ if [ -n "${SPARK_EVENT_LOG_DIR:-}" ]; then
   esac
   unset _mmlspark_events
 fi
-unset -f _mmlspark_prop _mmlspark_proxy
+unset -f _mmlspark_prop _mmlspark_proxy mmlspark_keep_file
 unset _mmlspark_s3

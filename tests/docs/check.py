@@ -29,13 +29,10 @@ TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))
 # Environment variables the code reads that docs/reference.md need not name: not user-facing.
 # Every entry: NAME -> the one-line reason.
 ALLOW_ENV = {
-    "MMLSPARK_IDENTITY_WARNED": "internal: mmlspark-identity.sh says 'no writable HOME' once per tree",
     "HOME": "standard POSIX variable; how the image picks a writable one is in docs/teams.md",
     "PATH": "standard POSIX variable",
-    "USER": "standard POSIX variable (set for a uid without a passwd entry, docs/teams.md)",
+    "USER": "standard POSIX variable (init sets it, and LOGNAME, to the uid's name when unset)",
     "PWD": "standard POSIX variable (the directory Spark starts in)",
-    "LD_PRELOAD": "the dynamic loader's; mmlspark-init and mmlspark-identity.sh put nss_wrapper in it",
-    "NSS_WRAPPER_PASSWD": "nss_wrapper's own; set by mmlspark-init (or mmlspark-identity.sh) for a uid without a name",
     "MMLSPARK_CONNECT_KEYSTORE_PASSWORD": "internal: mmlspark-role hands connect_tls.py and the "
                                           "Connect server's TLS side a password made for one start",
     "TMPDIR": "standard POSIX variable (where scratch files go)",
@@ -158,7 +155,7 @@ def check_links():
 
 def c_sources():
     files = []
-    for d in ("init", "eula", "spark-env", "lib"):
+    for d in ("init", "eula", "spark-env", "lib", "nss"):
         files += sorted(glob.glob(os.path.join(TOP, d, "*.c")) + glob.glob(os.path.join(TOP, d, "*.h")))
     return files
 

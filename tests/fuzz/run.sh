@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
-# tests/fuzz/run.sh - builds the libFuzzer harnesses of mmlspark-eula and of mmlspark-env's
-# cgroup limit parser with clang into their own build dir and runs each for a bounded time; any
-# crash, sanitizer report or hang fails.
+# tests/fuzz/run.sh - builds the libFuzzer harnesses of mmlspark-eula, of mmlspark-env's cgroup
+# limit parser and of the NSS module's name parser with clang into their own build dir and runs
+# each for a bounded time; any crash, sanitizer report or hang fails.
 # Usage: tests/fuzz/run.sh [HARNESS...]   (default: form nonce htmlesc origin server deadline
-#        memlimit)
+#        memlimit idname)
 # Env: FUZZ_SECONDS (default 20) per harness; FUZZ_BUILD (default build-fuzz) build dir;
 #      FUZZ_JOBS (default 1) harnesses run at once.
 set -euo pipefail
@@ -13,19 +13,20 @@ out=${FUZZ_BUILD:-$top/build-fuzz}
 secs=${FUZZ_SECONDS:-20}
 jobs=${FUZZ_JOBS:-1}
 harnesses=("$@")
-[ ${#harnesses[@]} -gt 0 ] || harnesses=(form nonce htmlesc origin server deadline memlimit)
+[ ${#harnesses[@]} -gt 0 ] || harnesses=(form nonce htmlesc origin server deadline memlimit idname)
 mkdir -p "$out"
 
 cc=${CC_FUZZ:-clang}
 cflags=(-g -O1 -std=gnu11 -D_GNU_SOURCE -fno-omit-frame-pointer
         -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
-        -Wall -Wextra -Werror -I"$top/eula" -I"$top/lib" -I"$top/spark-env")
+        -Wall -Wextra -Werror -I"$top/eula" -I"$top/lib" -I"$top/spark-env" -I"$top/nss")
 declare -A srcs=(
   [form]="eula/form.c"
   [nonce]="eula/nonce.c"
   [origin]="eula/origin.c"
   [htmlesc]="eula/htmlesc.c eula/page.c"
   [memlimit]="spark-env/memlimit.c lib/smallfile.c"
+  [idname]="nss/idname.c"
   [deadline]="lib/log.c"
   [server]="eula/server.c eula/idle.c eula/listen.c eula/form.c eula/nonce.c eula/origin.c eula/htmlesc.c eula/page.c lib/log.c"
 )

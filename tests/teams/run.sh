@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # tests/teams/run.sh - the image where teams run it (README, "Teams"): any uid and gid, read-only
-# root, no capabilities, all at once; UTF-8 JVMs; one nss_wrapper file per uid; stock Spark's Ivy
-# resolvers; a real JupyterHub (PyPI jupyterhub + dockerspawner, npm configurable-http-proxy)
-# spawning the image with the README's jupyterhub_config.py; the k8s/ manifests validated
-# offline. Does NOT build the image (tests/image/run.sh does). Takes about 6 minutes.
-# First tests/teams/setup.sh installs JupyterHub & co. once (cached under .cache/teams; Node and
-# npm from Debian when missing: run as root). Usage: tests/teams/run.sh [IMAGE] [-k NAME_SUBSTRING]
-# (default mmlspark/release:latest). Output: PASS/FAIL/SKIP lines, then "N passed, N failed";
-# exit non-zero on a failure (with CI=true, also on a skip). Logs of failures: artifacts/teams/.
+# root, no capabilities, all at once; a name for any uid in every process; UTF-8 JVMs; stock Spark's
+# Ivy resolvers; a real JupyterHub (PyPI jupyterhub + dockerspawner, npm configurable-http-proxy)
+# spawning the image with the README's jupyterhub_config.py; the k8s/ manifests validated offline.
+# Does NOT build the image (tests/image/run.sh does). Takes about 6 minutes. First
+# tests/teams/setup.sh installs JupyterHub & co. once (cached under .cache/teams; Node and npm from
+# Debian when missing: run as root). Usage: tests/teams/run.sh [IMAGE] [-k NAME_SUBSTRING] (default
+# mmlspark/release:latest). Output: PASS/FAIL/SKIP lines, then "N passed, N failed"; exit non-zero
+# on a failure (with CI=true, also on a skip). Logs of failures: artifacts/teams/.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """teams - the image where teams run it (README, "Teams"), against a real Docker engine: any uid
-and gid, a read-only root, no capabilities, all at once; UTF-8 JVMs; one nss_wrapper file per
-uid; stock Spark's Ivy resolvers; a real JupyterHub (PyPI jupyterhub + dockerspawner, npm
+and gid, a read-only root, no capabilities, all at once; a name for any uid in every process
+(docker exec included); UTF-8 JVMs; one hosts file per uid; stock Spark's Ivy resolvers; a real JupyterHub (PyPI jupyterhub + dockerspawner, npm
 configurable-http-proxy) spawning the image with the README's jupyterhub_config.py; the k8s/
 manifests against the Kubernetes API schema, offline.
 
@@ -193,10 +193,11 @@ def runtime_test(tag, args):
         check(status == 403, "a wrong token got HTTP %s, not 403" % status)
         uid = "12345" if args[:2] == ANY_IDS else "1000"
         who = "mmlspark-12345" if uid == "12345" else "mmlspark"
-        # a terminal: Jupyter's terminals are login shells; docker exec -it bash an interactive one
+        # a terminal: Jupyter's terminals are login shells; `docker exec -it NAME bash -l` an
+        # interactive login shell (Docker's HOME=/ for a uid without a passwd line: bash.bashrc)
         probe = ("whoami; echo HOME=~; touch ~/probe && echo HOME-WRITABLE; "
                  "pip install --user --no-index /wheels/%s 2>&1 | tail -1" % whl)
-        rc, out = docker("exec", name, "bash", "-lc", probe, timeout=120)
+        rc, out = docker("exec", name, "bash", "-lic", probe, timeout=120)
         ctx["output"] = out
         check(rc == 0 and re.search(r"^%s$" % who, out, re.M),
               "whoami in a login shell is not %s: %r" % (who, out))
@@ -251,7 +252,7 @@ def pip_install_user_without_a_writable_place_says_where(ctx):
     rc, out = docker("run", "--rm", "--read-only", *ANY_IDS, image, "bash", "-lc",
                      "pip install --user --no-index /nonexistent.whl; true", timeout=60)
     ctx["output"] = out
-    check(re.search(r"mmlspark: no writable directory for HOME .*--tmpfs /tmp", out),
+    check(re.search(r"mmlspark[-\w]*: (warn: )?no writable directory for HOME .*--tmpfs /tmp", out),
           "no clear line about the missing writable place: %r" % out)
 
 
@@ -279,17 +280,64 @@ def every_jvm_reports_utf8_and_spark_writes_non_ascii_names(ctx):
 
 
 @test
-def spark_launches_leave_one_file_per_uid(ctx):
-    """Three spark-submit launches as a uid without a passwd entry, without network: one passwd
-    file and one hosts file for that uid, reused, nothing per launch."""
+def spark_launches_leave_one_hosts_file_per_uid_and_no_passwd_file(ctx):
+    """Three spark-submit launches as a uid without a passwd entry, without network: one hosts
+    file for that uid, reused, nothing per launch; no passwd file (the NSS module names the uid)."""
     rc, out = docker("run", "--rm", "--network", "none", *ANY_IDS, image, "bash", "-c",
                      "for i in 1 2 3; do spark-submit --version >/dev/null 2>&1 || echo FAILED; "
                      "done; ls -A /tmp", timeout=180)
     ctx["output"] = out
     check(rc == 0 and "FAILED" not in out, "spark-submit --version failed: %r" % out)
     files = sorted(f for f in out.splitlines() if re.fullmatch(r"mmlspark\S*", f))
-    check(files == ["mmlspark-hosts-12345", "mmlspark-passwd-12345"],
-          "/tmp holds %s, not one passwd and one hosts file for uid 12345" % files)
+    check(files == ["mmlspark-hosts-12345"],
+          "/tmp holds %s, not one hosts file for uid 12345" % files)
+
+
+@test
+def any_uid_has_a_name_and_a_home_in_every_process_docker_exec_included(ctx):
+    """--user 12345:12345 (no passwd line): `whoami` as the container's command; in a `docker
+    exec` (not started by init, no shell profile) Python's getpass and pwd, `id` with a group name,
+    an interactive bash's HOME, and a Spark JVM whose user is the name; the same under
+    --read-only --tmpfs /tmp."""
+    rc, out = docker("run", "--rm", *ANY_IDS, "-e", "ACCEPT_EULA=yes", image, "whoami",
+                     timeout=60)
+    ctx["output"] = out
+    check(rc == 0 and out.splitlines()[-1:] == ["mmlspark-12345"],
+          "docker run --user 12345:12345 IMAGE whoami: %r" % out)
+    # root (a derived image's RUN, a hook) sees the files alone: free ids stay free
+    rc, out = docker("run", "--rm", "--user", "root", "-e", "ACCEPT_EULA=yes", image, "sh", "-c",
+                     "useradd -m alice && groupadd -g 12345 team && id -un alice && "
+                     "getent group 12345 | cut -d: -f1", timeout=60)
+    check(rc == 0 and out.splitlines()[-2:] == ["alice", "team"],
+          "useradd and groupadd as root in the image: %r" % out)
+    pyprobe = ("import getpass, pwd, os; "
+               "print('WHO', getpass.getuser(), pwd.getpwuid(os.getuid()).pw_dir)")
+    spark = ("from pyspark.sql import SparkSession; "
+             "s = SparkSession.builder.master('local[1]').getOrCreate(); "
+             "print('SPARK', s.range(10).selectExpr('sum(id)').first()[0], "
+             "s.sparkContext.sparkUser()); s.stop()")
+    for tag, extra in (("plain", []), ("read_only", ["--read-only", "--tmpfs", "/tmp"])):
+        name = new_name("exec-" + tag)
+        rc, out = docker("run", "-d", "--name", name, *ANY_IDS, *extra, "-e", "ACCEPT_EULA=yes",
+                         image, "sleep", "600", timeout=60)
+        check(rc == 0, "docker run -d failed: %s" % out)
+        rc, out = docker("exec", name, "python3", "-c", pyprobe, timeout=60)
+        ctx["output"] += out
+        check(rc == 0 and "WHO mmlspark-12345 /tmp/home-12345" in out,
+              "%s: docker exec python3 (getpass.getuser(), pw_dir): %r" % (tag, out))
+        rc, out = docker("exec", name, "id", timeout=60)
+        check(rc == 0 and "uid=12345(mmlspark-12345) gid=12345(mmlspark-12345)" in out,
+              "%s: docker exec id has no user and group names: %r" % (tag, out))
+        rc, out = docker("exec", name, "bash", "-ic",
+                         'echo "HOME=$HOME"; touch ~/probe && echo HOME-WRITABLE', timeout=60)
+        check("HOME=/tmp/home-12345" in out and "HOME-WRITABLE" in out,
+              "%s: an interactive docker exec bash has not the uid's home: %r" % (tag, out))
+        rc, out = docker("exec", name, "python3", "-c", spark, timeout=240)
+        ctx["output"] += out
+        check(rc == 0 and "SPARK 45 mmlspark-12345" in out,
+              "%s: a Spark JVM in docker exec did not run as mmlspark-12345: %r"
+              % (tag, out[-1500:]))
+        docker("rm", "-f", name, timeout=60)
 
 
 def ivy_local_publication(root):
