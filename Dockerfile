@@ -320,12 +320,13 @@ RUN python3 -c 'import sys, zipfile; [zipfile.ZipFile(j).extractall("/opt/synaps
 RUN test -s /opt/connectors/classpath \
  && xargs -a /opt/connectors/classpath ln -s -t /opt/spark/jars/ \
  && ls -l /opt/spark/jars | grep -c -- '-> /opt/connectors/'
-# Class-data sharing for the notebook kernels' drivers (image/cds/dump.py): the classes a driver's
-# first work loads, mapped from one archive instead of loaded and verified (Spark's start 2.4 ->
-# 1.4 s, its first job 2.7 -> 1.4 s: docs/benchmarks.md). Made after the last change to Spark's
-# jars and the JVM: it holds their sizes and times, and a JVM ignores it when they differ.
+# Class-data sharing for the notebook kernels' Spark (image/cds/dump.py): the classes a driver's
+# first work loads, and those of spark-submit's launcher, mapped from an archive instead of loaded
+# and verified (Spark's start 2.4 -> 1.4 s, its first job 2.7 -> 1.4 s: docs/benchmarks.md).
+# Made after the last change to Spark's jars and the JVM: an archive holds their sizes and
+# times, and a JVM ignores it when they differ.
 COPY image/cds/dump.py /tmp/cds/dump.py
-RUN python3 /tmp/cds/dump.py /usr/share/mmlspark/spark-driver.jsa \
+RUN python3 /tmp/cds/dump.py /usr/share/mmlspark/spark-driver.jsa /usr/share/mmlspark/spark-launcher.jsa \
  && rm -rf /tmp/* /root/.ivy2 /root/.cache
 # The manifest: the exact version of every Debian package, Python package (the venv) and Maven
 # artifact (the image's repository) installed; tools/release.sh puts it into the release notes.

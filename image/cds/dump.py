@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
-"""dump.py ARCHIVE - class-data sharing for the notebook kernels' Spark driver: runs a notebook's
-usual first work (a session, a DataFrame from Python rows, an aggregate, SQL) in a driver JVM
-launched as the kernels launch it, and has the JVM write the classes it loaded into ARCHIVE (a
-dynamic CDS archive, -XX:ArchiveClassesAtExit) when it exits. The kernels' drivers map it
-(-XX:SharedArchiveFile) and skip loading and verifying those classes again.
+"""dump.py DRIVER_ARCHIVE LAUNCHER_ARCHIVE - class-data sharing for the notebook kernels' Spark:
+runs a notebook's usual first work (a session, a DataFrame from Python rows, an aggregate, SQL)
+in a driver JVM launched as the kernels launch it, and has the JVM write the classes it loaded
+into DRIVER_ARCHIVE (a dynamic CDS archive, -XX:ArchiveClassesAtExit) when it exits; the JVM of
+spark-submit's launcher (which only prints the driver's command) writes LAUNCHER_ARCHIVE. The
+kernels' JVMs map them (-XX:SharedArchiveFile) and skip loading and verifying those classes.
 
 The archive holds classes of the class path entries up to the last one it used, and a JVM uses
 it only with the same entries first, in the same order: Spark's jars (/opt/spark/jars/*, first
@@ -19,12 +20,15 @@ SPARK_JARS = "/opt/spark/jars/*"
 
 
 def main():
-    if len(sys.argv) != 2:
-        print("usage: dump.py ARCHIVE", file=sys.stderr)
+    if len(sys.argv) != 3:
+        print("usage: dump.py DRIVER_ARCHIVE LAUNCHER_ARCHIVE", file=sys.stderr)
         return 64
-    archive = sys.argv[1]
+    archive, launcher = sys.argv[1:]
     os.environ["SPARK_SUBMIT_OPTS"] = ("-XX:ArchiveClassesAtExit=%s -Xlog:cds=error %s" % (
         archive, os.environ.get("SPARK_SUBMIT_OPTS", ""))).strip()
+    # the launcher's output is the driver's command: no log line of the JVM's may go there
+    os.environ["SPARK_LAUNCHER_OPTS"] = ("-XX:ArchiveClassesAtExit=%s -Xlog:cds=off "
+                                         "-Xlog:cds+dynamic=off" % launcher)
     from pyspark import SparkContext
     from pyspark.sql import SparkSession
 
@@ -44,12 +48,13 @@ def main():
     except Exception:  # noqa: BLE001 - the connection ends with the JVM
         pass
     rc = proc.wait(300)
-    if rc != 0 or not os.path.isfile(archive):
-        print("dump.py: the driver ended with %d and wrote no %s" % (rc, archive), file=sys.stderr)
-        return 1
-    os.chmod(archive, 0o444)
-    print("dump.py: %s, %.1f MB, in %.0f s" % (archive, os.path.getsize(archive) / 1e6,
-                                              time.monotonic() - started))
+    for path in (archive, launcher):
+        if rc != 0 or not os.path.isfile(path):
+            print("dump.py: the driver ended with %d; no %s" % (rc, path), file=sys.stderr)
+            return 1
+        os.chmod(path, 0o444)
+        print("dump.py: %s, %.1f MB" % (path, os.path.getsize(path) / 1e6))
+    print("dump.py: %.0f s" % (time.monotonic() - started))
     return 0
 
 

@@ -54,6 +54,7 @@ SYNAPSEML = "/opt/synapseml"
 # Class-data sharing (image/cds/dump.py): Spark's classes as a driver's first work loads them,
 # mapped instead of loaded and verified. Used with Spark's jars first on the class path.
 CDS_ARCHIVE = "/usr/share/mmlspark/spark-driver.jsa"
+CDS_LAUNCHER_ARCHIVE = "/usr/share/mmlspark/spark-launcher.jsa"  # spark-submit's launcher JVM
 SPARK_JARS = "/opt/spark/jars/*"
 MONITOR_LISTENER = "sparkmonitor.listener.JupyterSparkMonitorListener"
 # Settings a notebook session gets unless the user sets them.
@@ -150,14 +151,18 @@ def cds_archive(path=CDS_ARCHIVE):
     return path if os.path.isfile(path) else None
 
 
-def with_cds(env, archive):
-    """ENV (a launch's environment) with the driver JVM mapping ARCHIVE (SPARK_SUBMIT_OPTS: the
-    driver's options, not spark-submit's launcher's), unless its options name an archive of
-    their own. A class path that does not start with Spark's jars leaves it unused (one line in
-    the kernel's log), and the JVM loads its classes as without it."""
-    opts = env.get("SPARK_SUBMIT_OPTS", "")
-    if archive and "-XX:SharedArchiveFile=" not in opts and "-Xshare:off" not in opts:
-        env["SPARK_SUBMIT_OPTS"] = ("-XX:SharedArchiveFile=%s %s" % (archive, opts)).strip()
+def with_cds(env, archive, launcher=None):
+    """ENV (a launch's environment) with the driver JVM mapping ARCHIVE (SPARK_SUBMIT_OPTS) and
+    spark-submit's launcher JVM mapping LAUNCHER (SPARK_LAUNCHER_OPTS, silent: its output is the
+    driver's command), unless the options name an archive of their own or turn sharing off. A
+    driver whose class path does not start with Spark's jars leaves its archive unused (one line
+    in the kernel's log), and loads its classes as without it."""
+    for var, path, quiet in (("SPARK_SUBMIT_OPTS", archive, ""),
+                             ("SPARK_LAUNCHER_OPTS", launcher,
+                              " -Xlog:cds=off -Xlog:cds+dynamic=off")):
+        opts = env.get(var, "")
+        if path and "-XX:SharedArchiveFile=" not in opts and "-Xshare:off" not in opts:
+            env[var] = ("-XX:SharedArchiveFile=%s%s %s" % (path, quiet, opts)).strip()
     return env
 
 
@@ -253,7 +258,7 @@ class Jvm:
             if heap:
                 env["SPARK_DRIVER_MEMORY"] = "%dm" % heap
             if env is not None:
-                with_cds(env, cds_archive())
+                with_cds(env, cds_archive(), cds_archive(CDS_LAUNCHER_ARCHIVE))
             self.proc = popen(*args, **kwargs)
             return self.proc
         key = launch_key(conf)

@@ -379,6 +379,12 @@ class ClassDataSharing(unittest.TestCase):
         self.assertEqual(mk.with_cds({}, "/a.jsa")["SPARK_SUBMIT_OPTS"],
                          "-XX:SharedArchiveFile=/a.jsa")
 
+    def test_the_launchers_archive_goes_to_its_options_silently(self):
+        env = mk.with_cds({"SPARK_LAUNCHER_OPTS": "-Dy=2"}, None, "/l.jsa")
+        self.assertEqual(env["SPARK_LAUNCHER_OPTS"], "-XX:SharedArchiveFile=/l.jsa -Xlog:cds=off "
+                         "-Xlog:cds+dynamic=off -Dy=2")
+        self.assertNotIn("SPARK_SUBMIT_OPTS", env)
+
     def test_the_users_own_archive_or_xshare_off_wins(self):
         for opts in ("-XX:SharedArchiveFile=/mine.jsa", "-Xshare:off"):
             self.assertEqual(mk.with_cds({"SPARK_SUBMIT_OPTS": opts}, "/a.jsa"),
