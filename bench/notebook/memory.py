@@ -13,7 +13,8 @@ JOB = "spark.range(100000).selectExpr('sum(id)').collect()"
 
 
 def tree_rss_mb(pid):
-    """VmRSS of PID and all its descendants, MB."""
+    """(VmRSS, Pss, private) of PID and all its descendants, MB (smaps_rollup: Pss counts a page
+    shared by n processes, such as a class-data archive's, as 1/n)."""
     children = {}
     for p in filter(str.isdigit, os.listdir("/proc")):
         try:
@@ -22,16 +23,21 @@ def tree_rss_mb(pid):
         except (OSError, ValueError, IndexError):
             continue
         children.setdefault(ppid, []).append(int(p))
-    total, todo = 0, [pid]
+    total, todo = {"Rss": 0, "Pss": 0, "Private": 0}, [pid]
     while todo:
         p = todo.pop()
         todo.extend(children.get(p, []))
         try:
-            with open("/proc/%d/status" % p) as f:
-                total += next(int(l.split()[1]) for l in f if l.startswith("VmRSS:"))
-        except (OSError, StopIteration):
+            with open("/proc/%d/smaps_rollup" % p) as f:
+                for line in f:
+                    key, _, rest = line.partition(":")
+                    if key in ("Rss", "Pss"):
+                        total[key] += int(rest.split()[0])
+                    elif key in ("Private_Clean", "Private_Dirty"):
+                        total["Private"] += int(rest.split()[0])
+        except (OSError, ValueError, IndexError):
             pass
-    return total / 1024
+    return tuple(total[k] / 1024 for k in ("Rss", "Pss", "Private"))
 
 
 def kernel():
@@ -70,10 +76,12 @@ def plain():
 def main():
     k = kernel()
     q = plain()
-    print("idle memory after one job (VmRSS, Python + Spark JVM):")
-    print("  notebook kernel (image's defaults, SynapseML on the class path): %7.0f MB" % k)
-    print("  plain pyspark (SparkSession.builder.getOrCreate(), no packages): %7.0f MB" % q)
-    print("  ratio kernel / plain pyspark: %.2f" % (k / q))
+    print("idle memory after one job (Python + Spark JVM, MB): VmRSS / Pss / private")
+    print("  notebook kernel (image's defaults, SynapseML on the class path): %5.0f / %5.0f / %5.0f"
+          % k)
+    print("  plain pyspark (SparkSession.builder.getOrCreate(), no packages): %5.0f / %5.0f / %5.0f"
+          % q)
+    print("  ratio kernel / plain pyspark: %.2f / %.2f / %.2f" % tuple(a / b for a, b in zip(k, q)))
 
 
 if __name__ == "__main__":
