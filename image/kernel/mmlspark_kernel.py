@@ -707,7 +707,8 @@ def load(ip, env=os.environ):
         logging.getLogger().addFilter(quiet_py4j_interrupt)
         threading._register_atexit(lambda: release_at_exit(jvm))
         state.update(default_session=default_session, default_context=default_context,
-                     launch_ahead=launch_ahead, pre_run_cell=spark_pre_run_cell, post_run_cell=spark_post_run_cell)
+                     launch_ahead=launch_ahead, pre_run_cell=spark_pre_run_cell,
+                     post_run_cell=spark_post_run_cell)
         if running_cell.is_set():  # set up by the running cell (its import of pyspark)
             spark_pre_run_cell()
 
@@ -755,7 +756,7 @@ def load(ip, env=os.environ):
         def synapseml_import():
             import pyspark  # noqa: F401 - its import runs setup()
 
-            setup()["launch_ahead"]()
+            setup().get("launch_ahead", lambda: None)()  # none while the setup itself runs
         before_import("synapse.ml", synapseml_import)
     on_pyspark_import(setup)
 
