@@ -784,13 +784,19 @@ def before_import(name, run):
                 sys.meta_path.remove(self)
             except ValueError:  # another thread's import of NAME got here first
                 return None
-            try:
-                run()
-            except Exception as e:  # noqa: BLE001
-                print("mmlspark: warning: Spark's notebook setup failed: %s" % last_line(e),
-                      file=sys.stderr, flush=True)
+            run_setup(run)
             return None  # the other finders find it
     sys.meta_path.insert(0, Finder())
+
+
+def run_setup(run):
+    """Runs RUN, a part of Spark's notebook setup that an import triggered: its failure is a
+    warning, and the import goes on (pyspark still works as without the image)."""
+    try:
+        run()
+    except Exception as e:  # noqa: BLE001
+        print("mmlspark: warning: Spark's notebook setup failed: %s" % last_line(e),
+              file=sys.stderr, flush=True)
 
 
 def on_pyspark_import(run):
@@ -799,15 +805,8 @@ def on_pyspark_import(run):
     import importlib.abc
     import importlib.machinery
 
-    def after():
-        try:
-            run()
-        except Exception as e:  # noqa: BLE001 - pyspark still works as without the image
-            print("mmlspark: warning: Spark's notebook setup failed: %s" % last_line(e),
-                  file=sys.stderr, flush=True)
-
     if "pyspark" in sys.modules:
-        after()
+        run_setup(run)
         return
 
     class Finder(importlib.abc.MetaPathFinder):
@@ -822,7 +821,7 @@ def on_pyspark_import(run):
 
             def exec_then_run(module):
                 exec_module(module)
-                after()
+                run_setup(run)
             spec.loader.exec_module = exec_then_run
             return spec
     sys.meta_path.insert(0, Finder())
