@@ -326,7 +326,7 @@ RUN test -s /opt/connectors/classpath \
 # Made after the last change to Spark's jars and the JVM: an archive holds their sizes and
 # times, and a JVM ignores it when they differ.
 COPY image/cds/dump.py /tmp/cds/dump.py
-RUN python3 /tmp/cds/dump.py /usr/share/mmlspark/spark-driver.jsa /usr/share/mmlspark/spark-launcher.jsa \
+RUN python3 /tmp/cds/dump.py \
  && rm -rf /tmp/* /root/.ivy2 /root/.cache
 # The manifest: the exact version of every Debian package, Python package (the venv) and Maven
 # artifact (the image's repository) installed; tools/release.sh puts it into the release notes.

@@ -1,10 +1,11 @@
 #!/usr/bin/env python3
-"""dump.py DRIVER_ARCHIVE LAUNCHER_ARCHIVE - class-data sharing for the notebook kernels' Spark:
-runs a notebook's usual first work (a session, a DataFrame from Python rows, an aggregate, SQL)
-in a driver JVM launched as the kernels launch it, and has the JVM write the classes it loaded
-into DRIVER_ARCHIVE (a dynamic CDS archive, -XX:ArchiveClassesAtExit) when it exits; the JVM of
-spark-submit's launcher (which only prints the driver's command) writes LAUNCHER_ARCHIVE. The
-kernels' JVMs map them (-XX:SharedArchiveFile) and skip loading and verifying those classes.
+"""dump.py - class-data sharing for the notebook kernels' Spark: runs a notebook's usual first
+work (a session, a DataFrame from Python rows, an aggregate, SQL) in a driver JVM launched as the
+kernels launch it, and has the JVM write the classes it loaded into the kernels' archive
+(mmlspark_kernel.CDS_ARCHIVE, a dynamic CDS archive: -XX:ArchiveClassesAtExit) when it exits;
+the JVM of spark-submit's launcher (which only prints the driver's command) writes
+mmlspark_kernel.CDS_LAUNCHER_ARCHIVE. The kernels' JVMs map them (-XX:SharedArchiveFile) and
+skip loading and verifying those classes.
 
 The archive holds classes of the class path entries up to the last one it used, and a JVM uses
 it only with the same entries first, in the same order: Spark's jars (/opt/spark/jars/*, first
@@ -16,14 +17,14 @@ import subprocess
 import sys
 import time
 
-SPARK_JARS = "/opt/spark/jars/*"
+from mmlspark_kernel import CDS_ARCHIVE, CDS_LAUNCHER_ARCHIVE, SPARK_JARS
 
 
 def main():
-    if len(sys.argv) != 3:
-        print("usage: dump.py DRIVER_ARCHIVE LAUNCHER_ARCHIVE", file=sys.stderr)
+    if len(sys.argv) != 1:
+        print("usage: dump.py", file=sys.stderr)
         return 64
-    archive, launcher = sys.argv[1:]
+    archive, launcher = CDS_ARCHIVE, CDS_LAUNCHER_ARCHIVE
     os.environ["SPARK_SUBMIT_OPTS"] = ("-XX:ArchiveClassesAtExit=%s -Xlog:cds=error %s" % (
         archive, os.environ.get("SPARK_SUBMIT_OPTS", ""))).strip()
     # the launcher's output is the driver's command: no log line of the JVM's may go there
