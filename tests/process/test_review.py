@@ -113,8 +113,13 @@ class EulaDrain(unittest.TestCase):
         with tempfile.TemporaryDirectory() as d:
             page = os.path.join(d, "page")
             with open(page, "w") as f:
-                # Accepts at once but leaves a straggler that ignores TERM: init drains it.
-                f.write("#!/bin/sh\n(trap '' TERM; while :; do sleep 0.1; done) &\nexit 0\n")
+                # Accepts at once but leaves a straggler that ignores TERM: init drains it. The page
+                # exits only once the straggler ignores TERM (else the drain's TERM can end it at once).
+                ready = os.path.join(d, "straggler-ready")
+                f.write("#!/bin/sh\n"
+                        f"(trap '' TERM; : > {ready}; while :; do sleep 0.1; done) &\n"
+                        f"while [ ! -e {ready} ]; do sleep 0.01; done\n"
+                        "exit 0\n")
             os.chmod(page, 0o755)
             jupyter = os.path.join(d, "jupyter")
             started = os.path.join(d, "jupyter-started")
