@@ -95,8 +95,9 @@ def test_root_owned_hook_runs_as_root():
 
 # ---- a stop during the hooks ----
 
-def stop_during_slow_hook(body):
-    pt.hook("10-slow", f"echo started > {pt.T}/hook-started; {body}")
+def stop_during_slow_hook(body, before=""):
+    # `before` runs ahead of the mark the test waits for (a trap set after it could miss the TERM).
+    pt.hook("10-slow", f"{before}echo started > {pt.T}/hook-started; {body}")
     pt.hook("20-never", f"echo 20 >> {pt.T}/ran")
     p = subprocess.Popen([pt.INIT, "--grace", "2", "--", "sh", "-c", f"echo job >> {pt.T}/ran"],
                          env=pt.init_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
@@ -126,7 +127,7 @@ def test_term_during_slow_hook_ends_start():
 
 
 def test_term_during_hook_ignoring_it_ends_start_after_grace():
-    stop_during_slow_hook("trap '' TERM; sleep 60")
+    stop_during_slow_hook("sleep 60", before="trap '' TERM; ")
 
 
 # ---- the dropped job without a pty: no controlling terminal ----
