@@ -369,20 +369,58 @@ class BeforeImport(unittest.TestCase):
         self.assertFalse(mk.connect_client({}))
 
 
+class LaunchPopen(unittest.TestCase):
+    """The launching thread's poll() returns once the JVM's port file exists, or with the exit
+    code of a launch that ended without it; other threads poll as usual."""
+
+    def test_poll_returns_once_the_port_file_exists(self):
+        import tempfile
+
+        with tempfile.TemporaryDirectory() as d:
+            conn = os.path.join(d, "conn")
+            p = mk.LaunchPopen(conn, ["sh", "-c", "sleep 0.3; : > %s; sleep 30" % conn])
+            try:
+                self.assertIsNone(p.poll())
+                self.assertTrue(os.path.isfile(conn))
+            finally:
+                p.kill()
+                p.wait()
+
+    def test_a_launch_that_ends_without_the_file_gives_its_code(self):
+        p = mk.LaunchPopen("/nonexistent/conn", ["sh", "-c", "sleep 0.2; exit 3"])
+        self.assertEqual(p.poll(), 3)
+
+    def test_another_thread_does_not_wait(self):
+        import threading
+
+        p = mk.LaunchPopen("/nonexistent/conn", ["sleep", "30"])
+        got = []
+        try:
+            t = threading.Thread(target=lambda: got.append(p.poll()))
+            t.start()
+            t.join(1)
+            self.assertEqual(got, [None])  # answered at once, not after the launcher's wait
+        finally:
+            p.kill()
+            p.wait()
+
+
 class ClassDataSharing(unittest.TestCase):
     """with_cds(): the driver maps the image's archive unless the user's options name their own
     or turn sharing off; image_settings(): Spark's jars first on the driver's class path."""
 
     def test_the_archive_goes_to_the_drivers_options(self):
         env = mk.with_cds({"SPARK_SUBMIT_OPTS": "-Dx=1"}, "/a.jsa")
-        self.assertEqual(env["SPARK_SUBMIT_OPTS"], "-XX:SharedArchiveFile=/a.jsa -Dx=1")
+        at = " -XX:+UnlockDiagnosticVMOptions -XX:ArchiveRelocationMode=0"
+        self.assertEqual(env["SPARK_SUBMIT_OPTS"], "-XX:SharedArchiveFile=/a.jsa%s -Dx=1" % at)
         self.assertEqual(mk.with_cds({}, "/a.jsa")["SPARK_SUBMIT_OPTS"],
-                         "-XX:SharedArchiveFile=/a.jsa")
+                         "-XX:SharedArchiveFile=/a.jsa" + at)
 
     def test_the_launchers_archive_goes_to_its_options_silently(self):
         env = mk.with_cds({"SPARK_LAUNCHER_OPTS": "-Dy=2"}, None, "/l.jsa")
-        self.assertEqual(env["SPARK_LAUNCHER_OPTS"], "-XX:SharedArchiveFile=/l.jsa -Xlog:cds=off "
-                         "-Xlog:cds+dynamic=off -Dy=2")
+        self.assertEqual(env["SPARK_LAUNCHER_OPTS"], "-XX:SharedArchiveFile=/l.jsa "
+                         "-XX:+UnlockDiagnosticVMOptions -XX:ArchiveRelocationMode=0 "
+                         "-Xlog:cds=off -Xlog:cds+dynamic=off -Dy=2")
         self.assertNotIn("SPARK_SUBMIT_OPTS", env)
 
     def test_the_users_own_archive_or_xshare_off_wins(self):
