@@ -445,16 +445,22 @@ static bool add_subdir(struct frame *f, const char *name, size_t *cap)
 /* The note (NOTE_LEN bytes at offset 0, rewritten in place) names the one directory locked, and
  * the owner it gets back. Not synced: it must outlive a kill of the walk, which leaves the page
  * cache to the kernel, not a crash of the machine, which also ends the container. */
+static void note_lost(struct walk *w)
+{
+    log_warn("cannot use the lock note %s: %s; the walk goes on without locks", w->note_path,
+             strerror(errno));
+    if (w->note_fd >= 0)
+        close(w->note_fd);
+    w->note_fd = -1;
+}
+
 static bool note_put(struct walk *w, const char *text)
 {
     if (w->note_fd < 0)
         return false;
     if (pwrite(w->note_fd, text, NOTE_LEN, 0) == NOTE_LEN)
         return true;
-    log_warn("cannot write %s: %s; the files are changed without the lock", w->note_path,
-             strerror(errno));
-    close(w->note_fd);
-    w->note_fd = -1;
+    note_lost(w);
     return false;
 }
 
@@ -486,8 +492,7 @@ static void note_open(struct walk *w, const char *path)
     w->note_path = path;
     if (w->note_fd < 0) {
         if (path != NULL)
-            log_warn("cannot open %s: %s; the files are changed without the lock", path,
-                     strerror(errno));
+            note_lost(w);
         return;
     }
     char text[NOTE_LEN + 1];
