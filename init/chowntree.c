@@ -442,9 +442,10 @@ static bool add_subdir(struct frame *f, const char *name, size_t *cap)
 
 /* ---- the lock: a directory given to root while its files are changed by name ---- */
 
-/* The note (NOTE_LEN bytes at offset 0, rewritten in place) names the one directory locked, and
- * the owner it gets back. Not synced: it must outlive a kill of the walk, which leaves the page
- * cache to the kernel, not a crash of the machine, which also ends the container. */
+/* The lock note (NOTE_LEN bytes at offset 0, rewritten in place) names the one directory locked,
+ * and the owner it gets back. Not synced: it must outlive a kill of the walk, which leaves the
+ * page cache to the kernel, not a crash of the machine, which also ends the container. */
+
 static void note_lost(struct walk *w)
 {
     log_warn("cannot use the lock note %s: %s; the walk goes on without locks", w->note_path,

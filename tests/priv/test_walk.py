@@ -172,6 +172,9 @@ def test_nested_directories_follow_the_user_and_keep_their_modes():
     os.lchown(f"{home}/p/link", 1500, 1500)
     users_dir(f"{home}/p/roots", 0o755, 0, 0)
     files += users_files(f"{home}/p/roots", "roots")
+    users_dir(f"{home}/p/new", 0o700, *NEW)  # the new ids' already: locked, and given back
+    files += users_files(f"{home}/p/new", "new")
+    dirs[f"{home}/p/new"] = 0o700
     modes = {d: mode(d) for d in [home, *dirs]}
     r = p.run_init(["id", "-u"], env())
     p.check(r.returncode == 0 and r.stdout.strip() == str(NEW[0]), "init runs the job",
