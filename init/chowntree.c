@@ -1,7 +1,9 @@
 /* chowntree.c - the ownership walk, bounded like fts: one directory open at a time (entered from
  * its parent, left through ".." checked by device and inode), per level only the names of the
  * subdirectories still to enter, hard-linked files counted by inode in a first pass and changed
- * in a second (no descriptor kept for them), each directory walked once however the roots nest. */
+ * in a second (no descriptor kept for them), each directory walked once however the roots nest.
+ * A directory whose entries only root can change meanwhile (root's own, or locked: given to root
+ * for the time its files take) has its files changed by name, the others through descriptors. */
 #include "chowntree.h"
 
 #include <dirent.h>
@@ -24,6 +26,12 @@
     (STATX_TYPE | STATX_MODE | STATX_NLINK | STATX_UID | STATX_GID | STATX_INO | STATX_MNT_ID)
 
 #define SPENT_MAX 64 /* file descriptors closed together */
+
+/* Mode bits that let others than the owner add, remove or rename entries (an ACL's grants show
+ * in the group bits), or that make the owner matter to a removal (sticky). */
+#define DIR_WRITERS (S_IWGRP | S_IWOTH | S_ISVTX)
+
+#define NOTE_LEN 64 /* a lock note: "DEV INO UID GID\n" in fixed widths; blank: none */
 
 struct inode_key {
     dev_t dev;
@@ -53,6 +61,13 @@ struct frame {
 
 enum pass { PASS_MAIN, PASS_LINKED };
 
+/* The directory the lock note names and the owner it gets back. */
+struct lock_note {
+    struct inode_key key;
+    uid_t uid;
+    gid_t gid;
+};
+
 struct walk {
     const struct chown_ids *ids;
     const sigset_t *stops;
@@ -74,7 +89,13 @@ struct walk {
     size_t path_len, path_cap;
     int spent[SPENT_MAX]; /* the files' O_PATH descriptors not closed yet */
     size_t n_spent;
-    char dents[32768];
+    const char *note_path;
+    int note_fd;           /* -1: no directory is locked */
+    struct lock_note note; /* what the note file says, when note_set */
+    bool note_set;
+    bool locked;  /* the directory being read is root's until its files are done */
+    bool by_name; /* the directory being read: its files are changed by name */
+    _Alignas(struct dirent64) char dents[32768]; /* getdents64 records, read in place */
 };
 
 static dev_t stx_dev(const struct statx *s)
@@ -212,15 +233,28 @@ static bool needs_change(const struct walk *w, const struct statx *s)
             s->stx_gid == ids->old_gid);
 }
 
-/* Gives fd's inode (statted as s, through the same fd: no path to swap) to the new ids. */
-static void chown_fd(const struct walk *w, int fd, const struct statx *s)
+/* The owner s gets: the new ids where it has the old ones. */
+static struct lock_note new_owner(const struct walk *w, const struct statx *s)
+{
+    const struct chown_ids *ids = w->ids;
+    bool uid = ids->old_uid != ids->uid && s->stx_uid == ids->old_uid;
+    bool gid = ids->old_gid != ids->gid && ids->old_gid != 0 && ids->old_gid != (gid_t)-1 &&
+               s->stx_gid == ids->old_gid;
+    return (struct lock_note){.key = {stx_dev(s), (ino_t)s->stx_ino},
+                              .uid = uid ? ids->uid : s->stx_uid,
+                              .gid = gid ? ids->gid : s->stx_gid};
+}
+
+/* Gives name under dirfd (statted as s by the same name), or dirfd itself for "" (statted
+ * through it), to the new ids. By name only where no one but root can swap the name between. */
+static void chown_at(const struct walk *w, int dirfd, const char *name, const struct statx *s)
 {
     if (!needs_change(w, s))
         return;
-    const struct chown_ids *ids = w->ids;
-    uid_t uid = s->stx_uid == ids->old_uid ? ids->uid : (uid_t)-1;
-    gid_t gid = s->stx_gid == ids->old_gid && ids->old_gid != 0 ? ids->gid : (gid_t)-1;
-    if (fchownat(fd, "", uid, gid, AT_EMPTY_PATH) != 0)
+    struct lock_note o = new_owner(w, s);
+    uid_t uid = o.uid == s->stx_uid ? (uid_t)-1 : o.uid;
+    gid_t gid = o.gid == s->stx_gid ? (gid_t)-1 : o.gid;
+    if (fchownat(dirfd, name, uid, gid, name[0] ? AT_SYMLINK_NOFOLLOW : AT_EMPTY_PATH) != 0)
         log_warn("cannot change the owner of %s: %s", w->path, strerror(errno));
 }
 
@@ -284,13 +318,13 @@ static void link_count(struct walk *w, const struct statx *s)
 }
 
 /* The second pass: changed when every link was seen inside the walk, else left and counted. */
-static void link_finish(struct walk *w, int fd, const struct statx *s)
+static void link_finish(struct walk *w, int fd, const char *at, const struct statx *s)
 {
     struct linked *l = link_find(w, (struct inode_key){stx_dev(s), (ino_t)s->stx_ino});
     if (l == NULL)
         return; /* appeared after the first pass: the next start sees it */
     if (l->seen >= l->nlink && l->seen >= s->stx_nlink) {
-        chown_fd(w, fd, s);
+        chown_at(w, fd, at, s);
     } else if (l->nlink != 0) {
         l->nlink = 0; /* counted once, whichever of its links comes first */
         if (w->links_left++ == 0)
@@ -332,23 +366,29 @@ static void visit_file(struct walk *w, int dirfd, const char *name)
     if (w->pass == PASS_LINKED &&
         (stat_at(dirfd, name, &s) != 0 || s.stx_nlink <= 1 || !needs_change(w, &s)))
         return;
-    /* Statted and changed through one O_PATH descriptor: the name cannot be swapped between. By
-     * name (chown -R's way, a fifth less time) a hard link or a directory swapped in between
-     * would take the change, and no check after it could undo that (docs/init.md). */
-    int fd = openat(dirfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
-    if (fd < 0 && (errno == EMFILE || errno == ENFILE) && w->n_spent > 0) {
-        spent_close(w);
+    /* Where others can swap the name, statted and changed through one O_PATH descriptor. By
+     * name there a hard link or a directory swapped in between would take the change, and no
+     * check after it could undo that (docs/init.md). */
+    int fd = dirfd;
+    const char *at = name;
+    if (!w->by_name) {
+        at = "";
         fd = openat(dirfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+        if (fd < 0 && (errno == EMFILE || errno == ENFILE) && w->n_spent > 0) {
+            spent_close(w);
+            fd = openat(dirfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+        }
+        if (fd < 0) {
+            if (errno == EMFILE || errno == ENFILE)
+                out_of(w, "out of file descriptors");
+            else if (errno != ENOENT)
+                log_warn("cannot inspect %s: %s", w->path, strerror(errno));
+            return;
+        }
     }
-    if (fd < 0) {
-        if (errno == EMFILE || errno == ENFILE)
-            out_of(w, "out of file descriptors");
-        else if (errno != ENOENT)
+    if (stat_at(fd, at, &s) != 0) {
+        if (errno != ENOENT)
             log_warn("cannot inspect %s: %s", w->path, strerror(errno));
-        return;
-    }
-    if (stat_at(fd, "", &s) != 0) {
-        log_warn("cannot inspect %s: %s", w->path, strerror(errno));
     } else if (S_ISDIR(s.stx_mode) || !needs_change(w, &s)) {
         /* a directory here was a file when listed: the next start sees it */
     } else if (other_mount(w, &w->stack[w->depth - 1].id, &s)) {
@@ -356,11 +396,12 @@ static void visit_file(struct walk *w, int dirfd, const char *name)
     } else if (w->pass == PASS_MAIN && s.stx_nlink > 1) {
         link_count(w, &s);
     } else if (s.stx_nlink > 1 || w->pass == PASS_LINKED) {
-        link_finish(w, fd, &s);
+        link_finish(w, fd, at, &s);
     } else {
-        chown_fd(w, fd, &s);
+        chown_at(w, fd, at, &s);
     }
-    spent_add(w, fd);
+    if (fd != dirfd)
+        spent_add(w, fd);
 }
 
 /* A pending signal of stops, looked at every 5 ms (the clock is read without a system call). */
@@ -399,15 +440,156 @@ static bool add_subdir(struct frame *f, const char *name, size_t *cap)
     return true;
 }
 
+/* ---- the lock: a directory given to root while its files are changed by name ---- */
+
+/* The lock note (NOTE_LEN bytes at offset 0, rewritten in place) names the one directory locked,
+ * and the owner it gets back. Not synced: it must outlive a kill of the walk, which leaves the
+ * page cache to the kernel, not a crash of the machine, which also ends the container. */
+
+static void note_lost(struct walk *w)
+{
+    log_warn("cannot use the lock note %s: %s; the walk goes on without locks", w->note_path,
+             strerror(errno));
+    if (w->note_fd >= 0)
+        close(w->note_fd);
+    w->note_fd = -1;
+}
+
+static bool note_put(struct walk *w, const char *text)
+{
+    if (w->note_fd < 0)
+        return false;
+    if (pwrite(w->note_fd, text, NOTE_LEN, 0) == NOTE_LEN)
+        return true;
+    note_lost(w);
+    return false;
+}
+
+static bool note_write(struct walk *w, struct lock_note n)
+{
+    char text[NOTE_LEN + 1];
+    snprintf(text, sizeof(text), "%20ju %20ju %10u %10u\n", (uintmax_t)n.key.dev,
+             (uintmax_t)n.key.ino, (unsigned)n.uid, (unsigned)n.gid);
+    if (!note_put(w, text))
+        return false;
+    w->note = n;
+    w->note_set = true;
+    return true;
+}
+
+static void note_clear(struct walk *w)
+{
+    char blank[NOTE_LEN + 1];
+    memset(blank, ' ', NOTE_LEN - 1);
+    blank[NOTE_LEN - 1] = '\n';
+    w->note_set = false;
+    note_put(w, blank);
+}
+
+/* Opens the note file and takes up a note that a walk ended by a kill left. */
+static void note_open(struct walk *w, const char *path)
+{
+    w->note_fd = path ? open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600) : -1;
+    w->note_path = path;
+    if (w->note_fd < 0) {
+        if (path != NULL)
+            note_lost(w);
+        return;
+    }
+    char text[NOTE_LEN + 1];
+    ssize_t n = pread(w->note_fd, text, NOTE_LEN, 0);
+    text[n > 0 ? n : 0] = '\0';
+    if (n <= 0 || strspn(text, " \n") == (size_t)n)
+        return;
+    uintmax_t dev, ino;
+    unsigned uid, gid;
+    int end = 0;
+    if (n == NOTE_LEN && sscanf(text, "%ju %ju %u %u\n%n", &dev, &ino, &uid, &gid, &end) == 4 &&
+        end == NOTE_LEN) {
+        w->note = (struct lock_note){{(dev_t)dev, (ino_t)ino}, (uid_t)uid, (gid_t)gid};
+        w->note_set = true;
+        return;
+    }
+    log_warn("ignored %s: expected 'DEV INO UID GID' (a directory an interrupted walk left to "
+             "root), not '%.*s'",
+             path, (int)strcspn(text, "\n"), text);
+    note_clear(w);
+}
+
+/* Gives the locked directory fd the owner the note names, then clears the note. */
+static void unlock(struct walk *w, int fd)
+{
+    w->locked = false;
+    if (fchown(fd, w->note.uid, w->note.gid) == 0) {
+        note_clear(w);
+        return;
+    }
+    /* The note stays (no other directory is locked), and so does the record. */
+    log_warn("cannot give %s back to %u:%u: %s; the next start tries again", w->path,
+             (unsigned)w->note.uid, (unsigned)w->note.gid, strerror(errno));
+    w->incomplete = true;
+}
+
+/* Locks directory fd (statted as s, no writers but its owner): noted, then root's. False, with
+ * the directory changed without the lock, when it cannot be locked or its mode let others write
+ * before the lock took hold. */
+static bool lock(struct walk *w, int fd, const struct statx *s)
+{
+    if (!note_write(w, new_owner(w, s)) || fchown(fd, 0, (gid_t)-1) != 0) {
+        if (w->note_set)
+            note_clear(w);
+        chown_at(w, fd, "", s);
+        return false;
+    }
+    w->locked = true;
+    struct statx now;
+    if (stat_at(fd, "", &now) == 0 && (now.stx_mode & DIR_WRITERS) == 0)
+        return true;
+    unlock(w, fd);
+    return false;
+}
+
+/* The main pass's change of directory fd (statted as s) before its files: returns whether they
+ * are changed by name, as only root can change its entries meanwhile (root's own, or locked). */
+static bool dir_begin(struct walk *w, int fd, const struct statx *s)
+{
+    if (w->pass != PASS_MAIN)
+        return false;
+    bool shut = (s->stx_mode & DIR_WRITERS) == 0;
+    if (w->note_set && same_key(w->note.key, dir_id_of(s).key)) {
+        if (s->stx_uid == 0) {
+            w->locked = true; /* by a walk a kill ended: the note has its owner */
+            if (shut)
+                return true;
+            unlock(w, fd);
+            return false;
+        }
+        note_clear(w); /* given back just before the kill */
+    }
+    const struct chown_ids *ids = w->ids;
+    if (shut && s->stx_uid != 0 && (s->stx_uid == ids->old_uid || s->stx_uid == ids->uid) &&
+        w->note_fd >= 0 && !w->note_set)
+        return lock(w, fd, s);
+    chown_at(w, fd, "", s);
+    return shut && s->stx_uid == 0;
+}
+
 static void read_entries(struct walk *w, int fd);
 
-/* Reads directory fd (the top frame) once: files are handled now, subdirectories are listed in
- * the frame for later. Stops early when a stop signal is pending. No file's descriptor is left
- * open after it: the walk goes on with a few descriptors, whatever the directory. */
-static void read_dir(struct walk *w, int fd)
+/* Reads directory fd (the top frame, statted as s) once: in the main pass the directory is
+ * changed, files are handled now, subdirectories are listed in the frame for later. Stops early
+ * when a stop signal is pending. No file's descriptor is left open after it: the walk goes on
+ * with a few descriptors, whatever the directory. */
+static void read_dir(struct walk *w, int fd, const struct statx *s)
 {
+    w->by_name = dir_begin(w, fd, s);
     read_entries(w, fd);
     spent_close(w);
+    w->by_name = false;
+    if (w->locked) {
+        path_cut(w, w->stack[w->depth - 1].path_len);
+        unlock(w, fd);
+    }
 }
 
 static void read_entries(struct walk *w, int fd)
@@ -560,7 +742,7 @@ static void walk_tree(struct walk *w, const char *start, int fd, const struct st
         close(fd);
         return;
     }
-    read_dir(w, fd);
+    read_dir(w, fd, s);
     while (w->depth > 0 && w->stopsig == 0) {
         struct frame *top = &w->stack[w->depth - 1];
         if (top->next >= top->subdirs_len) {
@@ -579,15 +761,13 @@ static void walk_tree(struct walk *w, const char *start, int fd, const struct st
         int sub = enter(w, fd, name, &sub_s);
         if (sub < 0)
             continue;
-        if (w->pass == PASS_MAIN)
-            chown_fd(w, sub, &sub_s);
         if (!push(w, &sub_s)) {
             close(sub);
             break;
         }
         close(fd);
         fd = sub;
-        read_dir(w, fd);
+        read_dir(w, fd, &sub_s);
     }
     if (fd >= 0)
         close(fd);
@@ -631,8 +811,6 @@ static void walk_start(struct walk *w, const char *dir)
         if (w->pass == PASS_MAIN)
             log_info("%s is a mounted volume: its owners are left alone", dir);
     } else {
-        if (w->pass == PASS_MAIN)
-            chown_fd(w, fd, &s);
         walk_tree(w, dir, fd, &s); /* closes fd */
         return;
     }
@@ -663,7 +841,19 @@ static void collect_roots(struct walk *w, const char *const dirs[], const char *
     }
 }
 
-int chowntree_walk(const char *const dirs[], const struct chown_ids *ids, const sigset_t *stops)
+/* A note that no directory of the finished main pass matched: said once, then dropped. */
+static void note_unmatched(struct walk *w)
+{
+    log_warn("%s: the directory an interrupted walk gave to root (device %u:%u, inode %ju) is "
+             "not under the walked directories any more; if it was moved elsewhere, it is still "
+             "root's",
+             w->note_path, major(w->note.key.dev), minor(w->note.key.dev),
+             (uintmax_t)w->note.key.ino);
+    note_clear(w);
+}
+
+int chowntree_walk(const char *const dirs[], const struct chown_ids *ids, const sigset_t *stops,
+                   const char *note)
 {
     struct walk *w = calloc(1, sizeof(*w));
     if (w == NULL) {
@@ -672,6 +862,7 @@ int chowntree_walk(const char *const dirs[], const struct chown_ids *ids, const 
     }
     w->ids = ids;
     w->stops = stops;
+    note_open(w, note);
     size_t n = 0;
     while (dirs[n] != NULL)
         n++;
@@ -689,6 +880,8 @@ int chowntree_walk(const char *const dirs[], const struct chown_ids *ids, const 
                 walk_start(w, starts[i]);
         if (w->stopsig != 0)
             break;
+        if (pass == PASS_MAIN && w->note_set && !w->incomplete)
+            note_unmatched(w);
     }
     if (w->stopsig == 0 && w->links_left > 0)
         log_warn("left the owner of %zu file(s) alone: they have hard links outside the "
@@ -702,6 +895,8 @@ int chowntree_walk(const char *const dirs[], const struct chown_ids *ids, const 
     free(w->roots);
     free(w->mounts);
     free(w->path);
+    if (w->note_fd >= 0)
+        close(w->note_fd);
     free(w);
     return rc;
 }

@@ -24,7 +24,12 @@ struct chown_ids {
  * volume mounted at a directory itself, or anywhere below it, keeps its owners. A file with
  * hard links outside the walked trees keeps its owner (one warning line counts them). Checks
  * for a pending signal of stops (blocked by the caller) at every entry. Returns 0 when done,
- * the stop signal that ended the walk early, or CHOWNTREE_INCOMPLETE (after one warning). */
-int chowntree_walk(const char *const dirs[], const struct chown_ids *ids, const sigset_t *stops);
+ * the stop signal that ended the walk early, or CHOWNTREE_INCOMPLETE (after one warning).
+ * note: a file of root's (created when missing) where the walk notes the one directory it has
+ * given to root while that directory's files change (docs/init.md), so that the next walk gives
+ * it back after a kill; NULL: no directory is locked (slower). The caller removes the file when
+ * the walk returned 0. */
+int chowntree_walk(const char *const dirs[], const struct chown_ids *ids, const sigset_t *stops,
+                   const char *note);
 
 #endif

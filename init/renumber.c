@@ -1,7 +1,8 @@
 /* renumber.c - NB_UID/NB_GID as a recorded change. The record (RENUMBER_RECORD) is written, by
  * rename, before the first account file changes, and removed after the last file has its new
- * owner; a start that finds it redoes the change, which is idempotent: the edits are decided from
- * the files as they are, and the walk changes only what still has an old id. */
+ * owner (with the walk's lock note); a start that finds it redoes the change, which is
+ * idempotent: the edits are decided from the files as they are, and the walk changes only what
+ * still has an old id. */
 #include "renumber.h"
 
 #include <errno.h>
@@ -108,7 +109,7 @@ static int walk_and_finish(const struct change *c, const char *const dirs[],
         all[n++] = u.home;
     for (size_t i = 0; dirs[i] != NULL && n < 7; i++)
         all[n++] = dirs[i];
-    int sig = chowntree_walk(all, &c->ids, stops);
+    int sig = chowntree_walk(all, &c->ids, stops, RENUMBER_LOCK_NOTE);
     if (sig == CHOWNTREE_INCOMPLETE)
         return 0; /* the record stays: the next start walks again (the warning says so) */
     if (sig != 0) {
@@ -117,10 +118,12 @@ static int walk_and_finish(const struct change *c, const char *const dirs[],
                  sigabbrev_np(sig));
         return 128 + sig;
     }
-    if (unlink(RENUMBER_RECORD) != 0 && errno != ENOENT) {
-        log_error("cannot remove %s: %s", RENUMBER_RECORD, strerror(errno));
-        return EXIT_SOFTWARE;
-    }
+    static const char *const done[] = {RENUMBER_LOCK_NOTE, RENUMBER_RECORD};
+    for (size_t i = 0; i < 2; i++)
+        if (unlink(done[i]) != 0 && errno != ENOENT) {
+            log_error("cannot remove %s: %s", done[i], strerror(errno));
+            return EXIT_SOFTWARE;
+        }
     return 0;
 }
 

@@ -11,6 +11,9 @@
 /* Where the change in progress is recorded (next to the files it edits). */
 #define RENUMBER_RECORD "/etc/" ACCTDB_RECORD_NAME
 
+/* Beside it while a walk runs: the directory the walk has given to root (chowntree.h). */
+#define RENUMBER_LOCK_NOTE RENUMBER_RECORD ".lock"
+
 /* True when an interrupted change is recorded: the next renumber_run() completes it. */
 bool renumber_pending(void);
 

@@ -1,9 +1,10 @@
 /* walk.c - bench helper: runs init's ownership walk (chowntree_walk) once over DIR, giving what
- * OLD_UID:OLD_GID own to NEW_UID:NEW_GID, as NB_UID/NB_GID do. measure_walk.py times it against
- * GNU `chown -R --from` on the same tree.
+ * OLD_UID:OLD_GID own to NEW_UID:NEW_GID, as NB_UID/NB_GID do, with its lock note in /tmp (init
+ * has it in /etc). measure_walk.py times it against GNU `chown -R --from` on the same tree.
  * Usage: walk DIR OLD_UID OLD_GID NEW_UID NEW_GID */
 #include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include "chowntree.h"
 #include "log.h"
@@ -21,5 +22,9 @@ int main(int argc, char **argv)
     const char *const dirs[] = {argv[1], NULL};
     sigset_t stops; /* as init walks: looking for a pending stop signal */
     stop_signal_set(&stops);
-    return chowntree_walk(dirs, &ids, &stops) == 0 ? 0 : 1;
+    char note[64];
+    snprintf(note, sizeof(note), "/tmp/mmlspark-bench-walk.%ld.lock", (long)getpid());
+    int rc = chowntree_walk(dirs, &ids, &stops, note);
+    unlink(note);
+    return rc == 0 ? 0 : 1;
 }
