@@ -57,10 +57,6 @@ SYNAPSEML = "/opt/synapseml"
 CDS_ARCHIVE = "/usr/share/mmlspark/spark-driver.jsa"
 CDS_LAUNCHER_ARCHIVE = "/usr/share/mmlspark/spark-launcher.jsa"  # spark-submit's launcher JVM
 SPARK_JARS = "/opt/spark/jars/*"
-# Mapped where it was made, when that address is free (else the JVM relocates it, its default):
-# the archive's pages then stay clean and shared by every kernel's driver, instead of each JVM
-# rewriting the pointers of its own copy (about 60 ms and 18 MB of private memory a driver).
-CDS_AT_ITS_ADDRESS = " -XX:+UnlockDiagnosticVMOptions -XX:ArchiveRelocationMode=0"
 MONITOR_LISTENER = "sparkmonitor.listener.JupyterSparkMonitorListener"
 # Settings a notebook session gets unless the user sets them.
 NOTEBOOK_DEFAULTS = {
@@ -167,8 +163,7 @@ def with_cds(env, archive, launcher=None):
                               " -Xlog:cds=off -Xlog:cds+dynamic=off")):
         opts = env.get(var, "")
         if path and "-XX:SharedArchiveFile=" not in opts and "-Xshare:off" not in opts:
-            env[var] = ("-XX:SharedArchiveFile=%s%s%s %s"
-                        % (path, CDS_AT_ITS_ADDRESS, quiet, opts)).strip()
+            env[var] = ("-XX:SharedArchiveFile=%s%s %s" % (path, quiet, opts)).strip()
     return env
 
 

@@ -411,16 +411,14 @@ class ClassDataSharing(unittest.TestCase):
 
     def test_the_archive_goes_to_the_drivers_options(self):
         env = mk.with_cds({"SPARK_SUBMIT_OPTS": "-Dx=1"}, "/a.jsa")
-        at = " -XX:+UnlockDiagnosticVMOptions -XX:ArchiveRelocationMode=0"
-        self.assertEqual(env["SPARK_SUBMIT_OPTS"], "-XX:SharedArchiveFile=/a.jsa%s -Dx=1" % at)
+        self.assertEqual(env["SPARK_SUBMIT_OPTS"], "-XX:SharedArchiveFile=/a.jsa -Dx=1")
         self.assertEqual(mk.with_cds({}, "/a.jsa")["SPARK_SUBMIT_OPTS"],
-                         "-XX:SharedArchiveFile=/a.jsa" + at)
+                         "-XX:SharedArchiveFile=/a.jsa")
 
     def test_the_launchers_archive_goes_to_its_options_silently(self):
         env = mk.with_cds({"SPARK_LAUNCHER_OPTS": "-Dy=2"}, None, "/l.jsa")
-        self.assertEqual(env["SPARK_LAUNCHER_OPTS"], "-XX:SharedArchiveFile=/l.jsa "
-                         "-XX:+UnlockDiagnosticVMOptions -XX:ArchiveRelocationMode=0 "
-                         "-Xlog:cds=off -Xlog:cds+dynamic=off -Dy=2")
+        self.assertEqual(env["SPARK_LAUNCHER_OPTS"], "-XX:SharedArchiveFile=/l.jsa -Xlog:cds=off "
+                         "-Xlog:cds+dynamic=off -Dy=2")
         self.assertNotIn("SPARK_SUBMIT_OPTS", env)
 
     def test_the_users_own_archive_or_xshare_off_wins(self):
