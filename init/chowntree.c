@@ -225,14 +225,6 @@ static bool other_mount(const struct walk *w, const struct dir_id *parent, const
     return false;
 }
 
-static bool needs_change(const struct walk *w, const struct statx *s)
-{
-    const struct chown_ids *ids = w->ids;
-    return (ids->old_uid != ids->uid && s->stx_uid == ids->old_uid) ||
-           (ids->old_gid != ids->gid && ids->old_gid != 0 && ids->old_gid != (gid_t)-1 &&
-            s->stx_gid == ids->old_gid);
-}
-
 /* The owner s gets: the new ids where it has the old ones. */
 static struct lock_note new_owner(const struct walk *w, const struct statx *s)
 {
@@ -245,13 +237,19 @@ static struct lock_note new_owner(const struct walk *w, const struct statx *s)
                               .gid = gid ? ids->gid : s->stx_gid};
 }
 
+static bool needs_change(const struct walk *w, const struct statx *s)
+{
+    struct lock_note o = new_owner(w, s);
+    return o.uid != s->stx_uid || o.gid != s->stx_gid;
+}
+
 /* Gives name under dirfd (statted as s by the same name), or dirfd itself for "" (statted
  * through it), to the new ids. By name only where no one but root can swap the name between. */
 static void chown_at(const struct walk *w, int dirfd, const char *name, const struct statx *s)
 {
-    if (!needs_change(w, s))
-        return;
     struct lock_note o = new_owner(w, s);
+    if (o.uid == s->stx_uid && o.gid == s->stx_gid)
+        return;
     uid_t uid = o.uid == s->stx_uid ? (uid_t)-1 : o.uid;
     gid_t gid = o.gid == s->stx_gid ? (gid_t)-1 : o.gid;
     if (fchownat(dirfd, name, uid, gid, name[0] ? AT_SYMLINK_NOFOLLOW : AT_EMPTY_PATH) != 0)
