@@ -304,16 +304,18 @@ COPY image/submit/submit_status.py /usr/local/lib/mmlspark/submit_status.py
 RUN mkdir -p /var/lib/spark-events /var/lib/spark-connect \
  && chown mmlspark:0 /var/lib/spark-events /var/lib/spark-connect \
  && chmod 2775 /var/lib/spark-events /var/lib/spark-connect
-# Notebook kernels' Spark (image/kernel/mmlspark_kernel.py, loaded by /etc/ipython/startup; not in
-# image/python/, which the venv's layer copies whole).
+# Notebook kernels' Spark (image/kernel/mmlspark_kernel.py, loaded by /etc/ipython/startup) and
+# the kernel itself (mmlspark_kernel_app.py, run by kernel.json); not in image/python/, which the
+# venv's layer copies whole.
 # SynapseML's Python API, taken out of its jars once, is on the venv's path (a .pth file): the
 # driver and every Python worker of a node of this image import it from there; its jars go on the
 # class path where they lie (no per-kernel or per-executor copy).
-COPY image/kernel/mmlspark_kernel.py /opt/venv/lib/python3.11/site-packages/
+COPY image/kernel/mmlspark_kernel.py image/kernel/mmlspark_kernel_app.py /opt/venv/lib/python3.11/site-packages/
 RUN python3 -c 'import sys, zipfile; [zipfile.ZipFile(j).extractall("/opt/synapseml/python", [n for n in zipfile.ZipFile(j).namelist() if n.startswith("synapse/") and n.endswith(".py")]) for j in open("/opt/synapseml/pythonpath").read().split()]' \
  && echo /opt/synapseml/python >/opt/venv/lib/python3.11/site-packages/synapseml.pth \
  && python3 -m compileall -q /opt/synapseml/python /opt/venv/lib/python3.11/site-packages/mmlspark_kernel.py \
- && python3 -c 'import synapse.ml.lightgbm, mmlspark_kernel'
+      /opt/venv/lib/python3.11/site-packages/mmlspark_kernel_app.py \
+ && python3 -c 'import synapse.ml.lightgbm, mmlspark_kernel, mmlspark_kernel_app; mmlspark_kernel_app.kernel_app_class()'
 # The connectors and table formats on the class path of every Spark JVM of the image (notebook
 # kernels, pyspark, spark-submit, cluster workers' executors, Kubernetes pods: all read Spark's
 # jars/): a link there to each jar of /opt/connectors/classpath where it lies in its repository.

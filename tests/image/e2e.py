@@ -372,7 +372,7 @@ def kernel_started_by_jupyter_starts_spark(ctx):
 
     def spark_jvm():
         rc, out = docker("exec", name, "ps", "-eo", "pid,ppid,args", timeout=20)
-        kernel = re.search(r"/opt/venv/bin/python3 -m ipykernel_launcher", out)
+        kernel = re.search(r"/opt/venv/bin/python3 -m mmlspark_kernel_app", out)
         return out if kernel and "org.apache.spark.deploy.SparkSubmit" in out else None
     wait_for("the kernel's Spark JVM", spark_jvm, 90, interval=1)
     time.sleep(2)

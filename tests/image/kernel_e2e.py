@@ -275,9 +275,11 @@ JAVA_PIDS = ("def java():\n"
 
 @test
 def importing_synapseml_launches_spark_ahead_and_the_notebooks_world_still_wins(ctx):
-    """`import synapse.ml...` launches Spark's JVM while the import goes on (SynapseML needs it;
-    the first cell with SynapseML is then no slower than plain Spark's). The session then uses
-    that JVM, which maps the image's class-data archive (SynapseML's jars after Spark's); when
+    """`import synapse.ml...` launches Spark's JVM before it imports pyspark, and the imports go
+    on while the JVM starts (SynapseML needs it; the first cell with SynapseML is then no slower
+    than plain Spark's). The session then uses that JVM, which maps the image's class-data
+    archive (SynapseML's jars after Spark's), and sparkmonitor's listener in it reports to the
+    kernel (the port it was given before sparkmonitor loaded); when
     the notebook changes its environment or working directory after the import, the session
     gets a new JVM with them, as plain pyspark would, and the early one is gone."""
     _, got = run_cells(ctx, "ahead", [
@@ -292,13 +294,26 @@ def importing_synapseml_launches_spark_ahead_and_the_notebooks_world_still_wins(
         "print('RESULT same', spark._jvm.java.lang.ProcessHandle.current().pid() == early[0], "
         "java() == early)\n"
         "maps = open('/proc/%d/maps' % early[0]).read()\n"
-        "print('RESULT cds', '/usr/share/mmlspark/spark-driver.jsa' in maps)"], *MOUNT)
+        "print('RESULT cds', '/usr/share/mmlspark/spark-driver.jsa' in maps)\n"
+        "print('RESULT before_pyspark', getattr(sc._gateway.proc, 'prelaunched', False))\n"
+        "port = int(os.environ['SPARKMONITOR_KERNEL_PORT'])\n"
+        "spark.range(3).count()\n"
+        "tcp = [l.split() for f in ('/proc/net/tcp', '/proc/net/tcp6')\n"
+        "       for l in open(f).read().splitlines()[1:]]\n"
+        "print('RESULT monitor', spark._jvm.java.lang.System.getenv('SPARKMONITOR_KERNEL_PORT')\n"
+        "      == str(port), any(t[1].endswith(':%04X' % port) and t[3] == '01' for t in tcp))"],
+        *MOUNT)
     check(got.get("early") == "1 False",
           "after the import, before any session: Java processes, a session: %r" % got.get("early"))
     check(got.get("same") == "True True", "the session runs in the JVM the import launched: %r"
           % got.get("same"))
     check(got.get("cds") == "True", "the driver maps the image's class-data archive: %r"
           % got.get("cds"))
+    check(got.get("before_pyspark") == "True",
+          "the session's JVM is the one launched before pyspark's import: %r"
+          % got.get("before_pyspark"))
+    check(got.get("monitor") == "True True", "sparkmonitor's listener in that JVM has the "
+          "kernel's port and is connected to it: %r" % got.get("monitor"))
     _, got = run_cells(ctx, "ahead-world", [
         "import os, time\n" + JAVA_PIDS +
         "import synapse.ml.lightgbm\n"
@@ -316,6 +331,19 @@ def importing_synapseml_launches_spark_ahead_and_the_notebooks_world_still_wins(
     check(got.get("cwd") == "/tmp/wd", "the JVM's working directory: %r" % got.get("cwd"))
     check(got.get("jvms") == "1 True True",
           "early JVMs, the session's is another, only it runs: %r" % got.get("jvms"))
+
+
+@test
+def a_client_that_connects_at_once_gets_the_first_answers_status(ctx):
+    """A client that starts the kernel and asks kernel_info at once, its output subscription
+    reaching the kernel after its request (nbconvert, papermill): the kernel answers once the
+    subscription is there, so the status of that first answer arrives and the client need not
+    ask again (0.2 to 0.3 s later: docs/notebooks.md)."""
+    _, _, got = kernel_job(ctx, "kernel_first_answer.py")
+    check(got.get("answered", "").startswith("kernel_info_reply"),
+          "the kernel's answer: %r" % got.get("answered"))
+    check(got.get("first_statuses") == "busy,idle",
+          "status messages of the first request on IOPub: %r" % got.get("first_statuses"))
 
 
 @test

@@ -2,7 +2,8 @@
 """test_kernel.py - the notebook kernels' Spark module, unit by unit, with no pyspark and no JVM:
 the redaction of "not applied" notices, the `spark`/`sc` stand-ins, the first-use trigger's
 guard, the launch key (environment, working directory), the interrupt of a cell, the setup on
-pyspark's first import, the launch at SynapseML's import and the driver heap shared by the container's kernels.
+pyspark's first import, the launch at SynapseML's import (made before pyspark's and adopted by the
+session) and the driver heap shared by the container's kernels.
 Usage: python3 tests/kernel/test_kernel.py [-v]"""
 import os
 import pickle
@@ -403,6 +404,107 @@ class LaunchPopen(unittest.TestCase):
         finally:
             p.kill()
             p.wait()
+
+
+class Prelaunch(unittest.TestCase):
+    """The launch SynapseML's import makes before pyspark's: pyspark's own command; adopted by a
+    launch with the same command, environment and working directory, whose poll() then finds
+    the port file where pyspark looks; else stopped."""
+
+    def setUp(self):
+        import tempfile
+
+        self.home = tempfile.mkdtemp()
+        os.mkdir(os.path.join(self.home, "bin"))
+        submit = os.path.join(self.home, "bin", "spark-submit")
+        with open(submit, "w") as f:  # writes its port file as Spark's gateway does (a rename)
+            f.write('#!/bin/sh\nsleep 0.2\necho 1 > "$_PYSPARK_DRIVER_CONN_INFO_PATH.tmp"\n'
+                    'mv "$_PYSPARK_DRIVER_CONN_INFO_PATH.tmp" "$_PYSPARK_DRIVER_CONN_INFO_PATH"\n'
+                    'exec sleep 30\n')
+        os.chmod(submit, 0o755)
+        self.env = {"SPARK_HOME": self.home, "PATH": os.environ.get("PATH", "/usr/bin:/bin")}
+        self.conf = mk.PlainConf().set("spark.app.name", "a b").set("spark.master", "local[*]")
+        self.started = []
+
+    def tearDown(self):
+        import shutil
+
+        for pre in self.started:
+            pre.discard()
+            pre.proc.wait(5)
+        shutil.rmtree(self.home, ignore_errors=True)
+
+    def prelaunch(self, **kwargs):
+        self.started.append(mk.Prelaunch(self.conf, self.env, lambda text: None, **kwargs))
+        return self.started[-1]
+
+    def pyspark_env(self, path="/nonexistent/conn"):
+        return dict(self.env, _PYSPARK_DRIVER_CONN_INFO_PATH=path)
+
+    def test_the_command_is_pysparks(self):
+        env = dict(self.env, PYSPARK_SUBMIT_ARGS="--master 'local[2]' pyspark-shell")
+        self.assertEqual(mk.gateway_command(self.conf, env), [
+            os.path.join(self.home, "./bin/spark-submit"), "--conf", "spark.app.name=a b",
+            "--conf", "spark.master=local[*]", "--master", "local[2]", "pyspark-shell"])
+        self.assertEqual(mk.gateway_command(self.conf, self.env)[-1], "pyspark-shell")
+        for other in ({}, {"SPARK_TESTING": "1"}, {"PYSPARK_GATEWAY_PORT": "1"}):
+            env = dict(self.env, **other) if other else {}
+            self.assertIsNone(mk.gateway_command(self.conf, env), other)
+
+    def test_an_adopted_launch_finds_its_port_file_where_pyspark_looks(self):
+        import tempfile
+
+        pre = self.prelaunch()
+        command = mk.gateway_command(self.conf, self.env)
+        with tempfile.TemporaryDirectory() as d:
+            path = os.path.join(d, "conn")
+            self.assertTrue(pre.serves(command, self.pyspark_env(path)))
+            proc = pre.proc.adopt(path)
+            self.assertIsNone(proc.poll())  # waits for the file (0.2 s), then finds it moved
+            self.assertTrue(os.path.isfile(path))
+            self.assertFalse(os.path.exists(pre.dir))
+            self.assertTrue(proc.prelaunched)
+
+    def test_another_command_environment_or_directory_is_not_served(self):
+        pre = self.prelaunch()
+        command = mk.gateway_command(self.conf, self.env)
+        self.assertFalse(pre.serves(command + ["--verbose"], self.pyspark_env()))
+        self.assertFalse(pre.serves(command, dict(self.pyspark_env(), AWS_PROFILE="other")))
+        cwd = os.getcwd()
+        os.chdir("/")
+        try:
+            self.assertFalse(pre.serves(command, self.pyspark_env()))
+        finally:
+            os.chdir(cwd)
+        pre.proc.kill()
+        pre.proc.wait(5)
+        self.assertFalse(pre.serves(command, self.pyspark_env()))  # it ended: launch anew
+
+    def test_discard_stops_it_and_closes_the_socket_sparkmonitor_did_not_take(self):
+        sock = mk.listening_socket()
+        pre = self.prelaunch(monitor_socket=sock)
+        pre.discard()
+        self.assertIsNotNone(pre.proc.wait(5))
+        self.assertEqual(sock.fileno(), -1)
+        self.assertFalse(os.path.exists(pre.dir))
+
+    def test_sparkmonitors_thread_listens_on_the_socket_the_jvm_was_given(self):
+        class SocketThread:  # sparkmonitor's, as far as startSocket goes
+            def startSocket(self):  # noqa: N802
+                raise AssertionError("sparkmonitor's own socket")
+
+            def start(self):
+                self.started = True
+
+        sock = mk.listening_socket()
+        ahead = types.SimpleNamespace(monitor_socket=sock)
+        try:
+            thread = mk.monitor_socket_thread(SocketThread, ahead)()
+            self.assertEqual(thread.startSocket(), sock.getsockname()[1])
+            self.assertTrue(thread.started and thread.sock is sock)
+            self.assertIsNone(ahead.monitor_socket)  # sparkmonitor's now: not closed by discard
+        finally:
+            sock.close()
 
 
 class ClassDataSharing(unittest.TestCase):
