@@ -2,7 +2,8 @@
 """nospark.py - a notebook kernel that never touches Spark against a plain ipykernel of the same
 image: the kernel's start (start_new_kernel until it answers) and its idle memory after one
 plain cell and 5 s idle (VmRSS, Pss and private pages of the kernel and its children, from
-/proc/PID/smaps_rollup). The plain ipykernel is the same kernel with the image's startup file
+/proc/PID/smaps_rollup). The plain ipykernel is ipykernel's own launcher (ipykernel_launcher,
+not the image's mmlspark_kernel_app) with the image's startup file
 (/etc/ipython/startup/00-spark.py) moved away. Alternating, N runs each, medians and ratios
 (target <= 1.05); each run also says how many Java processes the kernel has (0 expected).
 Runs inside the image as root (it moves that file and puts it back):
@@ -10,13 +11,16 @@ Runs inside the image as root (it moves that file and puts it back):
       python3 /bench/nospark.py [-n N]
 Not a test: prints numbers."""
 import argparse
+import json
 import os
 import statistics
+import tempfile
 import time
 
 from jupyter_client.manager import start_new_kernel
 
 STARTUP = "/etc/ipython/startup/00-spark.py"  # the image's Spark in kernels
+SPEC = "/opt/venv/share/jupyter/kernels/python3/kernel.json"  # the image's kernel
 CELL = "import os, sys\nx = sum(range(1000))\nprint(x)"
 FIELDS = ("Rss", "Pss", "Private_Clean", "Private_Dirty")
 
@@ -53,12 +57,27 @@ def memory_kib(pid):
             "private": total["Private_Clean"] + total["Private_Dirty"]}
 
 
+def plain_kernelspec():
+    """A kernelspec dir (for JUPYTER_PATH) whose kernel `ipykernel-plain` is the image's with
+    ipykernel's own launcher."""
+    with open(SPEC) as f:
+        spec = json.load(f)
+    spec["argv"] = [a if a != "mmlspark_kernel_app" else "ipykernel_launcher"
+                    for a in spec["argv"]]
+    top = tempfile.mkdtemp()
+    os.makedirs(os.path.join(top, "kernels", "ipykernel-plain"))
+    with open(os.path.join(top, "kernels", "ipykernel-plain", "kernel.json"), "w") as f:
+        json.dump(spec, f)
+    return top
+
+
 def one(plain):
     if plain:
         os.rename(STARTUP, STARTUP + ".bench-off")
     try:
         t0 = time.monotonic()
-        km, kc = start_new_kernel(kernel_name="python3", startup_timeout=120)
+        km, kc = start_new_kernel(kernel_name="ipykernel-plain" if plain else "python3",
+                                  startup_timeout=120)
         started = time.monotonic() - t0
     finally:
         if plain:
@@ -80,6 +99,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("-n", type=int, default=5)
     n = ap.parse_args().n
+    os.environ["JUPYTER_PATH"] = plain_kernelspec()
     res = {"image's kernel": [], "plain ipykernel": []}
     for i in range(n):
         for label in (list(res) if i % 2 == 0 else list(res)[::-1]):

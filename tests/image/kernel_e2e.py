@@ -338,7 +338,7 @@ def a_client_that_connects_at_once_gets_the_first_answers_status(ctx):
     """A client that starts the kernel and asks kernel_info at once, its output subscription
     reaching the kernel after its request (nbconvert, papermill): the kernel answers once the
     subscription is there, so the status of that first answer arrives and the client need not
-    ask again (0.2 to 0.3 s later: docs/notebooks.md)."""
+    ask again (0.2 to 0.3 s later: docs/notebooks.md#jupyter)."""
     _, _, got = kernel_job(ctx, "kernel_first_answer.py")
     check(got.get("answered", "").startswith("kernel_info_reply"),
           "the kernel's answer: %r" % got.get("answered"))
