@@ -286,12 +286,11 @@ class Prelaunch:
     the ones it was launched with, so it is the JVM pyspark would have launched; else it is
     stopped, and the launch goes on as without it."""
 
-    def __init__(self, conf, env, log, monitor_socket=None):
+    def __init__(self, command, conf, env, log, monitor_socket=None):
         import tempfile
 
         self.monitor_socket = monitor_socket  # until sparkmonitor listens on it
-        self.command = gateway_command(conf, env)
-        self.env, self.cwd = dict(env), os.getcwd()
+        self.command, self.env, self.cwd = command, dict(env), os.getcwd()
         self.dir = tempfile.mkdtemp()
         conn_info = os.path.join(self.dir, "conn_info")
         self.relay = OutputRelay(log)
@@ -726,14 +725,15 @@ def load(ip, env=os.environ):
             return
         monitor_jar = prelaunch_monitor_jar()
         conf = complete(PlainConf(), *image_settings(env, monitor_jar))
-        if not gateway_command(conf, os.environ):
+        command = gateway_command(conf, os.environ)
+        if not command:
             return
         monitor, launch_environ = None, dict(os.environ)
         try:
             if monitor_jar:  # sparkmonitor's listener connects to the port its JVM is given
                 monitor = listening_socket()
                 launch_environ["SPARKMONITOR_KERNEL_PORT"] = str(monitor.getsockname()[1])
-            prelaunched.append(Prelaunch(conf, launch_environ, log, monitor))
+            prelaunched.append(Prelaunch(command, conf, launch_environ, log, monitor))
         except OSError:  # the launch proper says why
             if monitor is not None:
                 monitor.close()

@@ -435,7 +435,8 @@ class Prelaunch(unittest.TestCase):
         shutil.rmtree(self.home, ignore_errors=True)
 
     def prelaunch(self, **kwargs):
-        self.started.append(mk.Prelaunch(self.conf, self.env, lambda text: None, **kwargs))
+        self.started.append(mk.Prelaunch(mk.gateway_command(self.conf, self.env), self.conf,
+                                          self.env, lambda text: None, **kwargs))
         return self.started[-1]
 
     def pyspark_env(self, path="/nonexistent/conn"):
